@@ -1,0 +1,1 @@
+"""The ``lrpstudio`` command line: one module per sub-command, each calling the core."""

@@ -1,0 +1,86 @@
+"""Entry point of the ``lrpstudio`` console script.
+
+Each sub-command lives in its own module under :mod:`lrpstudio.cli` and exposes
+``register(subparsers)``, which adds its parser and sets ``handler`` to a function
+``run(args) -> int``. This module is the CLI's error boundary: a core
+:class:`~lrpstudio.core.errors.LrpStudioError` becomes one line on stderr and the
+error's exit code (2 bad input, 1 internal); anything else is an internal failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from lrpstudio import __version__
+from lrpstudio.core.errors import LrpStudioError
+
+#: Sub-command name -> module under lrpstudio.cli. Order = order in --help.
+SUBCOMMANDS: dict[str, str] = {
+    "gui": "gui_cmd",
+    "demo-data": "demo_data",
+    "inspect": "inspect_cmd",
+    "prepare": "prepare_cmd",
+    "train": "train_cmd",
+    "evaluate": "evaluate_cmd",
+    "experiment": "experiment_cmd",
+    "explain": "explain_cmd",
+    "similar": "similar_cmd",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every sub-command that is installed."""
+    parser = argparse.ArgumentParser(
+        prog="lrpstudio",
+        description="Explanation-guided training on brain MRI: review and correct tumour "
+        "masks, train with LRPLoss, compare models, inspect similar cases.",
+        epilog="With no sub-command the desktop app starts: `lrpstudio [PATH]`.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lrpstudio {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in SUBCOMMANDS.values():
+        try:
+            module = importlib.import_module(f"lrpstudio.cli.{module_name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"lrpstudio.cli.{module_name}":
+                raise
+            continue  # a sub-command that is not part of this build
+        module.register(subparsers)
+    return parser
+
+
+def _normalise(argv: list[str]) -> list[str]:
+    """Make ``lrpstudio`` and ``lrpstudio PATH`` mean ``lrpstudio gui [PATH]``."""
+    if not argv:
+        return ["gui"]
+    first = argv[0]
+    if first in SUBCOMMANDS or first in ("-h", "--help", "--version"):
+        return argv
+    return ["gui", *argv]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    args_list = _normalise(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except LrpStudioError as error:
+        print(f"lrpstudio {args.command}: error: {error.message()}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(f"lrpstudio {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

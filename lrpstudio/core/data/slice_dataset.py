@@ -1,0 +1,167 @@
+"""The 2D slice dataset: the container, and how it is stored on disk.
+
+A prepared dataset is a folder holding ``slices.npz`` (the arrays) and
+``manifest.json`` (source files with sizes and hashes, parameters, version).
+Building one from BraTS cases is :mod:`lrpstudio.core.data.prepare`'s job; this
+module only holds, subsets, saves and loads it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrpstudio.core.atomic import atomic_write
+from lrpstudio.core.errors import DatasetError
+
+ARRAYS_FILE = "slices.npz"
+MANIFEST_FILE = "manifest.json"
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+GRADES: tuple[str, ...] = ("LGG", "HGG")  # label 0 = LGG, 1 = HGG (HGG is the positive class)
+
+
+@dataclass(frozen=True, eq=False)
+class SliceDataset:
+    """Axial slices ready for training.
+
+    Attributes
+    ----------
+    images
+        float32 (N, C, H, W), normalised per channel inside the brain.
+    tumor_masks, brain_masks
+        bool (N, H, W). The brain mask includes the tumour.
+    labels
+        int64 (N,), 0 = LGG, 1 = HGG.
+    case_ids
+        str (N,), the patient each slice comes from.
+    slice_index
+        int64 (N,), the axial index in the source volume's voxel order.
+    split
+        str (N,), one of ``"train"``, ``"val"``, ``"test"``; no patient is in two.
+    channels
+        Modality names of the C channels, e.g. ``("t1", "t2", "flair")``.
+    manifest
+        Provenance: parameters, source files with sizes and hashes, version.
+    """
+
+    images: np.ndarray
+    tumor_masks: np.ndarray
+    brain_masks: np.ndarray
+    labels: np.ndarray
+    case_ids: np.ndarray
+    slice_index: np.ndarray
+    split: np.ndarray
+    channels: tuple[str, ...] = ("t1", "t2", "flair")
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.labels)
+        for name in ("images", "tumor_masks", "brain_masks", "case_ids", "slice_index", "split"):
+            if len(getattr(self, name)) != n:
+                raise DatasetError(
+                    f"field {name} has a different length than labels",
+                    expected=n, actual=len(getattr(self, name)),
+                )
+        if self.images.ndim != 4 or self.images.shape[1] != len(self.channels):
+            raise DatasetError(
+                "images must be (N, C, H, W) with one channel per name in channels",
+                expected=f"(N, {len(self.channels)}, H, W)", actual=self.images.shape,
+            )
+
+    def __len__(self) -> int:
+        return int(len(self.labels))
+
+    @property
+    def image_size(self) -> int:
+        """Height (= width) of the slices in pixels."""
+        return int(self.images.shape[-1])
+
+    def select(self, index: np.ndarray) -> "SliceDataset":
+        """A new dataset holding the rows ``index`` (a bool mask or integer indices)."""
+        return SliceDataset(
+            images=self.images[index], tumor_masks=self.tumor_masks[index],
+            brain_masks=self.brain_masks[index], labels=self.labels[index],
+            case_ids=self.case_ids[index], slice_index=self.slice_index[index],
+            split=self.split[index], channels=self.channels, manifest=self.manifest,
+        )
+
+    def subset(self, split: str) -> "SliceDataset":
+        """The rows of one split (``"train"``, ``"val"``, ``"test"``) or all of them (``"all"``)."""
+        if split == "all":
+            return self
+        if split not in SPLITS:
+            raise DatasetError(f"unknown split {split!r}", expected=SPLITS + ("all",), actual=split)
+        return self.select(self.split == split)
+
+    def find(self, case_id: str, slice_index: int | None = None) -> int:
+        """Row of a case's slice (its largest-tumour slice in the set when ``slice_index`` is None)."""
+        rows = np.flatnonzero(self.case_ids == case_id)
+        if rows.size == 0:
+            raise DatasetError(f"case {case_id!r} is not in the dataset")
+        if slice_index is None:
+            areas = self.tumor_masks[rows].reshape(rows.size, -1).sum(axis=1)
+            return int(rows[int(np.argmax(areas))])
+        hit = rows[self.slice_index[rows] == slice_index]
+        if hit.size == 0:
+            raise DatasetError(
+                f"case {case_id!r} has no slice {slice_index} in the dataset",
+                expected=sorted(int(z) for z in self.slice_index[rows]), actual=slice_index,
+            )
+        return int(hit[0])
+
+
+def save_dataset(dataset: SliceDataset, folder: str | Path) -> Path:
+    """Write ``dataset`` into ``folder`` atomically (arrays first, manifest last).
+
+    The manifest is written last, so a folder with a manifest always has complete arrays.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "images": dataset.images.astype(np.float32, copy=False),
+        "tumor_masks": dataset.tumor_masks.astype(bool, copy=False),
+        "brain_masks": dataset.brain_masks.astype(bool, copy=False),
+        "labels": dataset.labels.astype(np.int64, copy=False),
+        "case_ids": dataset.case_ids.astype(str),
+        "slice_index": dataset.slice_index.astype(np.int64, copy=False),
+        "split": dataset.split.astype(str),
+        "channels": np.asarray(dataset.channels, dtype=str),
+    }
+    atomic_write(folder / ARRAYS_FILE, lambda f: np.savez(f, **arrays))
+    text = json.dumps(dataset.manifest, indent=2, sort_keys=True, default=str)
+    atomic_write(folder / MANIFEST_FILE, lambda f: f.write(text.encode()))
+    return folder
+
+
+def load_dataset(path: str | Path) -> SliceDataset:
+    """Load a prepared slice dataset from its folder (or its ``slices.npz``).
+
+    Raises
+    ------
+    DatasetError
+        When the folder, the arrays or the manifest are missing or inconsistent.
+    """
+    path = Path(path)
+    folder = path.parent if path.name == ARRAYS_FILE else path
+    arrays_file, manifest_file = folder / ARRAYS_FILE, folder / MANIFEST_FILE
+    if not arrays_file.is_file() or not manifest_file.is_file():
+        raise DatasetError(
+            f"not a prepared slice dataset (needs {ARRAYS_FILE} and {MANIFEST_FILE}; "
+            "make one with `lrpstudio prepare`)", folder,
+        )
+    try:
+        manifest = json.loads(manifest_file.read_text())
+        with np.load(arrays_file, allow_pickle=False) as npz:
+            data = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, KeyError) as error:
+        raise DatasetError(f"cannot read the dataset: {error}", folder) from error
+    missing = {"images", "tumor_masks", "brain_masks", "labels", "case_ids",
+               "slice_index", "split", "channels"} - set(data)
+    if missing:
+        raise DatasetError(f"arrays missing from {ARRAYS_FILE}: {sorted(missing)}", folder)
+    channels = tuple(str(c) for c in data.pop("channels"))
+    return SliceDataset(**data, channels=channels, manifest=manifest)

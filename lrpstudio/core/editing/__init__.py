@@ -1,0 +1,1 @@
+"""lrpstudio.core.editing."""

@@ -1,0 +1,136 @@
+"""Typed exceptions of the core, and the problem records that discovery collects.
+
+Every exception carries the file it is about and, where it applies, the expected and
+actual values, so that a front end can print one line that tells the user what is
+wrong and where. Front ends catch :class:`LrpStudioError` at their boundary only:
+the CLI prints ``str(error)`` and exits with ``error.exit_code``; the GUI shows one
+dialog and logs the traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+
+class LrpStudioError(Exception):
+    """Base of every error the core raises on purpose.
+
+    Parameters
+    ----------
+    problem
+        What is wrong, in words a user understands (no trailing full stop).
+    path
+        The file or folder concerned, when there is one.
+    expected, actual
+        Optional values that make the problem concrete (shapes, labels, hashes...).
+    """
+
+    #: Process exit code a CLI uses for this error: 2 = bad input, 1 = internal failure.
+    exit_code: int = 1
+
+    def __init__(
+        self,
+        problem: str,
+        path: str | Path | None = None,
+        *,
+        expected: Any = None,
+        actual: Any = None,
+    ) -> None:
+        self.problem = problem
+        self.path = Path(path) if path is not None else None
+        self.expected = expected
+        self.actual = actual
+        super().__init__(self.message())
+
+    def detail(self) -> str:
+        """The problem with its expected/actual values, without the path."""
+        if self.expected is None and self.actual is None:
+            return self.problem
+        return f"{self.problem} (expected {self.expected}, got {self.actual})"
+
+    def message(self) -> str:
+        """One line: ``<path>: <problem> (expected ..., got ...)``."""
+        return f"{self.path}: {self.detail()}" if self.path is not None else self.detail()
+
+
+class InputError(LrpStudioError):
+    """The user's input (a file, a folder, an option) is wrong; exit code 2."""
+
+    exit_code = 2
+
+
+class VolumeReadError(InputError):
+    """A volume file cannot be read: unreadable, truncated, empty or not an image."""
+
+
+class MissingModalityError(InputError):
+    """A case lacks one of the files it needs."""
+
+
+class GeometryMismatchError(InputError):
+    """A case's files disagree in shape or affine."""
+
+
+class InvalidValuesError(InputError):
+    """A volume holds NaN or inf, or has an unsupported number of dimensions."""
+
+
+class SegmentationError(InputError):
+    """A segmentation has fractional values or labels the release does not define."""
+
+
+class GradeError(InputError):
+    """A grade table is unreadable or names a grade other than HGG/LGG."""
+
+
+class CorrectionError(LrpStudioError):
+    """A mask correction could not be written or did not read back identically."""
+
+
+class DatasetError(InputError):
+    """A prepared slice dataset is missing, inconsistent or cannot be built."""
+
+
+class CheckpointError(InputError):
+    """A run folder or checkpoint is missing or cannot be loaded."""
+
+
+class TrainingDivergedError(LrpStudioError):
+    """The loss became NaN or inf; the last good checkpoint is kept."""
+
+
+class CancelledError(LrpStudioError):
+    """A long job was cancelled through its control token."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while discovering or validating data.
+
+    ``severity`` is ``"error"`` when the case cannot be used at all and
+    ``"warning"`` when it can be reviewed but is left out of training
+    (for example an empty tumour mask or a missing grade).
+    """
+
+    case: str | None
+    file: Path | None
+    problem: str
+    severity: Severity = "error"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form: ``{"case", "file", "problem", "severity"}``."""
+        return {
+            "case": self.case,
+            "file": str(self.file) if self.file is not None else None,
+            "problem": self.problem,
+            "severity": self.severity,
+        }
+
+    @classmethod
+    def from_error(cls, case: str | None, error: LrpStudioError) -> "Problem":
+        """Turn a raised error into a problem record for the same file."""
+        return cls(case=case, file=error.path, problem=error.detail())
