@@ -87,6 +87,10 @@ class GradeError(InputError):
     """A grade table is unreadable or names a grade other than HGG/LGG."""
 
 
+class AmbiguousFilesError(InputError):
+    """A case folder holds more than one file for the same modality."""
+
+
 class CorrectionError(LrpStudioError):
     """A mask correction could not be written or did not read back identically."""
 
@@ -99,12 +103,28 @@ class CheckpointError(InputError):
     """A run folder or checkpoint is missing or cannot be loaded."""
 
 
+class ModelError(InputError):
+    """An unknown model name, or a model option (image size, channels) it cannot take."""
+
+
+class ExplanationError(InputError):
+    """An unknown composite or guidance kind, or a guidance option out of range."""
+
+
 class TrainingDivergedError(LrpStudioError):
     """The loss became NaN or inf; the last good checkpoint is kept."""
 
 
 class CancelledError(LrpStudioError):
     """A long job was cancelled through its control token."""
+
+
+class EditingError(LrpStudioError):
+    """A mask edit was requested in a state that does not allow it (a stale preview, undo mid-stroke)."""
+
+
+class JournalError(InputError):
+    """A recovery journal is unreadable or belongs to a different base segmentation."""
 
 
 @dataclass(frozen=True)
@@ -134,3 +154,7 @@ class Problem:
     def from_error(cls, case: str | None, error: LrpStudioError) -> "Problem":
         """Turn a raised error into a problem record for the same file."""
         return cls(case=case, file=error.path, problem=error.detail())
+
+
+class DemoDataError(InputError):
+    """Demo data cannot be made where asked: the folder holds other data, or cannot be written."""
