@@ -31,8 +31,12 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every sub-command that is installed."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser, with every installed sub-command (or just ``only``).
+
+    Parsing one command imports just that command's module: the others pull in torch,
+    which costs seconds that ``lrpstudio inspect`` should not pay.
+    """
     parser = argparse.ArgumentParser(
         prog="lrpstudio",
         description="Explanation-guided training on brain MRI: review and correct tumour "
@@ -42,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lrpstudio {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in SUBCOMMANDS.values():
+    for name, module_name in SUBCOMMANDS.items():
+        if only is not None and name != only:
+            continue
         try:
             module = importlib.import_module(f"lrpstudio.cli.{module_name}")
         except ModuleNotFoundError as error:
@@ -66,7 +72,7 @@ def _normalise(argv: list[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     args_list = _normalise(list(sys.argv[1:] if argv is None else argv))
-    parser = build_parser()
+    parser = build_parser(only=args_list[0] if args_list[0] in SUBCOMMANDS else None)
     args = parser.parse_args(args_list)
     handler = getattr(args, "handler", None)
     if handler is None:

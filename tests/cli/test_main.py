@@ -15,3 +15,9 @@ def test_help_and_version(capsys) -> None:
     assert info.value.code == 0
     assert "lrpstudio" in capsys.readouterr().out
     assert build_parser().prog == "lrpstudio"
+
+
+def test_one_command_builds_only_its_parser() -> None:
+    parser = build_parser(only="inspect")
+    actions = [a for a in parser._actions if a.dest == "command"]
+    assert list(actions[0].choices) == ["inspect"]
