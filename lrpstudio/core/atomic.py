@@ -27,12 +27,16 @@ def atomic_write(target: str | Path, write: Callable[[BinaryIO], object]) -> Pat
         ``target``.
     """
     target = Path(target)
+    # mkstemp creates the file 0600; keep the target's own mode, or the usual 0644,
+    # so datasets and corrections stay readable by the rest of a lab group.
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lrpstudio.core.atomic import atomic_write
+from lrpstudio.core.atomic import atomic_write, atomic_write_text
 from lrpstudio.core.errors import DatasetError
 
 ARRAYS_FILE = "slices.npz"
@@ -132,9 +132,14 @@ def save_dataset(dataset: SliceDataset, folder: str | Path) -> Path:
         "channels": np.asarray(dataset.channels, dtype=str),
     }
     atomic_write(folder / ARRAYS_FILE, lambda f: np.savez(f, **arrays))
-    text = json.dumps(dataset.manifest, indent=2, sort_keys=True, default=str)
-    atomic_write(folder / MANIFEST_FILE, lambda f: f.write(text.encode()))
+    save_manifest(dataset.manifest, folder)
     return folder
+
+
+def save_manifest(manifest: dict[str, Any], folder: str | Path) -> Path:
+    """Write (or rewrite) a dataset's ``manifest.json`` atomically; returns its path."""
+    text = json.dumps(manifest, indent=2, sort_keys=True, default=str)
+    return atomic_write_text(Path(folder) / MANIFEST_FILE, text)
 
 
 def load_dataset(path: str | Path) -> SliceDataset:

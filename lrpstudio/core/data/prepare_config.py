@@ -1,0 +1,110 @@
+"""The parameters of a prepared slice dataset (:class:`PrepareConfig`)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from lrpstudio.core.data.layouts import MODALITIES
+from lrpstudio.core.data.prepare_cache import EXTRACT_VERSION, stable_hash
+from lrpstudio.core.data.slicing import MASK_REGIONS
+from lrpstudio.core.errors import InputError
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """How to build the 2D slice dataset from BraTS cases.
+
+    The defaults follow the authors' code (METHOD.md): T1, T2 and FLAIR as channels,
+    5 HGG slices 3 apart and 15 LGG slices 1 apart around the largest-tumour slice,
+    and a 70/20/10 patient-level split.
+
+    Attributes
+    ----------
+    channels
+        Modalities, in channel order (any of t1, t1ce, t2, flair).
+    image_size
+        Side of the square slices in pixels; 240 keeps the BraTS grid.
+    hgg_slices, hgg_step, lgg_slices, lgg_step
+        Slices per case and their spacing, per grade.
+    split
+        Fractions of each grade's patients in train, val and test.
+    seed
+        Seed of the patient-level split.
+    use_corrections
+        Use corrected masks from the workspace where they exist.
+    mask
+        The guidance region stored as tumour mask: ``"whole"`` (seg > 0),
+        ``"core"`` (necrotic core + enhancing) or ``"enhancing"``.
+    grades
+        A grade table (CSV ``case,grade``) for releases without grades, or None.
+    """
+
+    channels: tuple[str, ...] = ("t1", "t2", "flair")
+    image_size: int = 128
+    hgg_slices: int = 5
+    hgg_step: int = 3
+    lgg_slices: int = 15
+    lgg_step: int = 1
+    split: tuple[float, float, float] = (0.7, 0.2, 0.1)
+    seed: int = 0
+    use_corrections: bool = True
+    mask: str = "whole"
+    grades: str | None = None
+
+    def __post_init__(self) -> None:
+        # Accept lists (from JSON or argparse) but store tuples: the config stays hashable.
+        object.__setattr__(self, "channels", tuple(str(c) for c in self.channels))
+        object.__setattr__(self, "split", tuple(float(f) for f in self.split))
+        if self.grades is not None:
+            # Absolute, so the config (and its hash) means the same file from any folder.
+            object.__setattr__(self, "grades", str(Path(self.grades).expanduser().resolve()))
+        self._validate()
+
+    def _validate(self) -> None:
+        unknown = [c for c in self.channels if c not in MODALITIES]
+        if not self.channels or unknown or len(set(self.channels)) != len(self.channels):
+            raise InputError("channels must be distinct modalities", expected=MODALITIES,
+                             actual=self.channels)
+        for name in ("image_size", "hgg_slices", "hgg_step", "lgg_slices", "lgg_step"):
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"{name} must be at least 1", actual=getattr(self, name))
+        if (len(self.split) != 3 or any(f < 0 for f in self.split)
+                or not math.isclose(sum(self.split), 1.0, abs_tol=1e-6)):
+            raise InputError("split must be three fractions >= 0 that sum to 1",
+                             expected="(train, val, test)", actual=self.split)
+        if self.mask not in MASK_REGIONS:
+            raise InputError("unknown mask region", expected=tuple(MASK_REGIONS), actual=self.mask)
+        if self.seed < 0:
+            raise InputError("seed must be >= 0", actual=self.seed)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly parameters (lists instead of tuples)."""
+        data = asdict(self)
+        data["channels"] = list(self.channels)
+        data["split"] = list(self.split)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "PrepareConfig":
+        """The config a manifest's ``parameters`` describe (unknown keys are ignored)."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def slices_for(self, grade: str) -> tuple[int, int]:
+        """``(count, step)`` for ``"HGG"`` or ``"LGG"``."""
+        if grade == "HGG":
+            return self.hgg_slices, self.hgg_step
+        return self.lgg_slices, self.lgg_step
+
+    def extraction_parameters(self, grade: str) -> dict[str, Any]:
+        """The parameters one case's slices depend on (part of its cache key)."""
+        count, step = self.slices_for(grade)
+        return {"channels": list(self.channels), "image_size": self.image_size,
+                "count": count, "step": step, "mask": self.mask}
+
+    def config_hash(self) -> str:
+        """A short hash naming the cache folder of this config (``<ws>/datasets/<hash>``)."""
+        return stable_hash({"extract_version": EXTRACT_VERSION, **self.as_dict()}, length=16)
