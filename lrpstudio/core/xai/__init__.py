@@ -1,1 +1,1 @@
-"""lrpstudio.core.xai."""
+"""lrpstudio.core.xai: LRP (explicit engine and zennit composites), TumorLRPScore, guidance losses."""
