@@ -19,6 +19,7 @@ import numpy as np
 
 from lrpstudio.core.data.prepare_cache import FileRecord, case_key, fingerprint, is_unchanged
 from lrpstudio.core.data.slicing import CaseSlices, extract_slices
+from lrpstudio.core.jobs import is_cancelled  # noqa: F401 (re-exported for prepare)
 from lrpstudio.core.errors import CancelledError, LrpStudioError, Problem
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -156,21 +157,6 @@ def _limit_threads() -> None:
         threadpool_limits(1)
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         pass
-
-
-def is_cancelled(cancel: Any) -> bool:
-    """Whether a cancel token asks to stop.
-
-    Accepts a :class:`~lrpstudio.core.train.control.TrainControl` (``.cancelled``), a
-    :class:`threading.Event` (``.is_set()``), a zero-argument callable, or None.
-    """
-    if cancel is None:
-        return False
-    if hasattr(cancel, "cancelled"):
-        return bool(cancel.cancelled)
-    if hasattr(cancel, "is_set"):
-        return bool(cancel.is_set())
-    return bool(cancel())
 
 
 def _report(progress: ProgressCallback | None, done: int, total: int, message: str) -> None:

@@ -25,6 +25,7 @@ from lrpstudio.core.data.demo.writer import (
     write_case_files, write_grade_table, write_marker,
 )
 from lrpstudio.core.data.layouts import Release
+from lrpstudio.core.jobs import is_cancelled
 from lrpstudio.core.errors import CancelledError, DemoDataError
 from lrpstudio.core.paths import demo_data_dir
 
@@ -44,15 +45,6 @@ class CancelToken(Protocol):
 
 #: A cancel token, or a function that returns True when the job should stop.
 Cancel = CancelToken | Callable[[], bool]
-
-
-def is_cancelled(cancel: Cancel | None) -> bool:
-    """Whether ``cancel`` (a token with ``cancelled``, a callable, or None) asks to stop."""
-    if cancel is None:
-        return False
-    if callable(cancel):
-        return bool(cancel())
-    return bool(cancel.cancelled)
 
 
 @dataclass(frozen=True)
