@@ -1,0 +1,179 @@
+"""The GUI's one doorway into the core data layer: open a folder, list, load, edit, save.
+
+:class:`DataSource` is what the window holds after opening a BraTS folder or a
+workspace. It keeps the discovered case references, the workspace (corrections,
+review status, recovery journals) and builds :class:`CaseRow` records for the browser.
+No Qt here beyond the browser's row type, so it is easy to test on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lrpstudio.core.data.case import Case, CaseRef, load_case
+from lrpstudio.core.data.discovery import discover
+from lrpstudio.core.data.demo import is_demo_set
+from lrpstudio.core.data.workspace import (
+    Workspace, default_workspace, fallback_workspace_dir, is_workspace, open_workspace,
+)
+from lrpstudio.core.editing.journal import JournalInfo, discard_journal, find_recoverable
+from lrpstudio.core.editing.session import EditSession
+from lrpstudio.core.errors import InputError, LrpStudioError, Problem
+from lrpstudio.gui.case_browser import CaseRow
+
+__all__ = ["DataSource", "Loaded", "load_for_editing", "open_source", "discard_journal"]
+
+
+@dataclass
+class DataSource:
+    """An opened data folder with its workspace.
+
+    Attributes
+    ----------
+    root
+        The BraTS data folder.
+    workspace
+        Its workspace (corrections, review.json, recovery journals).
+    refs
+        Every case discovery found, problems included.
+    problems
+        Data-set-level problems (grade tables, duplicates...).
+    """
+
+    root: Path
+    workspace: Workspace
+    refs: list[CaseRef]
+    problems: list[Problem] = field(default_factory=list)
+
+    def ref(self, case_id: str) -> CaseRef:
+        """The reference of a case id."""
+        for ref in self.refs:
+            if ref.id == case_id:
+                return ref
+        raise InputError("no such case in this folder", self.root, actual=case_id)
+
+    def rows(self) -> list[CaseRow]:
+        """One browser row per case, with review status, edited marker and problems."""
+        review = self.workspace.review.all()
+        corrected = set(self.workspace.corrected_cases())
+        rows = []
+        for ref in self.refs:
+            problems = tuple(f"{p.severity}: {p.problem}" + (f" ({p.file.name})" if p.file else "")
+                             for p in ref.problems)
+            rows.append(CaseRow(
+                case_id=ref.id, grade=ref.grade, label_convention=ref.label_convention,
+                review=review.get(ref.id, "not started"), edited=ref.id in corrected,
+                problems=problems, openable=ref.usable_for_review, ref=ref))
+        return rows
+
+    def load(self, row: CaseRow) -> Case:
+        """Load a case's volumes (the workspace's correction when there is one)."""
+        return load_case(row.ref if row.ref is not None else self.ref(row.case_id),
+                         workspace=self.workspace)
+
+    def session(self, case: Case, journal: Path | None = None) -> EditSession:
+        """An edit session on the case's mask, journaling into the workspace.
+
+        A case without a segmentation gets an empty one to draw into. With ``journal``
+        the session first replays it (the restore after a crash).
+        """
+        if case.seg is None:
+            case.seg = np.zeros(case.shape, dtype=np.uint8)
+        session = EditSession.for_case(case, self.workspace.root)
+        if journal is not None:
+            session.restore(journal)
+        return session
+
+    def save(self, case: Case, controller: Any) -> Path:
+        """Save the open mask through the core corrections store; returns the file."""
+        return Path(controller.session.save())
+
+    def set_review(self, case_id: str, status: str) -> None:
+        """Record a review status in the workspace."""
+        self.workspace.review.set(case_id, status)
+
+    def recoverable(self) -> list[JournalInfo]:
+        """Journals of unsaved edits left in the workspace by a crash or kill."""
+        return find_recoverable(self.workspace.root)
+
+
+def _workspace_for(root: Path) -> Workspace:
+    """The default workspace of a data folder; the app-managed demo set keeps its outside.
+
+    The demo folder belongs to the demo generator, which regenerates it only when it is
+    empty: a workspace inside it would block that (and be deleted with it).
+    """
+    if is_demo_set(root):
+        return open_workspace(fallback_workspace_dir(root), root)
+    return default_workspace(root)
+
+
+def open_source(path: Path, workspace: Path | None = None) -> DataSource:
+    """Open a BraTS folder or a workspace folder.
+
+    Parameters
+    ----------
+    path
+        A data folder (its default workspace is used unless ``workspace`` is given) or a
+        workspace folder (its recorded data folder is opened).
+    workspace
+        An explicit workspace folder for a data folder.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("folder does not exist", path)
+    if is_workspace(path):
+        ws = open_workspace(path)
+        if ws.data_root is None:
+            raise InputError("workspace records no data folder", path)
+        root = ws.data_root
+    else:
+        root = path if path.is_dir() else path.parent
+        ws = open_workspace(workspace, root) if workspace is not None else _workspace_for(root)
+    refs, problems = discover(root)
+    return DataSource(root=root, workspace=ws, refs=list(refs), problems=list(problems))
+
+
+@dataclass
+class Loaded:
+    """A case ready to edit: its volumes, an edit session and how the restore went.
+
+    Attributes
+    ----------
+    row
+        The browser row it was opened from.
+    case
+        The loaded case.
+    session
+        The edit session (restored from ``journal`` when that is set).
+    journal
+        The journal replayed, or None.
+    restore_error
+        Why a journal could not be replayed (the case then opened without it).
+    """
+
+    row: CaseRow
+    case: Case
+    session: EditSession
+    journal: Path | None = None
+    restore_error: LrpStudioError | None = None
+
+
+def load_for_editing(source: DataSource, row: CaseRow, journal: Path | None = None) -> Loaded:
+    """Load a case and start its edit session; safe to run in a worker thread.
+
+    A journal that no longer fits (e.g. the mask was saved since) must not keep the case
+    from opening: the case opens without it, the file is left alone, and the error is
+    returned for the window to show.
+    """
+    case = source.load(row)
+    try:
+        return Loaded(row, case, source.session(case, journal), journal)
+    except LrpStudioError as error:
+        if journal is None:
+            raise
+        return Loaded(row, case, source.session(case, None), None, error)

@@ -1,0 +1,74 @@
+"""Fixtures of the GUI tests: tiny demo data, a window with scripted answers, mouse helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
+
+from lrpstudio.core.data.demo import DemoConfig, generate_demo  # noqa: E402
+
+#: Small but BraTS-like: anisotropy and orientation come from the demo writer.
+DEMO_SHAPE = (48, 48, 32)
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three tiny demo cases (BraTS 2020 layout), generated once per test session."""
+    root = tmp_path_factory.mktemp("demo") / "data"
+    generate_demo(root, DemoConfig(cases=3, seed=7, shape=DEMO_SHAPE, workers=1))
+    return root
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path: Path) -> Iterator:
+    """Factory of shown main windows with scripted answers; closed after the test."""
+    from lrpstudio.gui.main_window import MainWindow
+    from lrpstudio.gui.prompts import ScriptedPrompter
+    from lrpstudio.gui.settings import RecentList
+
+    windows = []
+
+    def make(prompter: ScriptedPrompter | None = None) -> MainWindow:
+        window = MainWindow(prompter=prompter or ScriptedPrompter(),
+                            recent=RecentList(tmp_path / f"gui{len(windows)}.json"))
+        qtbot.addWidget(window)
+        window.resize(1300, 820)
+        window.show()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.controller.detach()
+        window.hide()
+
+
+def send_mouse(widget: QtWidgets.QWidget, kind: QtCore.QEvent.Type, pos: QtCore.QPoint,
+               button: QtCore.Qt.MouseButton = QtCore.Qt.MouseButton.LeftButton,
+               modifiers: QtCore.Qt.KeyboardModifier = QtCore.Qt.KeyboardModifier.NoModifier) -> None:
+    """Deliver one mouse event with the button state a real drag has (QTest's moves lack it)."""
+    held = QtCore.Qt.MouseButton.NoButton if kind == QtCore.QEvent.Type.MouseButtonRelease else button
+    event_button = QtCore.Qt.MouseButton.NoButton if kind == QtCore.QEvent.Type.MouseMove else button
+    local = QtCore.QPointF(pos)
+    event = QtGui.QMouseEvent(kind, local, QtCore.QPointF(widget.mapToGlobal(pos)),
+                              event_button, held, modifiers)
+    QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def drag(view, points: Sequence[QtCore.QPoint],
+         button: QtCore.Qt.MouseButton = QtCore.Qt.MouseButton.LeftButton,
+         modifiers: QtCore.Qt.KeyboardModifier = QtCore.Qt.KeyboardModifier.NoModifier) -> None:
+    """Press at the first point, move through the rest, release at the last."""
+    viewport = view.viewport()
+    T = QtCore.QEvent.Type
+    send_mouse(viewport, T.MouseButtonPress, points[0], button, modifiers)
+    for point in points[1:]:
+        send_mouse(viewport, T.MouseMove, point, button, modifiers)
+    send_mouse(viewport, T.MouseButtonRelease, points[-1], button, modifiers)
