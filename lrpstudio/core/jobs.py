@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+#: A cancel token of any of the kinds :func:`is_cancelled` reads.
+Cancel = Any
+
 #: ``progress(done, total, message)``; ``message`` names the item just finished.
 ProgressCallback = Callable[[int, int, str], None]
 
