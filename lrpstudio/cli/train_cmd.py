@@ -1,0 +1,199 @@
+"""``lrpstudio train DATA_OR_DATASET --out RUN``: train a classifier, plain CE or LRPLoss.
+
+Also home of the helpers the other model commands share: resolving DATA_OR_DATASET,
+and the progress bars driven by the engine's callbacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterator
+
+from lrpstudio.cli.progress import progress_bar, progress_callback
+from lrpstudio.core.data.slice_dataset import SliceDataset
+from lrpstudio.core.train.augment import AugmentConfig
+from lrpstudio.core.train.config import BEST_METRICS, TrainConfig
+from lrpstudio.core.train.control import TrainControl
+from lrpstudio.core.train.engine import TrainCallbacks, fit
+from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.xai.losses import GuidanceConfig
+
+_EXAMPLES = """\
+DATA_OR_DATASET is a prepared slice dataset (`lrpstudio prepare`) or a BraTS folder
+(prepared on the fly with default settings into its workspace, and reused).
+--penalty 0 is plain cross-entropy; p > 0 is LRPLoss = CE / TumorLRPScore**p.
+The run folder gets config.json, metrics.csv, events.jsonl, checkpoints/ (last.pt
+every epoch, best.pt by validation) and heatmaps/ of pinned validation slices.
+Ctrl-C stops after the current batch; `--resume RUN` continues from the last epoch.
+
+examples:
+  lrpstudio train ~/datasets/brats19 --out runs/ce --penalty 0 --epochs 20
+  lrpstudio train ~/datasets/brats19 --out runs/p2 --penalty 2 --seed 1
+  lrpstudio train demo/ --out runs/rrr --guidance rrr --epochs 5 --device cuda
+  lrpstudio train ~/datasets/brats19 --resume runs/p2 --epochs 30
+"""
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """Options used when DATA is a BraTS folder that must be prepared first."""
+    group = parser.add_argument_group("when DATA is a BraTS folder")
+    group.add_argument("--size", type=int, default=None, metavar="PX",
+                       help="slice size for preparing (default: prepare's default, 128)")
+    group.add_argument("--grades", type=Path, default=None, metavar="FILE",
+                       help="grade table CSV (case,grade) for releases without grades")
+
+
+def load_data(path: Path, args: argparse.Namespace, quiet: bool = False) -> SliceDataset:
+    """Resolve DATA_OR_DATASET: load a prepared dataset or prepare a BraTS folder."""
+    from lrpstudio.core.data.prepare import dataset_from
+    from lrpstudio.core.data.prepare_config import PrepareConfig
+
+    values: dict[str, Any] = {}
+    if getattr(args, "size", None):
+        values["image_size"] = args.size
+    if getattr(args, "grades", None):
+        values["grades"] = str(args.grades)
+    config = PrepareConfig(**values) if values else None
+    with progress_bar("preparing data", disable=quiet) as bar:
+        return dataset_from(path, config, progress=progress_callback(bar))
+
+
+@contextmanager
+def stop_on_ctrl_c(control: TrainControl) -> Iterator[None]:
+    """First Ctrl-C cancels ``control`` (stop after the batch); a second one interrupts."""
+    def handler(signum: int, frame: Any) -> None:
+        if control.cancelled:
+            raise KeyboardInterrupt
+        print("\nstopping after the current batch (Ctrl-C again to abort)...", file=sys.stderr)
+        control.cancel()
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def bar_callbacks(label: str, quiet: bool = False) -> tuple[TrainCallbacks, Any]:
+    """Engine callbacks that drive one progress bar per epoch and print each epoch's line."""
+    bar = progress_bar(label, disable=quiet)
+
+    def on_epoch_start(epoch: int, epochs: int) -> None:
+        bar.reset()
+        bar.set_description(f"{label} epoch {epoch}/{epochs}")
+
+    def on_batch(step: int, parts: dict[str, float]) -> None:
+        bar.total = int(parts["batches"])
+        bar.n = int(parts["batch"])
+        bar.set_postfix_str(f"loss {parts['total']:.4f}", refresh=False)
+        bar.refresh()
+
+    def on_log(message: str) -> None:
+        if not quiet:
+            bar.write(message, file=sys.stderr)
+
+    return TrainCallbacks(on_epoch_start=on_epoch_start, on_batch=on_batch, on_log=on_log), bar
+
+
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``train`` and ``experiment``."""
+    d = TrainConfig()
+    g = parser.add_argument_group("training")
+    g.add_argument("--model", default=d.model, help=f"network name (default {d.model})")
+    g.add_argument("--composite", default=d.guidance.composite,
+                   help=f"LRP composite for the loss and heatmaps (default {d.guidance.composite})")
+    g.add_argument("--normalized", action="store_true", help="area-normalised TumorLRPScore")
+    g.add_argument("--score-gradient", choices=("full", "detached"), default=d.guidance.score_gradient,
+                   help="'detached' reproduces the authors' code (score only rescales the step)")
+    g.add_argument("--clamp", type=float, default=d.guidance.clamp,
+                   help=f"lower bound of the score S inside LRPLoss (default {d.guidance.clamp:g}); "
+                   "each slice's weight 1/S**p is at most clamp**-p")
+    g.add_argument("--epochs", type=int, default=None,
+                   help=f"epochs (default {d.epochs}; with --resume: the run's, or more to extend it)")
+    g.add_argument("--batch-size", type=int, default=d.batch_size, help=f"default {d.batch_size}")
+    g.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate (default {d.lr:g})")
+    g.add_argument("--weight-decay", type=float, default=d.weight_decay, help="Adam weight decay")
+    g.add_argument("--rotation", type=float, default=d.augmentation.rotation, metavar="DEG",
+                   help=f"largest random rotation (default {d.augmentation.rotation:g}; 0 = off)")
+    g.add_argument("--no-flip", action="store_true", help="no random horizontal/vertical flips")
+    g.add_argument("--seed", type=int, default=d.seed, help=f"seed of everything (default {d.seed})")
+    g.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default cpu; with --resume: the run's)")
+    g.add_argument("--pinned", type=int, default=d.pinned, help="validation slices explained per epoch")
+    g.add_argument("--best", choices=tuple(BEST_METRICS), default=d.best_metric,
+                   help=f"validation metric choosing best.pt (default {d.best_metric})")
+
+
+def training_config(args: argparse.Namespace, kind: str, penalty: float) -> TrainConfig:
+    """A TrainConfig from parsed options."""
+    guidance = replace(GuidanceConfig(), kind=kind, penalty=float(penalty), composite=args.composite,
+                       normalized=bool(args.normalized), score_gradient=args.score_gradient,
+                       clamp=float(args.clamp))
+    flips = not args.no_flip
+    return TrainConfig(
+        model=args.model, guidance=guidance, epochs=args.epochs or TrainConfig().epochs,
+        batch_size=args.batch_size,
+        lr=args.lr, weight_decay=args.weight_decay,
+        augmentation=AugmentConfig(rotation=args.rotation, hflip=flips, vflip=flips),
+        seed=args.seed, device=args.device or "cpu", pinned=args.pinned, best_metric=args.best)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` sub-command."""
+    parser = subparsers.add_parser(
+        "train", help="train a glioma-grade classifier (plain CE, LRPLoss or RRR)",
+        description="Train a glioma-grade classifier (LGG vs HGG) on a slice dataset.",
+        epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=Path, metavar="DATA_OR_DATASET")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, metavar="RUN", help="new run folder")
+    where.add_argument("--resume", type=Path, metavar="RUN", help="continue this run from its last epoch")
+    parser.add_argument("--penalty", type=float, default=1.0, metavar="P",
+                        help="LRPLoss power p (default 1; 0 = plain cross-entropy)")
+    parser.add_argument("--guidance", choices=("lrp", "rrr", "none"), default=None,
+                        help="guidance loss (default: lrp when p > 0, none when p = 0)")
+    parser.add_argument("--rrr-weight", type=float, default=None, help="weight of the RRR penalty")
+    add_training_options(parser)
+    add_data_options(parser)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    parser.set_defaults(handler=run)
+
+
+def _config(args: argparse.Namespace) -> TrainConfig:
+    if args.resume is not None:
+        saved = TrainConfig.from_dict(RunFolder(args.resume).read_config()["train"])
+        return replace(saved, epochs=args.epochs or saved.epochs, device=args.device or saved.device)
+    kind = args.guidance or ("lrp" if args.penalty > 0 else "none")
+    config = training_config(args, kind, args.penalty)
+    if args.rrr_weight is not None:
+        config = replace(config, guidance=replace(config.guidance, rrr_weight=args.rrr_weight))
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train; exit 0 when finished, 130 when stopped by Ctrl-C (last epoch kept)."""
+    config = _config(args)
+    dataset = load_data(args.data, args, quiet=args.json)
+    run_dir = args.resume if args.resume is not None else args.out
+    control = TrainControl()
+    callbacks, bar = bar_callbacks("train", quiet=args.json)
+    with bar, stop_on_ctrl_c(control):
+        result = fit(config, dataset, callbacks, control, run_dir, resume=args.resume is not None)
+    summary = {"run": str(result.run_dir), "status": result.status, "epochs_done": result.epochs_done,
+               "best_epoch": result.best_epoch,
+               "best_metrics": result.history[result.best_epoch - 1] if result.best_epoch else {}}
+    if args.json:
+        print(json.dumps(summary, indent=2, default=float))
+    else:
+        print(f"{result.status}: {result.epochs_done} epochs in {result.run_dir} "
+              f"(best epoch {result.best_epoch}: checkpoints/best.pt)")
+    return 0 if result.status == "finished" else 130

@@ -1,0 +1,119 @@
+"""Training configuration: frozen dataclasses, to and from JSON.
+
+A :class:`TrainConfig` holds everything that decides what a run computes (model,
+guidance loss, optimiser, augmentation, seed); with the dataset it reproduces the run.
+The device is recorded too, but only CPU runs are promised to be bit-reproducible.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrpstudio.core.errors import InputError
+from lrpstudio.core.train.augment import AugmentConfig
+from lrpstudio.core.xai.losses import GuidanceConfig
+
+#: Validation metrics that can choose the best epoch, and whether larger is better.
+BEST_METRICS: dict[str, bool] = {
+    "f1_weighted": True, "accuracy": True, "total": False, "ce": False,
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What a training run does.
+
+    Attributes
+    ----------
+    model
+        Network name for :func:`lrpstudio.core.models.build_model` (e.g. ``"paper"``).
+    image_size, in_channels
+        Input size and channel count; None = take them from the dataset.
+    guidance
+        The guidance loss (plain CE, LRPLoss with penalty p, or RRR).
+    epochs, batch_size
+        Number of epochs and slices per optimiser step.
+    lr, weight_decay
+        Adam's learning rate and (L2) weight decay.
+    augmentation
+        Random rotation and flips of the training slices.
+    seed
+        Seeds the weights, dropout, shuffling, augmentation and the pinned slices.
+    device
+        ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    pinned
+        How many validation slices are explained after every epoch.
+    heatmap_composite
+        Composite of the per-epoch heatmaps and the evaluation scores
+        (None = the guidance's composite).
+    best_metric
+        Validation metric that picks ``best.pt`` (see :data:`BEST_METRICS`).
+    eval_batch_size
+        Slices per forward pass during validation and evaluation.
+    """
+
+    model: str = "paper"
+    image_size: int | None = None
+    in_channels: int | None = None
+    guidance: GuidanceConfig = field(default_factory=GuidanceConfig)
+    epochs: int = 10
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    augmentation: AugmentConfig = field(default_factory=AugmentConfig)
+    seed: int = 0
+    device: str = "cpu"
+    pinned: int = 8
+    heatmap_composite: str | None = None
+    best_metric: str = "f1_weighted"
+    eval_batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        _check(self.epochs >= 1, "epochs", ">= 1", self.epochs)
+        _check(self.batch_size >= 1, "batch_size", ">= 1", self.batch_size)
+        _check(self.eval_batch_size >= 1, "eval_batch_size", ">= 1", self.eval_batch_size)
+        _check(self.lr > 0, "lr", "> 0", self.lr)
+        _check(self.weight_decay >= 0, "weight_decay", ">= 0", self.weight_decay)
+        _check(self.pinned >= 0, "pinned", ">= 0", self.pinned)
+        _check(self.best_metric in BEST_METRICS, "best_metric", sorted(BEST_METRICS), self.best_metric)
+        _check(self.device == "cpu" or self.device.startswith("cuda"), "device",
+               "cpu, cuda or cuda:N", self.device)
+
+    @property
+    def composite(self) -> str:
+        """The composite used for heatmaps and scores."""
+        return self.heatmap_composite or getattr(self.guidance, "composite", "epsilon_plus_flat")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-friendly dict (nested configs as dicts)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Inverse of :meth:`to_dict`; unknown keys are an :class:`InputError`."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise InputError("unknown training options", expected=sorted(known), actual=sorted(unknown))
+        values = dict(data)
+        if isinstance(values.get("guidance"), dict):
+            values["guidance"] = _nested(GuidanceConfig, values["guidance"])
+        if isinstance(values.get("augmentation"), dict):
+            values["augmentation"] = _nested(AugmentConfig, values["augmentation"])
+        return cls(**values)
+
+
+def _nested(kind: type, data: dict[str, Any]) -> Any:
+    """Build a nested frozen config; JSON lists become tuples where the field is a tuple."""
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    try:
+        return kind(**values)
+    except TypeError as error:
+        raise InputError(f"bad {kind.__name__}: {error}") from error
+
+
+def _check(ok: bool, name: str, expected: Any, actual: Any) -> None:
+    if not ok:
+        raise InputError(f"invalid training option {name}", expected=expected, actual=actual)

@@ -1,0 +1,302 @@
+"""The training engine: ``fit(config, dataset, callbacks, control, run_dir, resume)``.
+
+The loop is deliberately plain: per epoch, shuffle the training slices with the run's
+own generator, augment, step (:mod:`lrpstudio.core.train.step`), then validate, explain
+the pinned slices, write metrics and checkpoints. Between batches it honours the
+:class:`~lrpstudio.core.train.control.TrainControl` token (pause / resume / cancel).
+
+Reproducibility: weights, dropout (torch's global generator), shuffling and augmentation
+(a run-owned CPU generator) all derive from ``config.seed``; both generators' states are
+saved with every epoch's checkpoint, so a resumed run continues bit-identically on the CPU.
+A cancelled run keeps the checkpoint of its last finished epoch; resuming redoes the
+interrupted epoch from its start.
+
+Callbacks receive plain floats and numpy arrays only, so a GUI can forward them as
+Qt signals from a worker thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from lrpstudio.core.data.slice_dataset import SliceDataset
+from lrpstudio.core.errors import InputError, TrainingDivergedError
+from lrpstudio.core.train.augment import augment_batch
+from lrpstudio.core.train.config import BEST_METRICS, TrainConfig
+from lrpstudio.core.train.control import TrainControl
+from lrpstudio.core.train.metrics import EpochSums
+from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.pinned import PinnedSlices
+from lrpstudio.core.train.session import Session, new_session, restore_session, save_session_checkpoint
+from lrpstudio.core.train.step import Batch, NonFiniteLossError, compute_loss, train_step
+
+
+@dataclass(frozen=True)
+class TrainCallbacks:
+    """Optional hooks, all called in the training thread with plain data.
+
+    Attributes
+    ----------
+    on_epoch_start
+        ``(epoch, epochs)``; epochs count from 1.
+    on_batch
+        ``(step, parts)``: global step and a dict with epoch, batch, batches, ce,
+        guidance, total (floats).
+    on_epoch_end
+        ``(epoch, metrics)``: the metrics.csv row (train_* and val_* floats).
+    on_heatmaps
+        ``(epoch, arrays)``: rows, relevance (N,H,W), scores, predictions, labels, vmax.
+    on_checkpoint
+        ``(epoch, path)`` after last.pt (and best.pt when improved) is written.
+    on_log
+        ``(message)``: one human-readable line.
+    """
+
+    on_epoch_start: Callable[[int, int], None] | None = None
+    on_batch: Callable[[int, dict[str, float]], None] | None = None
+    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None
+    on_heatmaps: Callable[[int, dict[str, np.ndarray]], None] | None = None
+    on_checkpoint: Callable[[int, str], None] | None = None
+    on_log: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a call to :func:`fit` ended.
+
+    Attributes
+    ----------
+    run_dir
+        The run folder.
+    status
+        ``"finished"`` or ``"cancelled"``.
+    epochs_done
+        Last finished epoch (0 when none).
+    best_epoch
+        Epoch saved as best.pt (0 = the initial weights).
+    history
+        One metrics row per finished epoch.
+    """
+
+    run_dir: Path
+    status: str
+    epochs_done: int
+    best_epoch: int
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def fit(
+    config: TrainConfig,
+    dataset: SliceDataset,
+    callbacks: TrainCallbacks | None = None,
+    control: TrainControl | None = None,
+    run_dir: str | Path = "run",
+    resume: bool = False,
+) -> RunResult:
+    """Train a model on ``dataset`` and keep everything in ``run_dir``.
+
+    Parameters
+    ----------
+    config
+        The run's settings; with ``resume`` only ``epochs`` (and ``device``) may
+        differ from the saved run.
+    dataset
+        All slices; its ``train`` and ``val`` splits are used.
+    callbacks, control
+        Progress hooks and the pause/cancel token.
+    run_dir
+        Run folder; must not hold a run unless ``resume``.
+    resume
+        Continue from ``checkpoints/last.pt``.
+
+    Raises
+    ------
+    TrainingDivergedError
+        The loss or a gradient became NaN/inf; last.pt holds the last finished epoch.
+    InputError
+        Empty training split, a run folder that already holds a run, or a resume that
+        does not match the saved run.
+    """
+    callbacks = callbacks or TrainCallbacks()
+    control = control or TrainControl()
+    folder = RunFolder(run_dir)
+    train_set, val_set = _splits(dataset)
+    if resume:
+        session = restore_session(folder, config, dataset)
+    else:
+        session = new_session(folder, config, dataset)
+    pinned = PinnedSlices.choose(val_set, session.config, folder)
+    loop = _Loop(session, folder, train_set, val_set, pinned, callbacks, control)
+    return loop.run()
+
+
+def _splits(dataset: SliceDataset) -> tuple[SliceDataset, SliceDataset]:
+    train_set = dataset.subset("train")
+    if len(train_set) == 0:
+        raise InputError("the dataset has no training slices", expected="split 'train' > 0 slices",
+                         actual=0)
+    val_set = dataset.subset("val")
+    # Without a validation split the best epoch is chosen on the training split.
+    return train_set, val_set if len(val_set) else train_set
+
+
+def to_batch(dataset: SliceDataset, rows: np.ndarray, device: torch.device) -> Batch:
+    """Rows of a dataset as tensors on ``device``."""
+    return Batch(
+        images=torch.from_numpy(np.ascontiguousarray(dataset.images[rows], dtype=np.float32)).to(device),
+        tumor=torch.from_numpy(np.ascontiguousarray(dataset.tumor_masks[rows], dtype=bool)).to(device),
+        brain=torch.from_numpy(np.ascontiguousarray(dataset.brain_masks[rows], dtype=bool)).to(device),
+        labels=torch.from_numpy(np.ascontiguousarray(dataset.labels[rows], dtype=np.int64)).to(device),
+    )
+
+
+def accumulate(sums: EpochSums, batch: Batch, logits: torch.Tensor, scores: torch.Tensor,
+               parts: dict[str, float]) -> None:
+    """Add one batch's losses, predictions and scores to ``sums``."""
+    labels = batch.labels.cpu().numpy()
+    sums.add_losses(len(batch), parts["ce"], parts["guidance"], parts["total"])
+    sums.add_predictions(labels, logits.argmax(dim=1).cpu().numpy())
+    sums.add_scores(labels, scores.cpu().numpy())
+
+
+def evaluate_sums(model: torch.nn.Module, dataset: SliceDataset, config: TrainConfig,
+                  device: torch.device, cancel: Callable[[], bool] | None = None) -> EpochSums:
+    """Losses, confusion matrix and scores of ``dataset`` in eval mode (no update)."""
+    sums = EpochSums()
+    # The loss value does not depend on how S is differentiated: skip the graph through S.
+    guidance = dataclasses.replace(config.guidance, score_gradient="detached")
+    was_training = model.training
+    model.eval()
+    try:
+        for start in range(0, len(dataset), config.eval_batch_size):
+            if cancel is not None and cancel():
+                break
+            rows = np.arange(start, min(start + config.eval_batch_size, len(dataset)))
+            batch = to_batch(dataset, rows, device)
+            out = compute_loss(model, batch, guidance)
+            accumulate(sums, batch, out.logits, out.scores, out.parts)
+    finally:
+        model.train(was_training)
+    return sums
+
+
+class _Loop:
+    """The epoch loop of one :func:`fit` call (state shared by its small methods)."""
+
+    def __init__(self, session: Session, folder: RunFolder, train_set: SliceDataset,
+                 val_set: SliceDataset, pinned: PinnedSlices, callbacks: TrainCallbacks,
+                 control: TrainControl) -> None:
+        self.s, self.folder = session, folder
+        self.train_set, self.val_set, self.pinned = train_set, val_set, pinned
+        self.cb, self.control = callbacks, control
+
+    def log(self, message: str, event: str = "log", **fields: Any) -> None:
+        self.folder.log_event(event, message=message, **fields)
+        if self.cb.on_log:
+            self.cb.on_log(message)
+
+    def run(self) -> RunResult:
+        s = self.s
+        self.log(f"training epochs {s.epoch + 1}..{s.config.epochs} on {s.device}", "start",
+                 first_epoch=s.epoch + 1, epochs=s.config.epochs)
+        status = "finished"
+        while s.epoch < s.config.epochs:
+            epoch = s.epoch + 1
+            if self.cb.on_epoch_start:
+                self.cb.on_epoch_start(epoch, s.config.epochs)
+            self.folder.log_event("epoch_start", epoch=epoch)
+            started = time.perf_counter()
+            train_sums = self.train_epoch(epoch)
+            if train_sums is None:
+                status = "cancelled"
+                self.log(f"cancelled during epoch {epoch}; checkpoints/last.pt holds epoch "
+                         f"{s.epoch}", "cancelled", epoch=epoch, last_epoch=s.epoch)
+                break
+            self.finish_epoch(epoch, train_sums, time.perf_counter() - started)
+        if status == "finished":
+            self.log(f"finished {s.epoch} epochs; best epoch {s.best_epoch}", "end",
+                     epochs=s.epoch, best_epoch=s.best_epoch)
+        return RunResult(run_dir=self.folder.root, status=status, epochs_done=s.epoch,
+                         best_epoch=s.best_epoch, history=list(s.history))
+
+    def train_epoch(self, epoch: int) -> EpochSums | None:
+        """One pass over the shuffled training slices; None when cancelled."""
+        s, n = self.s, len(self.train_set)
+        order = torch.randperm(n, generator=s.generator).numpy()
+        batches = (n + s.config.batch_size - 1) // s.config.batch_size
+        sums = EpochSums()
+        s.model.train()
+        for b in range(batches):
+            if self.control.checkpoint():
+                return None
+            batch = to_batch(self.train_set, order[b * s.config.batch_size:(b + 1) * s.config.batch_size],
+                             s.device)
+            images, tumor, brain = augment_batch(batch.images, batch.tumor, batch.brain,
+                                                 s.config.augmentation, s.generator)
+            batch = dataclasses.replace(batch, images=images, tumor=tumor, brain=brain)
+            try:
+                out = train_step(s.model, s.optimizer, batch, s.config.guidance)
+            except NonFiniteLossError as error:
+                self.diverged(epoch, b + 1, error)
+            accumulate(sums, batch, out.logits, out.scores, out.parts)
+            s.step += 1
+            parts = {"epoch": float(epoch), "batch": float(b + 1), "batches": float(batches), **out.parts}
+            self.folder.log_event("batch", sync=False, step=s.step, **parts)
+            if self.cb.on_batch:
+                self.cb.on_batch(s.step, parts)
+        return sums
+
+    def diverged(self, epoch: int, batch: int, error: NonFiniteLossError) -> None:
+        last = self.folder.checkpoint("last")
+        message = (f"{error} at epoch {epoch}, batch {batch}; training stopped, the last good "
+                   f"checkpoint is {last} (epoch {self.s.epoch}); try a lower learning rate")
+        self.log(message, "diverged", epoch=epoch, batch=batch, last_epoch=self.s.epoch)
+        raise TrainingDivergedError(message, self.folder.root, expected="a finite loss",
+                                    actual=error.value)
+
+    def finish_epoch(self, epoch: int, train_sums: EpochSums, seconds: float) -> None:
+        """Validate, explain the pinned slices, choose best, checkpoint, write metrics."""
+        s = self.s
+        val_sums = evaluate_sums(s.model, self.val_set, s.config, s.device)
+        row: dict[str, float] = {"epoch": float(epoch)}
+        row.update({f"train_{k}": v for k, v in train_sums.metrics().items()})
+        row.update({f"val_{k}": v for k, v in val_sums.metrics().items()})
+        row["seconds"] = float(seconds)
+        arrays = self.pinned.explain(s.model, s.device, epoch, s.config.composite)
+        if arrays is not None and self.cb.on_heatmaps:
+            self.cb.on_heatmaps(epoch, arrays)
+        s.epoch = epoch
+        s.history.append(row)
+        improved = s.consider_best(row)
+        self.folder.write_metrics(s.history)
+        save_session_checkpoint(s, self.folder, best=improved)
+        self.folder.log_event("epoch_end", epoch=epoch, metrics=row, best=improved)
+        if self.cb.on_epoch_end:
+            self.cb.on_epoch_end(epoch, dict(row))
+        if self.cb.on_checkpoint:
+            self.cb.on_checkpoint(epoch, str(self.folder.checkpoint("last")))
+        self.log(_summary(row, s.config.best_metric, improved))
+
+
+def _summary(row: dict[str, float], best_metric: str, improved: bool) -> str:
+    return (f"epoch {int(row['epoch'])}: train loss {row['train_total']:.4f} acc "
+            f"{row['train_accuracy']:.3f} | val loss {row['val_total']:.4f} acc "
+            f"{row['val_accuracy']:.3f} f1 {row['val_f1_weighted']:.3f} score LGG "
+            f"{row['val_score_lgg']:.3f} HGG {row['val_score_hgg']:.3f}"
+            + (f" (best {best_metric})" if improved else ""))
+
+
+def is_better(value: float, best: float | None, metric: str) -> bool:
+    """Whether ``value`` beats ``best`` for ``metric`` (NaN never does)."""
+    if not np.isfinite(value):
+        return False
+    if best is None or not np.isfinite(best):
+        return True
+    return value > best if BEST_METRICS[metric] else value < best

@@ -1,0 +1,124 @@
+"""Evaluate a trained run on any slice dataset: metrics and mean TumorLRPScore per class.
+
+The dataset may come from elsewhere (another BraTS release, another site): only its
+channels and image size must match what the run was trained on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from lrpstudio.core.data.slice_dataset import SliceDataset
+from lrpstudio.core.errors import CheckpointError, DatasetError
+from lrpstudio.core.models import build_model
+from lrpstudio.core.models.checkpoints import load_checkpoint
+from lrpstudio.core.train.config import TrainConfig
+from lrpstudio.core.train.heatmaps import explain_batch
+from lrpstudio.core.train.metrics import EpochSums
+from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.session import resolve_device
+
+#: ``(done, total, message)``, the core's progress callback.
+Progress = Callable[[int, int, str], None]
+
+
+def load_run_model(run_dir: str | Path, which: str = "best", device: str = "cpu",
+                   ) -> tuple[torch.nn.Module, TrainConfig, dict[str, Any]]:
+    """The model of a run's checkpoint, in eval mode, with its config and checkpoint.
+
+    Parameters
+    ----------
+    run_dir
+        A run folder made by :func:`lrpstudio.core.train.engine.fit`.
+    which
+        ``"best"`` or ``"last"``.
+    device
+        Where to put the model.
+    """
+    folder = RunFolder(run_dir)
+    folder.read_config()  # a clear error when run_dir is not a run
+    path = folder.checkpoint(which)
+    if which == "best" and not path.is_file():
+        raise CheckpointError("the run has no best checkpoint yet (no finished epoch)", path)
+    payload = load_checkpoint(path)
+    try:
+        config = TrainConfig.from_dict(payload["config"])
+        model = build_model(config.model, image_size=config.image_size,
+                            in_channels=config.in_channels, num_classes=2)
+        model.load_state_dict(payload["model"])
+    except (KeyError, RuntimeError) as error:
+        raise CheckpointError(f"checkpoint does not fit its model: {error}", path) from error
+    model.to(resolve_device(device)).eval()
+    return model, config, payload
+
+
+def check_compatible(config: TrainConfig, dataset: SliceDataset, source: str | Path | None) -> None:
+    """The dataset must have the channels and size the model was trained on."""
+    if dataset.image_size != config.image_size or len(dataset.channels) != config.in_channels:
+        raise DatasetError("the data does not fit the model",
+                           source, expected=f"{config.in_channels} channels x {config.image_size}px",
+                           actual=f"{len(dataset.channels)} channels x {dataset.image_size}px")
+
+
+def evaluate_model(model: torch.nn.Module, dataset: SliceDataset, composite: str,
+                   batch_size: int = 32, progress: Progress | None = None) -> dict[str, Any]:
+    """Metrics of ``model`` on all slices of ``dataset`` (eval mode, true-label LRP).
+
+    Returns
+    -------
+    dict
+        accuracy, f1_weighted, sensitivity, specificity (HGG positive), score_lgg,
+        score_hgg (mean TumorLRPScore per true class), ce, slices, cases,
+        confusion_matrix (rows true LGG/HGG, columns predicted).
+    """
+    from lrpstudio.core.train.engine import to_batch
+
+    device = next(model.parameters()).device
+    sums = EpochSums()
+    n = len(dataset)
+    for start in range(0, n, batch_size):
+        rows = np.arange(start, min(start + batch_size, n))
+        batch = to_batch(dataset, rows, device)
+        maps = explain_batch(model, batch.images, batch.labels, batch.tumor, batch.brain, composite)
+        labels = dataset.labels[rows]
+        p_true = np.where(labels == 1, maps.probabilities, 1.0 - maps.probabilities)
+        ce = float(-np.log(np.clip(p_true, 1e-12, 1.0)).mean())
+        sums.add_losses(len(rows), ce, 0.0, ce)
+        sums.add_predictions(labels, maps.predictions)
+        sums.add_scores(labels, maps.scores)
+        if progress is not None:
+            progress(int(rows[-1]) + 1, n, "evaluating")
+    metrics = sums.metrics()
+    result: dict[str, Any] = {k: metrics[k] for k in (
+        "accuracy", "f1_weighted", "sensitivity", "specificity", "score_lgg", "score_hgg", "ce")}
+    result["slices"] = n
+    result["cases"] = int(np.unique(dataset.case_ids).size)
+    result["confusion_matrix"] = sums.confusion.astype(int).tolist()
+    return result
+
+
+def evaluate_run(run_dir: str | Path, dataset: SliceDataset, split: str = "test",
+                 which: str = "best", device: str = "cpu", source: str | Path | None = None,
+                 progress: Progress | None = None) -> dict[str, Any]:
+    """Evaluate a run's checkpoint on one split (or ``"all"``) of ``dataset``.
+
+    Raises
+    ------
+    DatasetError
+        The data does not fit the model, or the split is empty.
+    CheckpointError
+        The run or its checkpoint cannot be loaded.
+    """
+    model, config, payload = load_run_model(run_dir, which, device)
+    check_compatible(config, dataset, source)
+    part = dataset.subset(split)
+    if len(part) == 0:
+        raise DatasetError(f"the {split!r} split is empty", source, expected="> 0 slices", actual=0)
+    result = evaluate_model(model, part, config.composite, config.eval_batch_size, progress)
+    result.update({"split": split, "checkpoint": which, "epoch": int(payload.get("epoch", 0)),
+                   "composite": config.composite})
+    return result

@@ -1,0 +1,214 @@
+"""LRP heatmaps of pinned slices, and their PNG rendering (the paper's Fig. 5 and Fig. 7).
+
+A run pins a fixed set of validation slices (both classes) and explains them after every
+epoch, so the heatmaps of successive epochs can be compared. Relevance is summed over
+the channels and divided by its total absolute relevance per slice; one symmetric colour
+scale is fixed per run (from the first heatmaps drawn) so that colours mean the same in
+every epoch. PNGs are drawn with matplotlib's Agg canvas directly (no pyplot, so it is
+safe in a worker thread).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from lrpstudio.core.atomic import atomic_write
+from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
+
+#: Percentile of |normalised relevance| that sets a run's colour scale.
+SCALE_PERCENTILE = 99.5
+
+
+def pin_slices(dataset: SliceDataset, count: int, seed: int) -> np.ndarray:
+    """Rows of ``dataset`` to explain every epoch: ``count`` slices, both classes.
+
+    Only slices with a tumour are eligible; at most one slice per patient while there
+    are enough patients, so the set shows different cases. Deterministic for a seed.
+    """
+    rng = np.random.default_rng(seed)
+    has_tumour = dataset.tumor_masks.reshape(len(dataset), -1).any(axis=1)
+    per_class = [count // 2 + count % 2, count // 2]
+    chosen: list[int] = []
+    for label, want in enumerate(per_class):
+        rows = np.flatnonzero(has_tumour & (dataset.labels == label))
+        rows = rows[rng.permutation(rows.size)]
+        _, first = np.unique(dataset.case_ids[rows], return_index=True)
+        one_per_case = rows[np.sort(first)]
+        rest = np.setdiff1d(rows, one_per_case, assume_unique=True)
+        chosen.extend(int(r) for r in np.concatenate([one_per_case, rest])[:want])
+    if len(chosen) < count:  # one class is short: fill from the other
+        spare = [int(r) for r in np.flatnonzero(has_tumour) if int(r) not in chosen]
+        chosen.extend(spare[: count - len(chosen)])
+    return np.asarray(sorted(chosen), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Heatmaps:
+    """Explanations of a set of slices.
+
+    Attributes
+    ----------
+    relevance
+        float32 (N, H, W): relevance summed over channels, divided by its total |R|.
+    scores
+        float64 (N,): TumorLRPScore per slice (NaN without tumour).
+    predictions
+        int64 (N,): predicted class.
+    probabilities
+        float64 (N,): predicted probability of HGG.
+    """
+
+    relevance: np.ndarray
+    scores: np.ndarray
+    predictions: np.ndarray
+    probabilities: np.ndarray
+
+
+def explain_batch(
+    model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
+    tumor: torch.Tensor, brain: torch.Tensor, composite: str,
+) -> Heatmaps:
+    """Explain slices for their true label, in eval mode; the model's mode is restored.
+
+    Parameters
+    ----------
+    images
+        (N, C, H, W) on the model's device.
+    labels, tumor, brain
+        (N,), (N, H, W), (N, H, W) on the same device.
+    composite
+        zennit composite name (see :mod:`lrpstudio.core.xai`).
+    """
+    from lrpstudio.core.xai.relevance import forward_with_relevance
+    from lrpstudio.core.xai.score import tumor_lrp_score
+
+    was_training = model.training
+    model.eval()
+    try:
+        logits, rel = forward_with_relevance(model, images, labels, composite=composite)
+        logits, rel = logits.detach(), rel.detach()
+        scores = tumor_lrp_score(rel, tumor, brain).detach()
+    finally:
+        model.train(was_training)
+    has_tumour = tumor.reshape(len(tumor), -1).any(dim=1)
+    scores = torch.where(has_tumour, scores.to(torch.float64), torch.nan)
+    heat = rel.sum(dim=1).to(torch.float64)
+    total = heat.abs().flatten(1).sum(dim=1).clamp_min(1e-30)[:, None, None]
+    return Heatmaps(
+        relevance=(heat / total).cpu().numpy().astype(np.float32),
+        scores=scores.cpu().numpy(),
+        predictions=logits.argmax(dim=1).cpu().numpy().astype(np.int64),
+        probabilities=torch.softmax(logits.double(), dim=1)[:, 1].cpu().numpy(),
+    )
+
+
+def colour_scale(relevance: np.ndarray) -> float:
+    """Symmetric colour limit: a high percentile of |relevance| (never 0)."""
+    value = float(np.percentile(np.abs(relevance), SCALE_PERCENTILE)) if relevance.size else 0.0
+    return value if value > 0 else 1e-6
+
+
+def display_channel(channels: Sequence[str]) -> int:
+    """Index of the channel shown as the grey input image (FLAIR when present)."""
+    return list(channels).index("flair") if "flair" in channels else len(channels) - 1
+
+
+def _show_input(ax, image: np.ndarray, mask: np.ndarray, title: str) -> None:
+    ax.imshow(image, cmap="gray", interpolation="nearest")
+    if mask.any():
+        ax.contour(mask.astype(float), levels=[0.5], colors="yellow", linewidths=0.8)
+    ax.set_title(title, fontsize=6)
+    ax.set_axis_off()
+
+
+def _show_heatmap(ax, heat: np.ndarray, vmax: float, title: str) -> None:
+    ax.imshow(heat, cmap="bwr", vmin=-vmax, vmax=vmax, interpolation="nearest")
+    ax.set_title(title, fontsize=7)
+    ax.set_axis_off()
+
+
+def _wrap(title: str) -> str:
+    """``"<case> z<k>"`` on two lines: case ids are long."""
+    case, _, z = title.rpartition(" ")
+    return f"{case}\n{z}" if case else title
+
+
+def _caption(score: float, prediction: int, label: int | None = None) -> str:
+    text = f"S={score:.2f}" if np.isfinite(score) else "S=n/a"
+    text += f"\npred {GRADES[int(prediction)]}"
+    if label is not None:
+        text += f" ({'ok' if int(prediction) == int(label) else 'wrong'})"
+    return text
+
+
+def _save_figure(fig: Figure, path: Path) -> Path:
+    FigureCanvasAgg(fig)
+    return atomic_write(path, lambda handle: fig.savefig(handle, format="png", dpi=110))
+
+
+def render_epoch_png(
+    path: str | Path, images: np.ndarray, masks: np.ndarray, labels: np.ndarray,
+    titles: Sequence[str], maps: Heatmaps, vmax: float, heading: str,
+) -> Path:
+    """Fig. 7 style: for each pinned slice its input (with tumour outline) above its heatmap.
+
+    Parameters
+    ----------
+    images
+        (N, H, W) grey images (one channel).
+    masks, labels, titles
+        Tumour masks (N, H, W), true labels, one title per slice.
+    maps
+        Their explanations; ``vmax`` the run's colour scale.
+    """
+    n = len(images)
+    fig = Figure(figsize=(1.9 * max(n, 1), 4.0))
+    axes = fig.subplots(2, max(n, 1), squeeze=False)
+    for i in range(n):
+        _show_input(axes[0, i], images[i], masks[i], f"{_wrap(titles[i])}\ntrue {GRADES[int(labels[i])]}")
+        _show_heatmap(axes[1, i], maps.relevance[i], vmax,
+                      _caption(maps.scores[i], maps.predictions[i], labels[i]))
+    fig.suptitle(heading, fontsize=9)
+    fig.subplots_adjust(top=0.78, hspace=0.45)  # room for the heading and two-line titles
+    return _save_figure(fig, Path(path))
+
+
+def render_comparison_png(
+    path: str | Path, images: np.ndarray, masks: np.ndarray, labels: np.ndarray,
+    titles: Sequence[str], model_names: Sequence[str], maps: Sequence[Heatmaps],
+) -> Path:
+    """Fig. 5 style grid: one row per slice; input, mask, then each model's heatmap.
+
+    Each model's column uses one symmetric colour scale for all its slices.
+    """
+    n, m = len(images), len(model_names)
+    fig = Figure(figsize=(1.7 * (m + 2), 1.8 * max(n, 1) + 0.4))
+    axes = fig.subplots(max(n, 1), m + 2, squeeze=False)
+    scales = [colour_scale(h.relevance) for h in maps]
+    for i in range(n):
+        _show_input(axes[i, 0], images[i], np.zeros_like(masks[i]),
+                    f"{_wrap(titles[i])} ({GRADES[int(labels[i])]})")
+        axes[i, 1].imshow(masks[i], cmap="gray", interpolation="nearest")
+        axes[i, 1].set_title("tumour mask", fontsize=7)
+        axes[i, 1].set_axis_off()
+        for j in range(m):
+            title = f"{model_names[j]}\n" if i == 0 else ""
+            _show_heatmap(axes[i, j + 2], maps[j].relevance[i], scales[j],
+                          title + _caption(maps[j].scores[i], maps[j].predictions[i], labels[i]))
+    fig.tight_layout()
+    return _save_figure(fig, Path(path))
+
+
+def save_heatmap_arrays(path: str | Path, rows: np.ndarray, maps: Heatmaps, vmax: float) -> Path:
+    """Write one epoch's heatmaps as .npz (rows = dataset rows of the pinned slices)."""
+    arrays = {"rows": rows, "relevance": maps.relevance, "scores": maps.scores,
+              "predictions": maps.predictions, "probabilities": maps.probabilities,
+              "vmax": np.float64(vmax)}
+    return atomic_write(path, lambda handle: np.savez_compressed(handle, **arrays))

@@ -1,0 +1,208 @@
+"""The mutable state of one training run, and how it goes to and from checkpoints.
+
+A :class:`Session` owns the model, the optimiser, the run's data generator and the
+bookkeeping (epoch, step, history, best epoch). Checkpoints hold only tensors and plain
+Python data (RNG states as uint8 tensors), so they load with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import torch
+
+from lrpstudio.core.data.slice_dataset import SPLITS, SliceDataset
+from lrpstudio.core.errors import CheckpointError, InputError
+from lrpstudio.core.models import build_model
+from lrpstudio.core.models.checkpoints import load_checkpoint, save_checkpoint
+from lrpstudio.core.train.config import TrainConfig
+from lrpstudio.core.train.run_folder import RunFolder
+
+CHECKPOINT_FORMAT = "lrpstudio-checkpoint"
+CHECKPOINT_VERSION = 1
+#: Options that may change when a run is resumed.
+RESUMABLE_CHANGES: frozenset[str] = frozenset({"epochs", "device"})
+
+
+@dataclass
+class Session:
+    """Everything that changes while a run trains."""
+
+    config: TrainConfig
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    device: torch.device
+    epoch: int = 0
+    step: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    best_value: float | None = None
+    best_loss: float | None = None
+
+    def consider_best(self, row: dict[str, float]) -> bool:
+        """Record ``row`` as the best epoch if it improves the validation criterion.
+
+        Ties on the criterion go to the lower validation loss.
+        """
+        from lrpstudio.core.train.engine import is_better
+
+        metric = self.config.best_metric
+        value, loss = row[f"val_{metric}"], row["val_total"]
+        tie = self.best_value is not None and value == self.best_value
+        if is_better(value, self.best_value, metric) or (tie and is_better(loss, self.best_loss, "total")):
+            self.best_epoch, self.best_value, self.best_loss = int(row["epoch"]), value, loss
+            return True
+        return False
+
+
+def resolve_device(name: str) -> torch.device:
+    """The torch device for ``name``; CUDA without a GPU is an :class:`InputError`."""
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError("CUDA was requested but no GPU is available", expected="cpu", actual=name)
+    return device
+
+
+def complete_config(config: TrainConfig, dataset: SliceDataset) -> TrainConfig:
+    """Fill image size and channels from the dataset; a mismatch is an :class:`InputError`."""
+    from dataclasses import replace
+
+    size, channels = dataset.image_size, len(dataset.channels)
+    if config.image_size not in (None, size) or config.in_channels not in (None, channels):
+        raise InputError("the dataset does not fit the model's input",
+                         expected=f"{config.in_channels} x {config.image_size}px",
+                         actual=f"{channels} x {size}px")
+    return replace(config, image_size=size, in_channels=channels)
+
+
+def dataset_fingerprint(dataset: SliceDataset) -> str:
+    """SHA-256 of the arrays and split of a dataset (what training actually sees)."""
+    digest = hashlib.sha256()
+    for array in (dataset.images, dataset.tumor_masks, dataset.brain_masks, dataset.labels,
+                  dataset.split.astype(str), dataset.case_ids.astype(str), dataset.slice_index):
+        digest.update(str((array.dtype.str, array.shape)).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def manifest_hash(dataset: SliceDataset) -> str:
+    """SHA-256 of the dataset manifest's canonical JSON."""
+    text = json.dumps(dataset.manifest, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that decide the numbers."""
+    import zennit  # noqa: PLC0415 - only for its version
+
+    from lrpstudio import __version__
+
+    return {"lrpstudio": __version__, "python": platform.python_version(),
+            "torch": torch.__version__, "numpy": np.__version__,
+            "zennit": getattr(zennit, "__version__", "unknown")}
+
+
+def write_run_config(folder: RunFolder, config: TrainConfig, dataset: SliceDataset) -> None:
+    """config.json: the training config, the dataset's identity, package versions."""
+    counts = {split: int((dataset.split == split).sum()) for split in SPLITS}
+    folder.write_config({
+        "train": config.to_dict(),
+        "dataset": {"data_hash": dataset_fingerprint(dataset), "manifest_hash": manifest_hash(dataset),
+                    "slices": counts, "channels": list(dataset.channels),
+                    "image_size": dataset.image_size, "manifest": dataset.manifest},
+        "versions": package_versions(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+
+
+def _data_generator(seed: int) -> torch.Generator:
+    # A stream of its own, so shuffling/augmentation do not share draws with dropout.
+    derived = int(np.random.SeedSequence([seed, 1]).generate_state(1, dtype=np.uint64)[0] >> 1)
+    return torch.Generator().manual_seed(derived)
+
+
+def _build(config: TrainConfig, device: torch.device) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    model = build_model(config.model, image_size=config.image_size,
+                        in_channels=config.in_channels, num_classes=2).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    return model, optimizer
+
+
+def new_session(folder: RunFolder, config: TrainConfig, dataset: SliceDataset) -> Session:
+    """Start a fresh run in an empty (or new) folder; writes config.json and epoch 0."""
+    if folder.is_run():
+        raise InputError("the run folder already holds a run (resume it, or choose another folder)",
+                         folder.root)
+    config = complete_config(config, dataset)
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)  # weights and dropout
+    model, optimizer = _build(config, device)
+    session = Session(config, model, optimizer, _data_generator(config.seed), device)
+    folder.create()
+    write_run_config(folder, config, dataset)
+    # Epoch 0 = the initial weights: a run that diverges in epoch 1 still leaves a checkpoint.
+    save_session_checkpoint(session, folder, best=False)
+    return session
+
+
+def _payload(session: Session) -> dict[str, Any]:
+    rng: dict[str, Any] = {"torch": torch.get_rng_state(), "data": session.generator.get_state()}
+    if session.device.type == "cuda":
+        rng["cuda"] = torch.cuda.get_rng_state(session.device)
+    return {
+        "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+        "epoch": session.epoch, "step": session.step,
+        "model": session.model.state_dict(), "optimizer": session.optimizer.state_dict(),
+        "rng": rng, "config": session.config.to_dict(),
+        "metrics": session.history[-1] if session.history else {},
+        "history": list(session.history),
+        "best": {"epoch": session.best_epoch, "value": session.best_value, "loss": session.best_loss},
+    }
+
+
+def save_session_checkpoint(session: Session, folder: RunFolder, best: bool) -> None:
+    """Write last.pt (and best.pt when ``best``) atomically."""
+    payload = _payload(session)
+    save_checkpoint(folder.checkpoint("last"), payload)
+    if best:
+        save_checkpoint(folder.checkpoint("best"), payload)
+
+
+def restore_session(folder: RunFolder, config: TrainConfig, dataset: SliceDataset) -> Session:
+    """Reopen a run from its last.pt, checking that config and data match the saved run."""
+    record = folder.read_config()
+    saved = TrainConfig.from_dict(record["train"])
+    config = complete_config(config, dataset)
+    changed = {k for k, v in config.to_dict().items() if saved.to_dict()[k] != v} - RESUMABLE_CHANGES
+    if changed:
+        raise InputError("resume must use the run's own settings", folder.config_path,
+                         expected="only epochs/device changed", actual=sorted(changed))
+    if record["dataset"]["data_hash"] != dataset_fingerprint(dataset):
+        raise InputError("resume must use the same dataset as the run", folder.config_path,
+                         expected=record["dataset"]["data_hash"][:12],
+                         actual=dataset_fingerprint(dataset)[:12])
+    if config != saved:  # more epochs or another device: config.json says what ran
+        folder.write_config({**record, "train": config.to_dict()})
+    payload = load_checkpoint(folder.checkpoint("last"))
+    if payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError("not an lrpstudio training checkpoint", folder.checkpoint("last"))
+    device = resolve_device(config.device)
+    model, optimizer = _build(config, device)
+    model.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    generator = torch.Generator()
+    generator.set_state(payload["rng"]["data"])
+    torch.set_rng_state(payload["rng"]["torch"])
+    if device.type == "cuda" and "cuda" in payload["rng"]:
+        torch.cuda.set_rng_state(payload["rng"]["cuda"], device)
+    best = payload["best"]
+    return Session(config, model, optimizer, generator, device, epoch=int(payload["epoch"]),
+                   step=int(payload["step"]), history=list(payload["history"]),
+                   best_epoch=int(best["epoch"]), best_value=best["value"], best_loss=best["loss"])

@@ -1,0 +1,93 @@
+"""One training step, kept separate from the loop: batch in, loss and gradients out.
+
+Separated so that a data-parallel wrapper (torchrun) can reuse it unchanged: it only
+touches the model, the optimiser and one batch, and returns plain numbers and detached
+tensors for the metrics (which are accumulated as sums and counts, see
+:mod:`lrpstudio.core.train.metrics`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from lrpstudio.core.xai.losses import GuidanceConfig, guidance_step
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Slices on the training device."""
+
+    images: torch.Tensor   # (N, C, H, W) float32
+    tumor: torch.Tensor    # (N, H, W) bool
+    brain: torch.Tensor    # (N, H, W) bool
+    labels: torch.Tensor   # (N,) int64
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    """What one forward (and backward) produced.
+
+    Attributes
+    ----------
+    loss
+        The total loss (a graph-attached scalar until backward).
+    logits
+        (N, 2), detached.
+    scores
+        (N,) float64 TumorLRPScore per slice, NaN where the slice has no tumour or the
+        guidance computes no score.
+    parts
+        Mean ``ce``, ``guidance`` and ``total`` of the batch as floats.
+    """
+
+    loss: torch.Tensor
+    logits: torch.Tensor
+    scores: torch.Tensor
+    parts: dict[str, float]
+
+
+class NonFiniteLossError(ArithmeticError):
+    """The loss or a gradient of one step is NaN or inf (nothing was updated)."""
+
+    def __init__(self, what: str, value: float) -> None:
+        self.what, self.value = what, value
+        super().__init__(f"{what} became {value}")
+
+
+def compute_loss(model: torch.nn.Module, batch: Batch, guidance: GuidanceConfig) -> StepOutput:
+    """Forward pass and guidance loss of one batch (no backward).
+
+    Logits and per-slice scores come from the same forward as the loss
+    (:func:`lrpstudio.core.xai.losses.guidance_step`), so nothing is recomputed.
+    """
+    result = guidance_step(model, batch.images, batch.labels, batch.tumor, batch.brain, guidance)
+    has_tumour = batch.tumor.reshape(len(batch), -1).any(dim=1)
+    scores = torch.where(has_tumour, result.scores.detach().to(torch.float64), torch.nan)
+    parts = {key: float(result.parts[key]) for key in ("ce", "guidance", "total")}
+    return StepOutput(loss=result.loss, logits=result.logits.detach(), scores=scores, parts=parts)
+
+
+def train_step(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, guidance: GuidanceConfig,
+) -> StepOutput:
+    """One optimiser step; raises :class:`NonFiniteLossError` before updating anything
+    when the loss or the gradient norm is not finite."""
+    optimizer.zero_grad(set_to_none=True)
+    out = compute_loss(model, batch, guidance)
+    if not math.isfinite(out.parts["total"]):
+        raise NonFiniteLossError("loss", out.parts["total"])
+    out.loss.backward()
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    if grads:
+        norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
+        if not math.isfinite(norm):
+            optimizer.zero_grad(set_to_none=True)
+            raise NonFiniteLossError("gradient norm", norm)
+    optimizer.step()
+    return StepOutput(loss=out.loss.detach(), logits=out.logits, scores=out.scores, parts=out.parts)

@@ -1,0 +1,101 @@
+"""`lrpstudio train`, `evaluate`, `explain`, `experiment` end to end on a tiny saved dataset."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from lrpstudio.cli.main import main
+from lrpstudio.core.data.slice_dataset import save_dataset
+from lrpstudio.core.train.run_folder import RunFolder
+from tests.core.train.factory import tiny_dataset
+
+QUICK = ["--epochs", "1", "--batch-size", "8", "--pinned", "2", "--seed", "2"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return save_dataset(tiny_dataset(n_cases=8, slices_per_case=3, size=64),
+                        tmp_path_factory.mktemp("cli") / "dataset")
+
+
+@pytest.fixture(scope="module")
+def trained(data, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("runs") / "run"
+    assert main(["train", str(data), "--out", str(run), "--penalty", "1", *QUICK]) == 0
+    return run
+
+
+def test_train_writes_a_run_and_resume_extends_it(trained, data, capsys) -> None:
+    assert RunFolder(trained).checkpoint("best").is_file()
+    assert len(RunFolder(trained).read_metrics()) == 1
+    assert main(["train", str(data), "--resume", str(trained), "--epochs", "2", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["status"] == "finished" and summary["epochs_done"] == 2
+    assert len(RunFolder(trained).read_metrics()) == 2
+
+
+def test_evaluate_json_has_the_documented_keys(trained, data, capsys) -> None:
+    assert main(["evaluate", str(trained), "--data", str(data), "--split", "all", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for key in ("accuracy", "f1_weighted", "sensitivity", "specificity", "score_lgg", "score_hgg"):
+        assert isinstance(result[key], float), key
+    assert result["split"] == "all" and result["slices"] == 24
+
+
+def test_bad_inputs_exit_2_with_one_line_naming_the_file(trained, tmp_path, capsys) -> None:
+    other = save_dataset(tiny_dataset(n_cases=6, slices_per_case=1, size=32), tmp_path / "small")
+    assert main(["evaluate", str(trained), "--data", str(other)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert str(other) in err and "does not fit" in err
+    assert main(["evaluate", str(tmp_path), "--data", str(other)]) == 2
+    assert "config.json" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "nothing"), "--out", str(tmp_path / "r")]) == 2
+
+
+def test_explain_writes_png(trained, data, tmp_path, capsys) -> None:
+    out = tmp_path / "x.png"
+    assert main(["explain", str(trained), "--data", str(data), "--case", "case07", "--out", str(out),
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert out.stat().st_size > 1000 and result["label"] == "HGG"
+
+
+def test_experiment_writes_table1_and_fig5(data, tmp_path, capsys) -> None:
+    out = tmp_path / "exp"
+    shortcut = save_dataset(tiny_dataset(n_cases=8, slices_per_case=3, size=64, shortcut=True),
+                            tmp_path / "shortcut")
+    assert main(["experiment", str(shortcut), "--out", str(out), "--penalties", "0", "2", "--pinned",
+                 "0", "--epochs", "1", "--batch-size", "12", "--figure-slices", "2",
+                 "--test-data", str(data)]) == 0
+    printed = capsys.readouterr().out
+    assert "| Original |" in printed and "| Penalization2 |" in printed and str(data) in printed
+    for name in ("table1.csv", "table1.md", "fig5.png", "table1_external.csv", "fig5_external.png"):
+        assert (out / name).is_file()
+
+
+def test_ctrl_c_stops_cleanly_with_a_checkpoint(data, tmp_path) -> None:
+    run = tmp_path / "run"
+
+    def interrupt_when_training() -> None:  # SIGINT once the first batch event is logged
+        events = run / "events.jsonl"
+        for _ in range(600):
+            if events.is_file() and "epoch_start" in events.read_text():
+                break
+            threading.Event().wait(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt_when_training)
+    thread.start()
+    code = main(["train", str(data), "--out", str(run), "--epochs", "500", "--batch-size", "4",
+                 "--pinned", "0"])
+    thread.join()
+    assert code == 130
+    folder = RunFolder(run)
+    assert folder.checkpoint("last").is_file()
+    assert folder.read_events()[-1]["event"] == "cancelled"
