@@ -29,6 +29,7 @@ from lrpstudio.gui.prompts import Prompter
 from lrpstudio.gui.settings import RecentList
 from lrpstudio.gui.shortcuts import cheat_sheet_html
 from lrpstudio.gui.slice_view import OrthoViews
+from lrpstudio.gui.studio_tabs import StudioTabs, add_case_views
 from lrpstudio.gui.tool_panel import ToolPanel
 from lrpstudio.gui.view_state import ViewState, Voxel
 
@@ -103,7 +104,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return h
 
     def _build_layout(self) -> None:
-        self.setCentralWidget(self.views)
+        self.tabs = StudioTabs(self.views, self)  # Viewer / Training / Runs
+        self.setCentralWidget(self.tabs)
         left = QtWidgets.QDockWidget("Cases", self)
         left.setObjectName("cases_dock")
         left.setWidget(self.browser)
@@ -115,6 +117,7 @@ class MainWindow(QtWidgets.QMainWindow):
         right.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, right)
         self.resizeDocks([left, right], [340, 310], QtCore.Qt.Orientation.Horizontal)
+        self.explain = add_case_views(self, self.tabs)
         self.readout = QtWidgets.QLabel("", self)
         self.readout.setObjectName("readout")
         convention = QtWidgets.QLabel(f"display: {DISPLAY_CONVENTION} (patient left on screen "
@@ -224,6 +227,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controller.detach()
         self.case = None
         self.data = source
+        self.tabs.set_source(source.root, source.workspace)
         self.browser.set_rows(source.rows())
         # With an explicit workspace, remember the workspace: reopening it reopens its data
         # (and finds its recovery journals); otherwise the data folder.
@@ -351,7 +355,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- events -----------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt API
-        if self.confirm_discard():
+        if self.tabs.may_close() and self.confirm_discard():
             self.loader.wait()
             self.controller.detach()
             event.accept()

@@ -1,0 +1,260 @@
+"""Live training curves (pyqtgraph): losses, accuracy and validation TumorLRPScore.
+
+Points arrive one batch at a time from the training worker; they are stored in a
+:class:`CurveStore` (plain lists) and drawn by a timer at most a few times a second, so
+a fast training loop cannot flood the event loop. Each series is drawn twice: the raw
+values faint, their debiased EMA (the smoothing slider) bold.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from lrpstudio.core.atomic import atomic_write_text
+from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.smoothing import debiased_ema
+
+#: plot title -> series shown in it (name, colour); batch series have no "val_"/"train_" prefix.
+PLOTS: dict[str, list[tuple[str, str]]] = {
+    "Loss": [("ce", "#1f77b4"), ("guidance", "#ff7f0e"), ("total", "#2ca02c"),
+             ("val_total", "#d62728")],
+    "Accuracy": [("train_accuracy", "#1f77b4"), ("val_accuracy", "#d62728")],
+    "Validation TumorLRPScore": [("val_score_lgg", "#9467bd"), ("val_score_hgg", "#8c564b")],
+}
+BATCH_SERIES = ("ce", "guidance", "total", "score")
+REDRAW_MS = 250
+
+
+@dataclass
+class Series:
+    """One curve: x by optimiser step and by (fractional) epoch, and the values."""
+
+    steps: list[float] = field(default_factory=list)
+    epochs: list[float] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    def add(self, step: float, epoch: float, value: float) -> None:
+        self.steps.append(float(step))
+        self.epochs.append(float(epoch))
+        self.values.append(float(value) if value is not None else math.nan)
+
+
+class CurveStore:
+    """All points of one run, by series name (no Qt)."""
+
+    def __init__(self) -> None:
+        self.series: dict[str, Series] = {}
+        self.last_step = 0
+
+    def add_batch(self, step: int, parts: dict[str, float]) -> None:
+        """One training batch: ce, guidance, total, score at fractional epoch."""
+        epoch = parts.get("epoch", 1.0) - 1.0 + parts.get("batch", 1.0) / max(parts.get("batches", 1.0), 1.0)
+        for name in BATCH_SERIES:
+            if name in parts:
+                self.series.setdefault(name, Series()).add(step, epoch, parts[name])
+        self.last_step = max(self.last_step, int(step))
+
+    def add_epoch(self, epoch: int, row: dict[str, float], step: int | None = None) -> None:
+        """One epoch's metrics row, placed at the step it ended on."""
+        at = self.last_step if step is None else step
+        for name, value in row.items():
+            if name.startswith(("train_", "val_")):
+                self.series.setdefault(name, Series()).add(at, epoch, value)
+
+    def rows(self) -> Iterable[tuple[str, float, float, float]]:
+        """(series, step, epoch, value) for every point."""
+        for name, s in self.series.items():
+            yield from ((name, a, b, v) for a, b, v in zip(s.steps, s.epochs, s.values))
+
+    def to_csv(self) -> str:
+        """Long-format CSV: series, step, epoch, value."""
+        lines = ["series,step,epoch,value"]
+        lines += [f"{n},{int(a)},{b!r},{'' if not math.isfinite(v) else repr(v)}" for n, a, b, v in self.rows()]
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path) -> "CurveStore":
+        """Rebuild the curves of a run folder from its events.jsonl."""
+        store = cls()
+        for event in RunFolder(run_dir).read_events():
+            if event.get("event") == "batch":
+                parts = {k: v if v is not None else math.nan for k, v in event.items()
+                         if isinstance(v, (int, float)) or v is None}
+                store.add_batch(int(event["step"]), parts)
+            elif event.get("event") == "epoch_end":
+                metrics = {k: v if v is not None else math.nan for k, v in event["metrics"].items()}
+                store.add_epoch(int(event["epoch"]), metrics)
+        return store
+
+
+class CurvesWidget(QtWidgets.QWidget):
+    """Three linked plots of a run's curves, with smoothing, x-axis choice, hover and export."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = CurveStore()
+        self._dirty = False
+        self._build()
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self._redraw_if_dirty)
+        self._timer.start()
+
+    def _build(self) -> None:
+        self.x_axis = QtWidgets.QComboBox(self)
+        self.x_axis.addItems(["step", "epoch"])
+        self.x_axis.setToolTip("Horizontal axis: optimiser step or (fractional) epoch")
+        self.smoothing = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, self)
+        self.smoothing.setRange(0, 99)
+        self.smoothing.setValue(60)
+        self.smoothing.setToolTip("Smoothing (debiased EMA weight); raw values stay faint")
+        self.hover = QtWidgets.QLabel("", self)
+        self.hover.setObjectName("curve_hover")
+        self.log_loss = QtWidgets.QCheckBox("log loss", self)
+        self.log_loss.setChecked(True)
+        self.log_loss.setToolTip("Logarithmic loss axis (LRPLoss starts far above CE when S is small)")
+        self.png_button = QtWidgets.QPushButton("Export PNG…", self)
+        self.csv_button = QtWidgets.QPushButton("Export CSV…", self)
+        bar = QtWidgets.QHBoxLayout()
+        for widget in (QtWidgets.QLabel("x:"), self.x_axis, QtWidgets.QLabel("smoothing:"),
+                       self.smoothing, self.log_loss, self.png_button, self.csv_button):
+            bar.addWidget(widget)
+        self.graphics = pg.GraphicsLayoutWidget(self)
+        self.graphics.setBackground("w")
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.items: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        for col, (title, series) in enumerate(PLOTS.items()):
+            plot = self.graphics.addPlot(row=0, col=col, title=title)
+            plot.addLegend(offset=(5, 5))
+            plot.showGrid(x=True, y=True, alpha=0.3)
+            self.plots[title] = plot
+            for name, colour in series:
+                raw = plot.plot([], [], pen=pg.mkPen(pg.mkColor(colour).lighter(160), width=1))
+                smooth = plot.plot([], [], pen=pg.mkPen(colour, width=2.5), name=name,
+                                   symbol="o" if name.startswith(("train_", "val_")) else None,
+                                   symbolSize=5, symbolBrush=colour)
+                self.items[name] = (raw, smooth)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.hover)
+        self.x_axis.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.log_loss.toggled.connect(self._set_log)
+        self.plots["Loss"].setLogMode(y=True)
+        self.smoothing.valueChanged.connect(lambda _v: self.redraw())
+        self.png_button.clicked.connect(lambda: self._ask_export("png"))
+        self.csv_button.clicked.connect(lambda: self._ask_export("csv"))
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse)
+
+    def _set_log(self, on: bool) -> None:
+        self.plots["Loss"].setLogMode(y=bool(on))
+        self.redraw()
+
+    # -- data ---------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Forget all points (a new run)."""
+        self.store = CurveStore()
+        self.redraw()
+
+    def set_store(self, store: CurveStore) -> None:
+        """Show a finished run's curves."""
+        self.store = store
+        self.redraw()
+
+    def add_batch(self, step: int, parts: dict[str, float]) -> None:
+        """A batch point (drawn at the next timer tick)."""
+        self.store.add_batch(step, parts)
+        self._dirty = True
+
+    def add_epoch(self, epoch: int, row: dict[str, float]) -> None:
+        """An epoch's metrics (drawn at the next timer tick)."""
+        self.store.add_epoch(epoch, row)
+        self._dirty = True
+
+    @property
+    def weight(self) -> float:
+        """The EMA weight the slider stands for."""
+        return self.smoothing.value() / 100.0
+
+    def xy(self, name: str, smoothed: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The x and y values drawn for a series (empty when it has no points)."""
+        s = self.store.series.get(name)
+        if s is None or not s.values:
+            return np.zeros(0), np.zeros(0)
+        x = np.asarray(s.steps if self.x_axis.currentText() == "step" else s.epochs)
+        y = np.asarray(s.values, dtype=np.float64)
+        if smoothed and len(y) > 2:  # a handful of epoch points is not smoothed
+            y = debiased_ema(y, self.weight)
+        keep = np.isfinite(y)
+        return x[keep], y[keep]
+
+    def _redraw_if_dirty(self) -> None:
+        if self._dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Draw every series now."""
+        self._dirty = False
+        log_names = {n for n, _c in PLOTS["Loss"]} if self.log_loss.isChecked() else set()
+        for name, (raw, smooth) in self.items.items():
+            for item, smoothed in ((raw, False), (smooth, True)):
+                x, y = self.xy(name, smoothed)
+                if name in log_names:  # a log axis cannot show 0 (plain CE has no guidance term)
+                    x, y = x[y > 0], y[y > 0]
+                item.setData(x, y)
+
+    def point_count(self, name: str) -> int:
+        """Points drawn for a series (its bold curve)."""
+        x, _ = self.items[name][1].getData()
+        return 0 if x is None else len(x)
+
+    # -- hover and export ---------------------------------------------------------------
+    def _on_mouse(self, pos: Any) -> None:
+        for title, plot in self.plots.items():
+            if plot.sceneBoundingRect().contains(pos):
+                x = plot.vb.mapSceneToView(pos).x()
+                self.hover.setText(self.values_at(title, x))
+                return
+
+    def values_at(self, title: str, x: float) -> str:
+        """'name value' of each series of a plot at the point nearest to ``x``."""
+        parts = []
+        for name, _colour in PLOTS[title]:
+            xs, ys = self.xy(name, True)
+            if xs.size:
+                i = int(np.argmin(np.abs(xs - x)))
+                parts.append(f"{name} {ys[i]:.4g} @ {self.x_axis.currentText()} {xs[i]:.4g}")
+        return f"{title}: " + ";  ".join(parts) if parts else ""
+
+    def export_png(self, path: str | Path) -> Path:
+        """Save the plots as a PNG picture."""
+        self.redraw()
+        image = self.graphics.grab()
+        if not image.save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+        return Path(path)
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Save every point (raw values) as CSV: series, step, epoch, value."""
+        return atomic_write_text(Path(path), self.store.to_csv())
+
+    def _ask_export(self, kind: str) -> None:
+        name, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export curves ({kind.upper()})",
+                                                        f"curves.{kind}", f"*.{kind}")
+        if name:
+            (self.export_png if kind == "png" else self.export_csv)(name)
+
+
+def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
+    """Read an exported curves CSV back (for checks and scripts)."""
+    with Path(path).open(newline="") as handle:
+        return list(csv.DictReader(handle))

@@ -1,0 +1,175 @@
+"""Explain in the viewer: a chosen run's heatmap over the current axial slice of the open case.
+
+The slice goes through exactly the dataset's preparation (``volume[:, :, z].T``, per
+channel normalisation inside the brain, zero-pad to square, area resize), so the model
+sees what it would see in training, and the score is computed against the mask as it
+is now in the viewer (possibly corrected and not yet saved).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+from PySide6 import QtCore, QtWidgets
+
+from lrpstudio.core.data.slice_dataset import GRADES
+from lrpstudio.core.data.slicing import (
+    axial_slices, brain_statistics, normalise, pad_to_square, region_mask, resize_area, resize_mask,
+)
+from lrpstudio.core.train.config import TrainConfig
+from lrpstudio.core.train.evaluate import load_run_model
+from lrpstudio.core.train.heatmaps import Heatmaps, colour_scale, display_channel, explain_batch
+from lrpstudio.core.train.pinned import PINNED_FILE
+from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.gui.heat_tiles import Tile, caption, heat_rgba, input_rgba
+from lrpstudio.gui.run_table import find_runs
+
+
+def viewer_slice(images: Mapping[str, np.ndarray], seg: np.ndarray | None, z: int,
+                 channels: Sequence[str], size: int, region: str = "whole",
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One axial slice prepared like the slice dataset.
+
+    Parameters
+    ----------
+    images
+        The case's volumes by modality (voxel order of the files).
+    seg
+        Canonical segmentation (the viewer's current mask), or None.
+    z
+        Axial index (third voxel axis).
+    channels, size, region
+        The dataset's channels, image size and guidance region.
+
+    Returns
+    -------
+    image, tumour, brain
+        float32 (C, S, S), bool (S, S), bool (S, S).
+    """
+    shape = next(iter(images.values())).shape
+    seg = np.zeros(shape, np.uint8) if seg is None else seg
+    brain = seg > 0
+    for volume in images.values():
+        brain = brain | (volume > 0)  # the Case's brain mask: any modality > 0, tumour included
+    index = np.asarray([int(z)])
+    brain_2d = axial_slices(brain, index)
+    stack = np.stack([normalise(axial_slices(images[c], index), brain_2d, brain_statistics(images[c], brain))
+                      for c in channels], axis=1)
+    image = resize_area(pad_to_square(stack), size).astype(np.float32)[0]
+    tumour = resize_mask(pad_to_square(region_mask(axial_slices(seg, index), region)), size)[0]
+    return image, tumour, resize_mask(pad_to_square(brain_2d), size)[0]
+
+
+def run_data_settings(run_dir: str | Path) -> tuple[tuple[str, ...], int, str, float | None]:
+    """Channels, image size, mask region and the run's colour scale (from its files)."""
+    record = RunFolder(run_dir).read_config()
+    dataset = record.get("dataset", {})
+    params = dataset.get("manifest", {}).get("parameters", {})
+    pinned = RunFolder(run_dir).heatmap_dir / PINNED_FILE
+    vmax = json.loads(pinned.read_text()).get("vmax") if pinned.is_file() else None
+    return (tuple(dataset.get("channels", ("t1", "t2", "flair"))),
+            int(record["train"]["image_size"]), str(params.get("mask", "whole")),
+            float(vmax) if vmax else None)
+
+
+def explain_current(run_dir: str | Path, images: Mapping[str, np.ndarray], seg: np.ndarray | None,
+                    z: int, grade: str | None, model: torch.nn.Module | None = None) -> dict[str, Any]:
+    """Explain slice ``z`` of a case with a run's best model, for its true grade.
+
+    Without a known grade the predicted class is explained. Returns image (grey),
+    tumour, relevance, score, prediction, probability_hgg, label, vmax.
+    """
+    channels, size, region, vmax = run_data_settings(run_dir)
+    if model is None:
+        model, _, _ = load_run_model(run_dir, "best")
+    config = TrainConfig.from_dict(RunFolder(run_dir).read_config()["train"])
+    image, tumour, brain = viewer_slice(images, seg, z, channels, size, region)
+    device = next(model.parameters()).device
+    x = torch.from_numpy(image[None]).to(device)
+    with torch.no_grad():
+        predicted = int(model.eval()(x).argmax(dim=1)[0])
+    label = GRADES.index(grade) if grade in GRADES else predicted
+    maps: Heatmaps = explain_batch(model, x, torch.tensor([label], device=device),
+                                   torch.from_numpy(tumour[None]).to(device),
+                                   torch.from_numpy(brain[None]).to(device), config.composite)
+    return {"image": image[display_channel(channels)], "tumour": tumour, "relevance": maps.relevance[0],
+            "score": float(maps.scores[0]), "prediction": int(maps.predictions[0]),
+            "probability_hgg": float(maps.probabilities[0]), "label": label if grade in GRADES else None,
+            "vmax": vmax or colour_scale(maps.relevance)}
+
+
+class ExplainPanel(QtWidgets.QWidget):
+    """A dock: choose a run, explain the viewer's current slice."""
+
+    def __init__(self, window: Any, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.window_ = window
+        self.runs_dir: Path | None = None
+        self._models: dict[str, torch.nn.Module] = {}
+        self.result: dict[str, Any] | None = None
+        self.run_box = QtWidgets.QComboBox(self)
+        self.run_box.setToolTip("Model: the best checkpoint of a run")
+        self.button = QtWidgets.QPushButton("Explain current slice", self)
+        self.follow = QtWidgets.QCheckBox("update when the slice changes", self)
+        self.input_tile, self.heat_tile = Tile(self, 200), Tile(self, 200)
+        self.text = QtWidgets.QLabel("Open a case and train a run first.", self)
+        self.text.setWordWrap(True)
+        layout = QtWidgets.QVBoxLayout(self)
+        for w in (self.run_box, self.button, self.follow, self.input_tile, self.heat_tile, self.text):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        self.button.clicked.connect(self._guarded)
+        window.state.cursor_changed.connect(lambda _v: self.follow.isChecked() and self._guarded())
+
+    def set_runs_dir(self, path: str | Path) -> None:
+        """Offer the runs under ``path``."""
+        self.runs_dir = Path(path)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-list the runs that have a best checkpoint."""
+        current = self.run_box.currentData()
+        self.run_box.clear()
+        for run in find_runs(self.runs_dir) if self.runs_dir else []:
+            if RunFolder(run).checkpoint("best").is_file():
+                self.run_box.addItem(run.name, str(run))
+        index = self.run_box.findData(current)
+        if index >= 0:
+            self.run_box.setCurrentIndex(index)
+
+    def _guarded(self) -> None:
+        try:
+            self.explain()
+        except Exception as error:  # noqa: BLE001 - shown, not raised into Qt
+            self.text.setText(f"Error: {error}")
+
+    def explain(self) -> dict[str, Any] | None:
+        """Explain the current slice with the chosen run; shows and returns the result."""
+        state, run = self.window_.state, self.run_box.currentData()
+        if run is None or not state.has_volume:
+            self.text.setText("Choose a run and open a case first.")
+            return None
+        if run not in self._models:
+            self._models[run] = load_run_model(run, "best")[0]
+        case = getattr(self.window_, "case", None)
+        grade = getattr(case, "grade", None)
+        z = int(state.cursor[2])
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            r = explain_current(run, state.images, state.seg, z, grade, self._models[run])
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        case_id = getattr(case, "id", "case")
+        self.input_tile.show_rgba(input_rgba(r["image"], r["tumour"]), f"{case_id} z{z}", "current mask")
+        self.heat_tile.show_rgba(heat_rgba(r["relevance"], r["vmax"]), Path(run).name,
+                                 caption(r["score"], r["prediction"], r["label"]))
+        truth = GRADES[r["label"]] if r["label"] is not None else "unknown (explaining the prediction)"
+        self.text.setText(f"Prediction {GRADES[r['prediction']]} (P(HGG) = {r['probability_hgg']:.2f}); "
+                          f"true grade {truth}; TumorLRPScore against the current mask: "
+                          + (f"{r['score']:.3f}" if np.isfinite(r["score"]) else "n/a (no tumour here)"))
+        self.result = r
+        return r

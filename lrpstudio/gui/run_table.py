@@ -1,0 +1,135 @@
+"""Rows of the runs table: one summary per run folder (no Qt).
+
+The numbers are the best epoch's validation metrics from metrics.csv (the paper's
+Table 1 columns) until the run is evaluated on another split; the config summary and
+the corrections the run's dataset used come from config.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+from lrpstudio.core.errors import LrpStudioError
+from lrpstudio.core.train.run_folder import RunFolder
+
+#: (key, header) of the table, in order.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run", "Run"), ("status", "Status"), ("model", "Model"), ("guidance", "Guidance"),
+    ("penalty", "p"), ("epochs", "Epochs"), ("best_epoch", "Best"), ("split", "Split"),
+    ("accuracy", "Accuracy"), ("f1_weighted", "F1 (weighted)"), ("sensitivity", "Sensitivity"),
+    ("specificity", "Specificity"), ("score_lgg", "Score LGG"), ("score_hgg", "Score HGG"),
+    ("corrections", "Corrected masks"), ("summary", "Config"),
+)
+METRICS: tuple[str, ...] = ("accuracy", "f1_weighted", "sensitivity", "specificity",
+                            "score_lgg", "score_hgg")
+_END_EVENTS = {"end": "finished", "cancelled": "stopped", "diverged": "diverged"}
+
+
+def find_runs(root: str | Path, depth: int = 2) -> list[Path]:
+    """Run folders (holding config.json) under ``root``, down to ``depth`` levels, sorted."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found = []
+    level = [root]
+    for _ in range(depth):
+        level = sorted(p for folder in level for p in folder.iterdir() if p.is_dir())
+        found += [p for p in level if RunFolder(p).is_run()]
+    return sorted(found)
+
+
+def _status(folder: RunFolder) -> str:
+    for event in reversed(folder.read_events()):
+        name = event.get("event")
+        if name in _END_EVENTS:
+            return _END_EVENTS[name]
+        if name == "start":
+            return "running or interrupted"
+    return "new"
+
+
+def corrections_used(record: dict[str, Any]) -> list[str]:
+    """Case ids whose corrected mask the run's dataset was built from (its manifest)."""
+    cases = record.get("dataset", {}).get("manifest", {}).get("cases", {})
+    if not isinstance(cases, dict):
+        return []
+    return sorted(case for case, info in cases.items()
+                  if isinstance(info, dict) and (info.get("correction") or info.get("corrected")))
+
+
+def summarize_run(run_dir: str | Path) -> dict[str, Any]:
+    """One table row for a run folder (best epoch's validation metrics)."""
+    folder = RunFolder(run_dir)
+    record = folder.read_config()
+    train = record.get("train", {})
+    guidance = train.get("guidance", {})
+    metrics = folder.read_metrics()
+    best = _best_row(metrics, train.get("best_metric", "f1_weighted"))
+    row: dict[str, Any] = {
+        "run": Path(run_dir).name, "path": str(run_dir), "status": _status(folder),
+        "model": train.get("model", "?"), "guidance": guidance.get("kind", "?"),
+        "penalty": float(guidance.get("penalty", 0.0)) if guidance.get("kind") == "lrp" else 0.0,
+        "epochs": f"{len(metrics)}/{train.get('epochs', '?')}",
+        "best_epoch": int(best["epoch"]) if best else 0, "split": "val",
+        "corrections": len(corrections_used(record)),
+        "summary": (f"{guidance.get('composite', '')}, lr {train.get('lr')}, batch "
+                    f"{train.get('batch_size')}, seed {train.get('seed')}, "
+                    f"{train.get('image_size')}px, {train.get('device')}"),
+    }
+    for key in METRICS:
+        row[key] = float(best[f"val_{key}"]) if best and f"val_{key}" in best else math.nan
+    return row
+
+
+def _best_row(rows: list[dict[str, float]], metric: str) -> dict[str, float] | None:
+    """The epoch the engine would keep as best (higher metric, ties to lower val loss)."""
+    scored = [r for r in rows if math.isfinite(r.get(f"val_{metric}", math.nan))]
+    if not scored:
+        return rows[-1] if rows else None
+    larger = metric in ("f1_weighted", "accuracy")
+    sign = 1.0 if larger else -1.0
+    return max(scored, key=lambda r: (sign * r[f"val_{metric}"], -r.get("val_total", 0.0)))
+
+
+def summarize_all(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """Rows of every readable run (a broken run gets a row saying so)."""
+    rows = []
+    for path in paths:
+        try:
+            rows.append(summarize_run(path))
+        except (LrpStudioError, OSError, ValueError, KeyError) as error:
+            rows.append({"run": path.name, "path": str(path), "status": f"unreadable: {error}"})
+    return rows
+
+
+def cell(value: Any) -> str:
+    """How a value appears in the table and the Markdown export."""
+    if isinstance(value, float):
+        return "n/a" if not math.isfinite(value) else f"{value:.3f}".rstrip("0").rstrip(".") \
+            if value == int(value) else f"{value:.3f}"
+    return "" if value is None else str(value)
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """The table as CSV (full precision)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=[k for k, _ in COLUMNS] + ["path"],
+                            lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if isinstance(v, float) and not math.isfinite(v) else v)
+                         for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def to_markdown(rows: list[dict[str, Any]]) -> str:
+    """The table as Markdown (numbers to three decimals)."""
+    keys = [k for k, _ in COLUMNS]
+    lines = ["| " + " | ".join(h for _, h in COLUMNS) + " |", "|" + "---|" * len(keys)]
+    for row in rows:
+        lines.append("| " + " | ".join(cell(row.get(k)).replace("|", "/") for k in keys) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,252 @@
+"""The Similar cases tab (the paper's Fig. 3): per layer the k nearest training slices of
+the viewer's current slice, Deep k-NN credibility and confidence, and BiLRP on demand.
+
+The atlas, the calibration and every BiLRP explanation are computed in worker threads;
+results come back as plain data (numpy copies). Selecting a neighbour shows the
+interactive BiLRP line view; double-clicking it opens that case at that slice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
+from lrpstudio.core.train.evaluate import load_run_model
+from lrpstudio.core.train.heatmaps import display_channel
+from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.xai.knn import Neighbour
+from lrpstudio.core.xai.similar import SimilarCases, SimilarConfig
+from lrpstudio.gui.bilrp_view import BilrpView
+from lrpstudio.gui.explain_view import run_data_settings, viewer_slice
+from lrpstudio.gui.heat_tiles import Tile, input_rgba
+from lrpstudio.gui.run_table import find_runs
+from lrpstudio.gui.workers import Worker
+
+
+def short_case(case_id: str, keep: int = 11) -> str:
+    """A case id short enough for a thumbnail title (the end is what differs)."""
+    return case_id if len(case_id) <= keep else "…" + case_id[-(keep - 1):]
+
+
+class NeighbourTile(Tile):
+    """A neighbour thumbnail: click selects, double-click opens the case."""
+
+    clicked = QtCore.Signal(object)
+    double_clicked = QtCore.Signal(object)
+
+    def __init__(self, layer: str, neighbour: Neighbour, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent, size=90)
+        self.layer, self.neighbour = layer, neighbour
+        self.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Click: BiLRP view; double-click: open this case at this slice")
+
+    def mousePressEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        self.clicked.emit(self)
+
+    def mouseDoubleClickEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        self.double_clicked.emit(self)
+
+
+class SimilarEngine:
+    """What the worker threads use: one :class:`SimilarCases` per run, built lazily (no Qt)."""
+
+    def __init__(self, loader: Callable[[int], SliceDataset]) -> None:
+        self.loader = loader
+        self.cache: dict[tuple[str, int], SimilarCases] = {}
+
+    def get(self, run: str, k: int) -> SimilarCases:
+        """The similar-cases engine of a run's best model (atlas cached in ``<run>/similar``)."""
+        if (run, k) not in self.cache:
+            model, config, _ = load_run_model(run, "best")
+            dataset = self.loader(int(config.image_size))
+            self.cache[(run, k)] = SimilarCases(model, dataset, SimilarConfig(k=k),
+                                                cache_dir=Path(run) / "similar")
+        return self.cache[(run, k)]
+
+    def query(self, run: str, k: int, image: np.ndarray, case_id: str) -> dict[str, Any]:
+        """Neighbours per layer, the Deep k-NN verdict and the neighbours' thumbnails."""
+        sim = self.get(run, k)
+        neighbours = sim.neighbours(image, case_id)
+        verdict = sim.credibility(neighbours)
+        atlas = sim.atlas_data
+        channel = display_channel(atlas.channels)
+        rows = sorted({n.row for ns in neighbours.values() for n in ns})
+        return {"neighbours": neighbours, "verdict": None if verdict is None else verdict.as_dict(),
+                "thumbs": {r: np.array(atlas.images[r, channel]) for r in rows},
+                "masks": {r: np.array(atlas.tumor_masks[r]) for r in rows}}
+
+    def bilrp(self, run: str, k: int, layer: str, image: np.ndarray, neighbour: Neighbour) -> Any:
+        """BiLRP line data between the query image and one neighbour at ``layer``."""
+        sim = self.get(run, k)
+        return sim.explain(layer, sim.explainer(layer).side(image), neighbour)
+
+
+class SimilarPanel(QtWidgets.QWidget):
+    """Similar cases of the viewer's current slice."""
+
+    def __init__(self, window: Any, loader: Callable[[int], SliceDataset],
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.window_ = window
+        self.engine = SimilarEngine(loader)
+        self.runs_dir: Path | None = None
+        self.worker: Worker | None = None
+        self.result: dict[str, Any] | None = None
+        self.query: dict[str, Any] | None = None
+        self.tiles: list[NeighbourTile] = []
+        self.selected: NeighbourTile | None = None
+        self._build()
+
+    def _build(self) -> None:
+        self.run_box = QtWidgets.QComboBox(self)
+        self.k = QtWidgets.QSpinBox(self)
+        self.k.setRange(1, 20)
+        self.k.setValue(5)
+        self.k.setPrefix("k = ")
+        self.button = QtWidgets.QPushButton("Find similar training slices for the current slice", self)
+        self.verdict = QtWidgets.QLabel("", self)
+        self.verdict.setWordWrap(True)
+        self.busy = QtWidgets.QLabel("", self)
+        bar = QtWidgets.QHBoxLayout()
+        for w in (QtWidgets.QLabel("Model:"), self.run_box, self.k, self.button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        self.grid_host = QtWidgets.QWidget(self)
+        self.grid = QtWidgets.QGridLayout(self.grid_host)
+        scroll = QtWidgets.QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.grid_host)
+        self.bilrp = BilrpView(self)
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, self)
+        split.addWidget(scroll)
+        split.addWidget(self.bilrp)
+        split.setSizes([700, 600])
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.busy)
+        layout.addWidget(split, 1)
+        self.button.clicked.connect(self.find)
+
+    def set_runs_dir(self, path: str | Path) -> None:
+        """Offer the runs under ``path`` that have a best checkpoint."""
+        self.runs_dir = Path(path)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-list the runs."""
+        current = self.run_box.currentData()
+        self.run_box.clear()
+        for run in find_runs(self.runs_dir) if self.runs_dir else []:
+            if RunFolder(run).checkpoint("best").is_file():
+                self.run_box.addItem(run.name, str(run))
+        if self.run_box.findData(current) >= 0:
+            self.run_box.setCurrentIndex(self.run_box.findData(current))
+
+    def _run(self, job: Callable[[], Any], done: Callable[[Any], None], text: str) -> bool:
+        if self.worker is not None:
+            self.busy.setText("Busy: wait for the current computation")
+            return False
+        self.worker = Worker(lambda _p, _c: job(), self)
+        self.worker.succeeded.connect(done)
+        self.worker.failed.connect(lambda e: self.busy.setText(f"Error: {e}"))
+        self.worker.finished.connect(self._worker_done)
+        self.busy.setText(text)
+        self.worker.start()
+        return True
+
+    def _worker_done(self) -> None:
+        if self.worker is not None and self.worker.error is None:
+            self.busy.setText("")
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.deleteLater()
+
+    def find(self) -> bool:
+        """Query the current slice of the open case (in a worker); False when not possible."""
+        state, run = self.window_.state, self.run_box.currentData()
+        case = getattr(self.window_, "case", None)
+        if run is None or case is None or not state.has_volume:
+            self.verdict.setText("Open a case and choose a trained run first.")
+            return False
+        channels, size, region, _ = run_data_settings(run)
+        z = int(state.cursor[2])
+        image, tumour, _brain = viewer_slice(state.images, state.seg, z, channels, size, region)
+        self.query = {"run": run, "k": self.k.value(), "image": image, "tumour": tumour,
+                      "case_id": case.id, "z": z, "grey": image[display_channel(channels)]}
+        q, engine = self.query, self.engine
+        return self._run(lambda: engine.query(q["run"], q["k"], q["image"], q["case_id"]), self._show,
+                         f"Finding the nearest training slices of {case.id} z{z}…")
+
+    def _show(self, result: dict[str, Any]) -> None:
+        self.result = result
+        for tile in self.tiles:
+            tile.deleteLater()
+        self.tiles = []
+        for i, (layer, neighbours) in enumerate(result["neighbours"].items()):
+            label = QtWidgets.QLabel(layer, self.grid_host)
+            self.grid.addWidget(label, i, 0)
+            self.tiles.append(label)  # type: ignore[arg-type] - deleted with the tiles
+            for j, n in enumerate(neighbours):
+                tile = NeighbourTile(layer, n, self.grid_host)
+                tile.show_rgba(input_rgba(result["thumbs"][n.row], result["masks"][n.row]),
+                               f"{short_case(n.case_id)} z{n.slice_index}", f"{n.grade} d={n.distance:.3f}")
+                tile.setToolTip(f"{n.case_id}, slice {n.slice_index}, {n.grade}, cosine distance "
+                                f"{n.distance:.4f}\nClick: BiLRP view; double-click: open in the viewer")
+                tile.clicked.connect(self.select)
+                tile.double_clicked.connect(self.open_neighbour)
+                self.grid.addWidget(tile, i, j + 1)
+                self.tiles.append(tile)
+        v = result["verdict"]
+        self.verdict.setText(
+            f"{self.query['case_id']} z{self.query['z']}: " + (
+                "no validation split, so no Deep k-NN calibration" if v is None else
+                f"Deep k-NN predicts {GRADES[v['prediction']]} — credibility {v['credibility']:.2f}, "
+                f"confidence {v['confidence']:.2f}"))
+
+    def neighbour_tiles(self) -> list[NeighbourTile]:
+        """The thumbnails shown now."""
+        return [t for t in self.tiles if isinstance(t, NeighbourTile)]
+
+    def select(self, tile: NeighbourTile) -> bool:
+        """Show the BiLRP view of a neighbour (computed in a worker)."""
+        if self.query is None or self.result is None:
+            return False
+        self.selected = tile
+        q, engine, layer, n = self.query, self.engine, tile.layer, tile.neighbour
+        thumb, mask = self.result["thumbs"][n.row], self.result["masks"][n.row]
+
+        def done(lines: Any) -> None:
+            self.bilrp.show_pair(q["grey"], q["tumour"], thumb, mask, lines,
+                                 f"{layer}: {q['case_id']} z{q['z']} vs {n.case_id} z{n.slice_index}.")
+
+        return self._run(lambda: engine.bilrp(q["run"], q["k"], layer, q["image"], n), done,
+                         f"BiLRP at {layer} for {n.case_id} z{n.slice_index}…")
+
+    def open_neighbour(self, tile: NeighbourTile) -> None:
+        """Open the neighbour's case in the viewer, at its slice."""
+        window, n = self.window_, tile.neighbour
+        row = window.browser.row_of(n.case_id)
+        if row is None:
+            self.verdict.setText(f"{n.case_id} is not in the open data folder")
+            return
+
+        def go(loaded: Any) -> None:
+            window.loader.loaded.disconnect(go)
+            if loaded.case.id == n.case_id:
+                c = window.state.cursor
+                window.state.set_cursor((c[0], c[1], int(n.slice_index)))
+                window.tabs.setCurrentIndex(0)
+
+        if window.case is not None and window.case.id == n.case_id:
+            c = window.state.cursor
+            window.state.set_cursor((c[0], c[1], int(n.slice_index)))
+            window.tabs.setCurrentIndex(0)
+            return
+        window.loader.loaded.connect(go)
+        window.browser.select(n.case_id)

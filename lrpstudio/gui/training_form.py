@@ -1,0 +1,156 @@
+"""The training options form: every :class:`TrainConfig` choice a user makes, with defaults.
+
+The form only builds and reads frozen configs; it starts nothing. Defaults are the
+core's defaults (the paper's setup), except a shorter default run for a desktop session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+from PySide6 import QtWidgets
+
+from lrpstudio.core.models.registry import model_names
+from lrpstudio.core.train.augment import AugmentConfig
+from lrpstudio.core.train.config import TrainConfig
+from lrpstudio.core.xai.composites import COMPOSITES, DEFAULT_COMPOSITE
+from lrpstudio.core.xai.losses import GuidanceConfig
+
+GUIDANCE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("lrp", "LRPLoss (CE / S^p)"), ("none", "Plain cross-entropy"), ("rrr", "RRR (input gradients)"),
+)
+SCORE_VARIANTS: tuple[tuple[str, str], ...] = (
+    ("plain", "plain (paper)"), ("normalized", "area-normalised"),
+)
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """How the slice dataset is built for a run.
+
+    Attributes
+    ----------
+    image_size
+        Side of the slices in pixels (used when a BraTS folder is prepared).
+    use_corrections
+        Use the masks corrected in the viewer where they exist.
+    """
+
+    image_size: int = 128
+    use_corrections: bool = True
+
+
+def available_devices() -> list[str]:
+    """``cpu`` and every CUDA device torch sees."""
+    return ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+
+
+class TrainingForm(QtWidgets.QWidget):
+    """A form with one field per training option."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QtWidgets.QFormLayout(self)
+        d = TrainConfig()
+        self.model = QtWidgets.QComboBox(self)
+        self.model.addItems(list(model_names()))
+        self.guidance = QtWidgets.QComboBox(self)
+        for key, text in GUIDANCE_CHOICES:
+            self.guidance.addItem(text, key)
+        self.penalty = self._double(0.0, 3.0, 0.5, d.guidance.penalty, 2)
+        self.score = QtWidgets.QComboBox(self)
+        for key, text in SCORE_VARIANTS:
+            self.score.addItem(text, key)
+        self.gradient = QtWidgets.QComboBox(self)
+        self.gradient.addItem("through S (lrpstudio)", "full")
+        self.gradient.addItem("detached S (authors' code, ablation)", "detached")
+        self.composite = QtWidgets.QComboBox(self)
+        self.composite.addItems(list(COMPOSITES))
+        self.composite.setCurrentText(DEFAULT_COMPOSITE)
+        self.epochs = self._int(1, 1000, 5)
+        self.lr = self._double(1e-6, 1.0, 1e-4, d.lr, 6)
+        self.batch_size = self._int(1, 1024, d.batch_size)
+        self.rotation = self._double(0.0, 180.0, 5.0, d.augmentation.rotation, 1)
+        self.flips = QtWidgets.QCheckBox("horizontal and vertical flips", self)
+        self.flips.setChecked(d.augmentation.hflip)
+        self.seed = self._int(0, 2**31 - 1, d.seed)
+        self.pinned = self._int(0, 32, 6)
+        self.image_size = self._int(32, 512, DataOptions().image_size)
+        self.image_size.setSingleStep(16)
+        self.use_corrections = QtWidgets.QCheckBox("use masks corrected in the viewer", self)
+        self.use_corrections.setChecked(True)
+        self.device = QtWidgets.QComboBox(self)
+        self.device.addItems(available_devices())
+        rows = [("Model", self.model), ("Guidance loss", self.guidance), ("Penalty p", self.penalty),
+                ("Score variant", self.score), ("Score gradient", self.gradient),
+                ("LRP composite", self.composite), ("Epochs", self.epochs), ("Learning rate", self.lr),
+                ("Batch size", self.batch_size), ("Rotation (±°)", self.rotation),
+                ("Flips", self.flips), ("Seed", self.seed), ("Pinned slices", self.pinned),
+                ("Image size (px)", self.image_size), ("Masks", self.use_corrections),
+                ("Device", self.device)]
+        for label, widget in rows:
+            form.addRow(label, widget)
+        self.guidance.currentIndexChanged.connect(self._sync)
+        self._sync()
+
+    def _int(self, low: int, high: int, value: int) -> QtWidgets.QSpinBox:
+        box = QtWidgets.QSpinBox(self)
+        box.setRange(low, high)
+        box.setValue(value)
+        return box
+
+    def _double(self, low: float, high: float, step: float, value: float,
+                decimals: int) -> QtWidgets.QDoubleSpinBox:
+        box = QtWidgets.QDoubleSpinBox(self)
+        box.setDecimals(decimals)
+        box.setRange(low, high)
+        box.setSingleStep(step)
+        box.setValue(value)
+        return box
+
+    def _sync(self) -> None:
+        lrp = self.guidance.currentData() == "lrp"
+        for widget in (self.penalty, self.gradient):
+            widget.setEnabled(lrp)
+
+    def config(self) -> TrainConfig:
+        """The :class:`TrainConfig` the form describes."""
+        guidance = GuidanceConfig(
+            kind=self.guidance.currentData(), penalty=float(self.penalty.value()),
+            composite=self.composite.currentText(), normalized=self.score.currentData() == "normalized",
+            score_gradient=self.gradient.currentData())
+        flips = self.flips.isChecked()
+        return TrainConfig(
+            model=self.model.currentText(), guidance=guidance, epochs=self.epochs.value(),
+            batch_size=self.batch_size.value(), lr=float(self.lr.value()),
+            augmentation=AugmentConfig(rotation=float(self.rotation.value()), hflip=flips, vflip=flips),
+            seed=self.seed.value(), device=self.device.currentText(), pinned=self.pinned.value())
+
+    def data_options(self) -> DataOptions:
+        """How the dataset is prepared for the run."""
+        return DataOptions(image_size=self.image_size.value(),
+                           use_corrections=self.use_corrections.isChecked())
+
+    def set_config(self, config: TrainConfig) -> None:
+        """Show a saved run's settings (for resuming it)."""
+        g = config.guidance
+        self.model.setCurrentText(config.model)
+        self.guidance.setCurrentIndex(max(0, self.guidance.findData(g.kind)))
+        self.penalty.setValue(g.penalty)
+        self.score.setCurrentIndex(1 if g.normalized else 0)
+        self.gradient.setCurrentIndex(max(0, self.gradient.findData(g.score_gradient)))
+        self.composite.setCurrentText(g.composite)
+        self.epochs.setValue(config.epochs)
+        self.lr.setValue(config.lr)
+        self.batch_size.setValue(config.batch_size)
+        self.rotation.setValue(config.augmentation.rotation)
+        self.flips.setChecked(config.augmentation.hflip)
+        self.seed.setValue(config.seed)
+        self.pinned.setValue(config.pinned)
+        if config.image_size:
+            self.image_size.setValue(config.image_size)
+
+    def resumable(self, saved: TrainConfig) -> TrainConfig:
+        """The saved run's config with what may change on resume (epochs, device) from the form."""
+        return replace(saved, epochs=max(self.epochs.value(), 1), device=self.device.currentText())

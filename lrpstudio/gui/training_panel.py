@@ -1,0 +1,391 @@
+"""The Training tab: options form, Start / Pause / Stop / Resume, progress with ETA,
+live curves and the Fig. 7 heatmaps of the pinned slices.
+
+Training runs in a :class:`~lrpstudio.gui.training_worker.TrainingWorker`; every slot
+here runs in the GUI thread (queued signals), and :attr:`TrainingPanel.thread_violations`
+counts any slot that did not (a test asserts it stays 0).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6 import QtCore, QtWidgets
+
+from lrpstudio.core.data.prepare import dataset_from
+from lrpstudio.core.data.prepare_config import PrepareConfig
+from lrpstudio.core.train.config import TrainConfig
+from lrpstudio.core.train.engine import RunResult
+from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.gui.curves import CurvesWidget, CurveStore
+from lrpstudio.gui.fig7_view import Fig7View
+from lrpstudio.gui.training_form import DataOptions, TrainingForm
+from lrpstudio.gui.training_worker import TrainingWorker, TrainJob
+
+
+class EtaClock:
+    """Remaining time from the steps done so far, not counting paused time."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.started = clock()
+        self.paused_at: float | None = None
+        self.paused_total = 0.0
+        self.first_step: int | None = None
+
+    def pause(self) -> None:
+        """The run paused now."""
+        if self.paused_at is None:
+            self.paused_at = self.clock()
+
+    def resume(self) -> None:
+        """The run continues; the pause does not count."""
+        if self.paused_at is not None:
+            self.paused_total += self.clock() - self.paused_at
+            self.paused_at = None
+
+    def remaining(self, done: int, total: int) -> float | None:
+        """Seconds left when ``done`` of ``total`` steps are done (None before any step)."""
+        if total <= done:
+            return 0.0
+        if self.first_step is None:
+            # The clock starts at the first reported step (data preparation and a resumed
+            # run's earlier epochs do not count).
+            self.first_step = done
+            self.started = self.clock()
+            self.paused_total = 0.0
+            return None
+        steps = done - self.first_step
+        if steps <= 0:
+            return None
+        elapsed = self.clock() - self.started - self.paused_total
+        return elapsed / steps * (total - done)
+
+
+def format_eta(seconds: float | None) -> str:
+    """'ETA 3:05' (or 'ETA 1:02:03'), '' when unknown."""
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"ETA {h}:{m:02d}:{sec:02d}" if h else f"ETA {m}:{sec:02d}"
+
+
+def run_name(config: TrainConfig, now: datetime | None = None) -> str:
+    """A run folder name: time stamp, model and guidance, e.g. 20260101-120000-paper-lrp-p1."""
+    g = config.guidance
+    kind = f"lrp-p{g.penalty:g}" if g.kind == "lrp" else g.kind
+    return f"{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}-{config.model}-{kind}"
+
+
+class TrainingPanel(QtWidgets.QWidget):
+    """Train from the desktop and watch it.
+
+    Signals
+    -------
+    run_started(str)
+        The run folder, when a run starts or resumes.
+    run_ended(str, str)
+        The run folder and how it ended (finished, cancelled, failed).
+    """
+
+    run_started = QtCore.Signal(str)
+    run_ended = QtCore.Signal(str, str)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source: Path | None = None
+        self.workspace: Any = None
+        self.runs_dir: Path | None = None
+        self.worker: TrainingWorker | None = None
+        self.run_dir: Path | None = None
+        self.eta = EtaClock()
+        self.epochs_total = 0
+        self.thread_violations = 0
+        self.ended: list[tuple[str, str]] = []
+        #: Asked before a running training is stopped by closing the app.
+        self.confirm_stop: Callable[[], bool] = self._ask_stop
+        self._build()
+        self._set_state("idle")
+
+    # -- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.form = TrainingForm(self)
+        self.start_button = QtWidgets.QPushButton("Start", self)
+        self.pause_button = QtWidgets.QPushButton("Pause", self)
+        self.stop_button = QtWidgets.QPushButton("Stop", self)
+        self.resume_button = QtWidgets.QPushButton("Resume run…", self)
+        self.start_button.setToolTip("Train a new run with these settings")
+        self.pause_button.setToolTip("Pause after the current batch / resume")
+        self.stop_button.setToolTip("Stop after the current batch; the last finished epoch stays "
+                                    "saved (checkpoints/last.pt) and can be resumed")
+        self.resume_button.setToolTip("Continue an earlier run from its last checkpoint")
+        buttons = QtWidgets.QGridLayout()
+        for i, b in enumerate((self.start_button, self.pause_button, self.stop_button,
+                               self.resume_button)):
+            buttons.addWidget(b, i // 2, i % 2)
+        self.progress = QtWidgets.QProgressBar(self)
+        self.progress.setFormat("%p%")
+        self.status = QtWidgets.QLabel("Open a data folder or a prepared dataset to train.", self)
+        self.status.setWordWrap(True)
+        self.log = QtWidgets.QPlainTextEdit(self)
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(2000)
+        left = QtWidgets.QWidget(self)
+        column = QtWidgets.QVBoxLayout(left)
+        scroll = QtWidgets.QScrollArea(left)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        column.addWidget(scroll, 1)
+        column.addLayout(buttons)
+        column.addWidget(self.progress)
+        column.addWidget(self.status)
+        column.addWidget(self.log, 0)
+        self.curves = CurvesWidget(self)
+        self.fig7 = Fig7View(self)
+        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, self)
+        right.addWidget(self.curves)
+        right.addWidget(self.fig7)
+        right.setSizes([360, 470])
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, self)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([390, 1000])
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(split)
+        self.start_button.clicked.connect(lambda: self._guard(self.start))
+        self.pause_button.clicked.connect(lambda: self._guard(self.toggle_pause))
+        self.stop_button.clicked.connect(lambda: self._guard(self.stop))
+        self.resume_button.clicked.connect(lambda: self._guard(self.choose_resume))
+
+    def _guard(self, func: Callable[[], object]) -> None:
+        try:
+            func()
+        except Exception as error:  # noqa: BLE001 - the panel's error boundary
+            self._show_error(error)
+
+    def _show_error(self, error: BaseException) -> None:
+        text = str(error) or type(error).__name__
+        self.status.setText(f"Error: {text}")
+        self.log.appendPlainText(f"error: {text}")
+
+    def _set_state(self, state: str) -> None:
+        """idle, running or paused: which buttons make sense."""
+        self.state = state
+        busy = state != "idle"
+        self.start_button.setEnabled(not busy)
+        self.resume_button.setEnabled(not busy)
+        self.form.setEnabled(not busy)
+        self.pause_button.setEnabled(busy)
+        self.stop_button.setEnabled(busy)
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+
+    # -- data -----------------------------------------------------------------------------
+    def set_source(self, source: str | Path, workspace: Any = None,
+                   runs_dir: str | Path | None = None) -> None:
+        """Train on ``source`` (a BraTS folder, a workspace or a prepared dataset).
+
+        Parameters
+        ----------
+        workspace
+            The workspace whose corrected masks are used (None: the folder's default).
+        runs_dir
+            Where new runs are created (default: ``<workspace>/runs``, or beside a dataset).
+        """
+        self.source, self.workspace = Path(source), workspace
+        if runs_dir is None:
+            runs_dir = (Path(workspace.root) / "runs") if workspace is not None \
+                else self.source.parent / "runs"
+        self.runs_dir = Path(runs_dir)
+        if self.state == "idle":
+            self.status.setText(f"Data: {self.source}\nRuns: {self.runs_dir}")
+
+    def _provider(self, options: DataOptions) -> Callable[[], Any]:
+        source, workspace = self.source, self.workspace
+        config = PrepareConfig(image_size=options.image_size, use_corrections=options.use_corrections)
+        # Runs in the worker thread: only plain values are captured, never widgets.
+        return lambda: dataset_from(source, config, workspace)
+
+    # -- commands -------------------------------------------------------------------------
+    def start(self, run_dir: str | Path | None = None) -> Path:
+        """Start a new run with the form's settings; returns its folder."""
+        if self.source is None or self.runs_dir is None:
+            raise RuntimeError("no data: open a data folder or a prepared dataset first")
+        config = self.form.config()
+        run_dir = Path(run_dir) if run_dir is not None else self.runs_dir / run_name(config)
+        job = TrainJob(config, self._provider(self.form.data_options()), run_dir)
+        self._launch(job)
+        return run_dir
+
+    def choose_resume(self) -> None:
+        """Ask for a run folder and resume it."""
+        start = str(self.runs_dir) if self.runs_dir else ""
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Resume run", start)
+        if path:
+            self.resume_run(Path(path))
+
+    def resume_run(self, run_dir: str | Path, epochs: int | None = None) -> None:
+        """Continue ``run_dir`` from its last checkpoint (``epochs``: the new total)."""
+        if self.source is None:
+            raise RuntimeError("no data: open the data the run was trained on first")
+        folder = RunFolder(run_dir)
+        saved = TrainConfig.from_dict(folder.read_config()["train"])
+        self.form.set_config(saved)
+        if epochs is not None:
+            self.form.epochs.setValue(epochs)
+        options = DataOptions(image_size=saved.image_size or DataOptions().image_size,
+                              use_corrections=self.form.use_corrections.isChecked())
+        job = TrainJob(self.form.resumable(saved), self._provider(options), Path(run_dir), resume=True)
+        self._launch(job)
+        self.curves.set_store(CurveStore.from_run(run_dir))
+        self.fig7.load_saved_epochs(run_dir)
+
+    def _launch(self, job: TrainJob) -> None:
+        if self.worker is not None:
+            raise RuntimeError("a training run is already running")
+        self.run_dir = job.run_dir
+        self.curves.clear()
+        self.fig7.clear()
+        self.progress.setValue(0)
+        self.eta = EtaClock()
+        worker = TrainingWorker(job, self)
+        worker.dataset_ready.connect(self._on_dataset)
+        worker.epoch_started.connect(self._on_epoch_start)
+        worker.batch_done.connect(self._on_batch)
+        worker.epoch_done.connect(self._on_epoch)
+        worker.pinned_ready.connect(self._on_pinned)
+        worker.heatmaps_ready.connect(self._on_heatmaps)
+        worker.message.connect(self._on_message)
+        worker.finished_run.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        self.worker = worker
+        self._set_state("running")
+        self.status.setText(f"Preparing data for {job.run_dir.name}…")
+        self.log.appendPlainText(f"{'resuming' if job.resume else 'starting'} {job.run_dir}")
+        worker.start()
+        self.run_started.emit(str(job.run_dir))
+
+    def toggle_pause(self) -> None:
+        """Pause a running run, or resume a paused one."""
+        if self.worker is None:
+            return
+        if self.state == "paused":
+            self.worker.resume()
+            self.eta.resume()
+            self._set_state("running")
+            self.status.setText("Training resumed")
+        else:
+            self.worker.pause()
+            self.eta.pause()
+            self._set_state("paused")
+            self.status.setText("Paused (after the current batch)")
+
+    def stop(self) -> None:
+        """Stop after the current batch; the last finished epoch's checkpoint is kept."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.status.setText("Stopping after the current batch…")
+
+    def stop_and_wait(self, timeout_ms: int = 60000) -> bool:
+        """Stop the run and wait for the worker (closing the app); True when it ended."""
+        worker = self.worker
+        if worker is None:
+            return True
+        worker.stop()
+        return worker.wait(timeout_ms)
+
+    @property
+    def is_training(self) -> bool:
+        """True while a worker runs (also while paused)."""
+        return self.worker is not None
+
+    def may_close(self) -> bool:
+        """Closing the app: ask when training runs, then stop it cleanly."""
+        if not self.is_training:
+            return True
+        if not self.confirm_stop():
+            return False
+        self.stop_and_wait()
+        return True
+
+    def _ask_stop(self) -> bool:
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(
+            self, "Training is running",
+            "A training run is in progress. Stop it and quit? (The last finished epoch stays "
+            "saved and can be resumed.)", buttons.Yes | buttons.No, buttons.No)
+        return answer == buttons.Yes
+
+    # -- worker signals (GUI thread) --------------------------------------------------------
+    def _check_thread(self) -> None:
+        if QtCore.QThread.currentThread() is not QtWidgets.QApplication.instance().thread():
+            self.thread_violations += 1
+
+    def _on_dataset(self, n_train: int, n_val: int) -> None:
+        self._check_thread()
+        self.status.setText(f"Training on {n_train} slices (validation {n_val})")
+
+    def _on_epoch_start(self, epoch: int, epochs: int) -> None:
+        self._check_thread()
+        self.epochs_total = epochs
+        self.status.setText(f"Epoch {epoch} of {epochs}")
+
+    def _on_batch(self, step: int, parts: dict[str, float]) -> None:
+        self._check_thread()
+        self.curves.add_batch(step, parts)
+        batches, epoch = int(parts["batches"]), int(parts["epoch"])
+        total = batches * max(self.epochs_total, epoch)
+        done = (epoch - 1) * batches + int(parts["batch"])
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        eta = format_eta(self.eta.remaining(done, total))
+        self.status.setText(f"Epoch {epoch}, batch {int(parts['batch'])}/{batches} — loss "
+                            f"{parts['total']:.4f} {eta}".rstrip())
+
+    def _on_epoch(self, epoch: int, row: dict[str, float]) -> None:
+        self._check_thread()
+        self.curves.add_epoch(epoch, row)
+
+    def _on_pinned(self, inputs: dict[str, Any]) -> None:
+        self._check_thread()
+        self.fig7.set_inputs(inputs)
+
+    def _on_heatmaps(self, epoch: int, arrays: dict[str, Any]) -> None:
+        self._check_thread()
+        self.fig7.add_epoch(epoch, arrays)
+
+    def _on_message(self, text: str) -> None:
+        self._check_thread()
+        self.log.appendPlainText(text)
+
+    def _finish(self, how: str) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.wait()
+            worker.deleteLater()
+        self._set_state("idle")
+        self.curves.redraw()
+        run = str(self.run_dir)
+        self.ended.append((run, how))
+        self.run_ended.emit(run, how)
+
+    def _on_finished(self, result: RunResult) -> None:
+        self._check_thread()
+        if result.status == "finished":
+            self.progress.setValue(self.progress.maximum())
+            self.status.setText(f"Finished {result.epochs_done} epochs (best epoch {result.best_epoch})"
+                                f" — {result.run_dir.name}")
+        else:
+            self.status.setText(f"Stopped; epoch {result.epochs_done} is saved — resume it with "
+                                "“Resume run…”")
+        self._finish(result.status)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self._check_thread()
+        self._show_error(error)
+        self._finish("failed")

@@ -1,0 +1,162 @@
+"""The training job in a QThread: core callbacks become Qt signals carrying numpy copies.
+
+The worker never touches a widget. Everything it hands to the GUI thread is a plain
+Python value or a numpy array it copied and no longer uses, sent through a queued
+signal; the GUI flips the :class:`~lrpstudio.core.train.control.TrainControl` token
+(pause, resume, cancel), which is thread-safe by construction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6 import QtCore
+
+from lrpstudio.core.data.slice_dataset import SliceDataset
+from lrpstudio.core.train.config import TrainConfig
+from lrpstudio.core.train.control import TrainControl
+from lrpstudio.core.train.engine import TrainCallbacks, fit
+from lrpstudio.core.train.heatmaps import display_channel
+
+log = logging.getLogger(__name__)
+
+#: Builds the slice dataset inside the worker (preparing BraTS volumes can take minutes).
+DatasetProvider = Callable[[], SliceDataset]
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """One start (or resume) of a run.
+
+    Attributes
+    ----------
+    config
+        The training settings.
+    dataset
+        Called in the worker thread to get the slice dataset.
+    run_dir
+        The run folder.
+    resume
+        Continue the run in ``run_dir`` from its last checkpoint.
+    """
+
+    config: TrainConfig
+    dataset: DatasetProvider
+    run_dir: Path
+    resume: bool = False
+
+
+def pinned_inputs(dataset: SliceDataset, rows: np.ndarray) -> dict[str, Any]:
+    """What the Fig. 7 view shows beside each heatmap: grey input, mask, label, title.
+
+    Parameters
+    ----------
+    dataset
+        The validation split the engine pinned ``rows`` of (the training split when
+        there is no validation split, as in the engine).
+    rows
+        Rows of the pinned slices in ``dataset``.
+    """
+    channel = display_channel(dataset.channels)
+    return {
+        "images": np.array(dataset.images[rows, channel], dtype=np.float32, copy=True),
+        "masks": np.array(dataset.tumor_masks[rows], dtype=bool, copy=True),
+        "labels": np.array(dataset.labels[rows], dtype=np.int64, copy=True),
+        "titles": [f"{dataset.case_ids[r]} z{int(dataset.slice_index[r])}" for r in rows],
+    }
+
+
+def _copy(arrays: dict[str, Any]) -> dict[str, Any]:
+    return {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in arrays.items()}
+
+
+class TrainingWorker(QtCore.QThread):
+    """Runs :func:`lrpstudio.core.train.engine.fit` for one :class:`TrainJob`.
+
+    Signals
+    -------
+    dataset_ready(int, int)
+        Training and validation slice counts, once the dataset is built.
+    epoch_started(int, int)
+        Epoch (from 1) and the number of epochs.
+    batch_done(int, object)
+        Global step and the batch's parts (dict of floats: epoch, batch, batches, ce,
+        guidance, total, score...).
+    epoch_done(int, object)
+        Epoch and its metrics row (dict of floats).
+    pinned_ready(object)
+        :func:`pinned_inputs` of the pinned slices (before their first heatmaps).
+    heatmaps_ready(int, object)
+        Epoch and the engine's heatmap arrays (copies).
+    message(str)
+        A log line.
+    finished_run(object)
+        The :class:`~lrpstudio.core.train.engine.RunResult`.
+    failed(object)
+        The exception that ended the job.
+    """
+
+    dataset_ready = QtCore.Signal(int, int)
+    epoch_started = QtCore.Signal(int, int)
+    batch_done = QtCore.Signal(int, object)
+    epoch_done = QtCore.Signal(int, object)
+    pinned_ready = QtCore.Signal(object)
+    heatmaps_ready = QtCore.Signal(int, object)
+    message = QtCore.Signal(str)
+    finished_run = QtCore.Signal(object)
+    failed = QtCore.Signal(object)
+
+    def __init__(self, job: TrainJob, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+        self.control = TrainControl()
+        self._val: SliceDataset | None = None
+        self._pinned_sent = False
+
+    def run(self) -> None:  # noqa: D102 - QThread entry point
+        try:
+            dataset = self.job.dataset()
+            train, val = dataset.subset("train"), dataset.subset("val")
+            self._val = val if len(val) else train  # the engine's own fallback
+            self.dataset_ready.emit(len(train), len(val))
+            if self.control.cancelled:
+                return
+            result = fit(self.job.config, dataset, self._callbacks(), self.control,
+                         self.job.run_dir, resume=self.job.resume)
+        except BaseException as error:  # noqa: BLE001 - every failure must reach the GUI
+            log.exception("training failed")
+            self.failed.emit(error)
+            return
+        self.finished_run.emit(result)
+
+    def _callbacks(self) -> TrainCallbacks:
+        return TrainCallbacks(
+            on_epoch_start=lambda e, n: self.epoch_started.emit(int(e), int(n)),
+            on_batch=lambda step, parts: self.batch_done.emit(int(step), dict(parts)),
+            on_epoch_end=lambda e, row: self.epoch_done.emit(int(e), dict(row)),
+            on_heatmaps=self._on_heatmaps,
+            on_log=lambda text: self.message.emit(str(text)),
+        )
+
+    def _on_heatmaps(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
+        if not self._pinned_sent and self._val is not None:
+            self.pinned_ready.emit(pinned_inputs(self._val, np.asarray(arrays["rows"])))
+            self._pinned_sent = True
+        self.heatmaps_ready.emit(int(epoch), _copy(arrays))
+
+    # -- control, from the GUI thread ---------------------------------------------------
+    def pause(self) -> None:
+        """Stop at the next batch boundary and wait."""
+        self.control.pause()
+
+    def resume(self) -> None:
+        """Continue after :meth:`pause`."""
+        self.control.resume()
+
+    def stop(self) -> None:
+        """Stop at the next batch boundary; the last finished epoch's checkpoint stays."""
+        self.control.cancel()

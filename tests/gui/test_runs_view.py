@@ -1,0 +1,103 @@
+"""The Runs tab: table of real runs, sorting, overlay, Fig. 5 grid, exports; runs started
+from the Training tab appear in it."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from PySide6 import QtWidgets
+
+from lrpstudio.core.data.slice_dataset import load_dataset, save_dataset
+from lrpstudio.core.train.config import TrainConfig
+from lrpstudio.core.train.engine import fit
+from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.gui.run_table import COLUMNS, find_runs, summarize_run, to_markdown
+from lrpstudio.gui.runs_view import RunsView
+from lrpstudio.gui.studio_tabs import StudioTabs
+from tests.core.train.factory import tiny_dataset
+
+TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A dataset folder and a runs folder with two real 2-epoch runs (p=0 and p=1)."""
+    root = tmp_path_factory.mktemp("gui_runs")
+    data = save_dataset(tiny_dataset(n_cases=8, slices_per_case=3, size=32, seed=4), root / "dataset")
+    dataset = load_dataset(data)
+    for penalty in (0.0, 1.0):
+        kind = "none" if penalty == 0 else "lrp"
+        config = TrainConfig(epochs=2, batch_size=6, seed=1, pinned=2,
+                             guidance=GuidanceConfig(kind=kind, penalty=penalty))
+        fit(config, dataset, run_dir=root / "runs" / f"p{penalty:g}")
+    return data, root / "runs"
+
+
+def test_summary_matches_metrics(trained: tuple[Path, Path]) -> None:
+    _, runs = trained
+    assert [p.name for p in find_runs(runs)] == ["p0", "p1"]
+    row = summarize_run(runs / "p1")
+    metrics = RunFolder(runs / "p1").read_metrics()
+    best = [m for m in metrics if int(m["epoch"]) == row["best_epoch"]][0]
+    assert row["accuracy"] == best["val_accuracy"]
+    assert row["score_hgg"] == best["val_score_hgg"]
+    assert row["status"] == "finished" and row["guidance"] == "lrp" and row["penalty"] == 1.0
+    assert row["epochs"] == "2/2"
+    assert "| p1 |" in to_markdown([row])
+
+
+def test_table_compare_and_export(qtbot, trained: tuple[Path, Path], tmp_path: Path) -> None:
+    data, runs = trained
+    view = RunsView()
+    qtbot.addWidget(view)
+    view.resize(1300, 800)
+    view.show()
+    view.set_runs_dir(runs, lambda size: load_dataset(data))
+    assert view.table.rowCount() == 2
+    # Sorting by a numeric column orders by number, NaN last.
+    col = [k for k, _ in COLUMNS].index("accuracy")
+    view.table.sortItems(col)
+    values = [view.table.item(i, col).value for i in range(2)]
+    finite = [v for v in values if math.isfinite(v)]
+    assert finite == sorted(finite)
+    view.select_runs([runs / "p0", runs / "p1"])
+    assert {p.name for p in view.selected_runs()} == {"p0", "p1"}
+    assert len(view.overlay.getPlotItem().listDataItems()) == 2
+    view.slices.setValue(2)
+    view.compare()
+    qtbot.waitUntil(lambda: view.fig5.arrays is not None and view.worker is None, timeout=TIMEOUT_MS)
+    arrays = view.fig5.arrays
+    assert sorted(arrays["names"]) == ["p0", "p1"] and len(arrays["titles"]) == 2
+    assert len(view.fig5.tiles) == 2 * (2 + 2)
+    assert all("S=" in t.caption.text() for t in view.fig5.tiles[2:4])
+    view.evaluate()
+    qtbot.waitUntil(lambda: view.worker is None and all(r["split"] == "test" for r in view.rows),
+                    timeout=TIMEOUT_MS)
+    md = view.export_table(tmp_path / "runs.md").read_text()
+    assert md.count("\n") == 4 and "| test |" in md
+    csv_text = view.export_table(tmp_path / "runs.csv").read_text()
+    assert csv_text.splitlines()[0].startswith("run,status,model")
+    for png in view.export_figures(tmp_path / "cmp.png"):
+        assert png.stat().st_size > 1000
+
+
+def test_run_started_in_training_tab_appears_in_runs(qtbot, trained: tuple[Path, Path],
+                                                     tmp_path: Path) -> None:
+    data, _ = trained
+    tabs = StudioTabs(QtWidgets.QLabel("viewer"))
+    qtbot.addWidget(tabs)
+    tabs.show()
+    tabs.open_dataset(data, tmp_path / "runs")
+    panel = tabs.training
+    panel.form.epochs.setValue(1)
+    panel.form.batch_size.setValue(8)
+    panel.form.guidance.setCurrentIndex(panel.form.guidance.findData("none"))
+    run_dir = panel.start()
+    qtbot.waitUntil(lambda: panel.worker is None, timeout=TIMEOUT_MS)
+    assert panel.ended == [(str(run_dir), "finished")]
+    assert [r["path"] for r in tabs.runs.rows] == [str(run_dir)]
+    assert tabs.runs.rows[0]["guidance"] == "none"
+    assert panel.thread_violations == 0
