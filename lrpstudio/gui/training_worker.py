@@ -21,6 +21,7 @@ from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.engine import TrainCallbacks, fit
 from lrpstudio.core.train.heatmaps import display_channel
+from lrpstudio.gui.workers import guard_gc
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,10 @@ class TrainingWorker(QtCore.QThread):
         self.control = TrainControl()
         self._val: SliceDataset | None = None
         self._pinned_sent = False
+
+    def start(self, *args: Any) -> None:  # noqa: D102 - QThread.start, with the GC guard
+        guard_gc(self)
+        super().start(*args)
 
     def run(self) -> None:  # noqa: D102 - QThread entry point
         try:

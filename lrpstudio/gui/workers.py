@@ -7,6 +7,7 @@ Python objects; array results should be copies the worker no longer touches.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from typing import Any, Callable
@@ -14,6 +15,78 @@ from typing import Any, Callable
 from PySide6 import QtCore
 
 log = logging.getLogger(__name__)
+
+
+class MainThreadCollector(QtCore.QObject):
+    """Keeps Python's cyclic garbage collection in the GUI thread while workers run.
+
+    Python runs its cyclic collector in whichever thread happens to allocate. When that is
+    a worker thread and the garbage holds Qt widgets (a closed dialog, an old window),
+    their C++ destructors run there: a widget destroyed outside the GUI thread waits for a
+    Qt lock the GUI thread holds while it waits for the GIL — a deadlock (seen in a test
+    that trained in a QThread). While any worker runs, automatic collection is off and a
+    timer in the GUI thread collects instead, the approach of pyqtgraph's
+    ``GarbageCollector``; the last worker to finish turns it back on.
+    """
+
+    OBJECT_NAME = "lrpstudio-main-thread-gc"
+
+    def __init__(self, parent: QtCore.QObject, interval_ms: int = 500) -> None:
+        super().__init__(parent)
+        self.setObjectName(self.OBJECT_NAME)
+        self._holders = 0
+        self._was_enabled = True
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.collect)
+
+    @property
+    def holders(self) -> int:
+        """How many running workers hold automatic collection off."""
+        return self._holders
+
+    def hold(self) -> None:
+        """A worker starts: collect only from the GUI thread from now on."""
+        if self._holders == 0:
+            self._was_enabled = gc.isenabled()
+            gc.disable()
+            self._timer.start()
+        self._holders += 1
+
+    def release(self) -> None:
+        """A worker ended; the last one restores automatic collection."""
+        self._holders = max(0, self._holders - 1)
+        if self._holders == 0:
+            self._timer.stop()
+            gc.collect()
+            if self._was_enabled:
+                gc.enable()
+
+    def collect(self) -> None:
+        """Collect the generations whose allocation counts passed their thresholds."""
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        generation = -1
+        for index in range(3):
+            if counts[index] <= thresholds[index]:
+                break
+            generation = index
+        if generation >= 0:
+            gc.collect(generation)
+
+
+def guard_gc(thread: QtCore.QThread) -> None:
+    """Hold GUI-thread-only garbage collection for as long as ``thread`` runs.
+
+    Call it in the GUI thread just before ``thread.start()``.
+    """
+    app = QtCore.QCoreApplication.instance()
+    if app is None:
+        return
+    collector = app.findChild(MainThreadCollector, MainThreadCollector.OBJECT_NAME)
+    if collector is None:
+        collector = MainThreadCollector(app)
+    collector.hold()
+    thread.finished.connect(collector.release)
 
 
 class CancelToken:
@@ -57,6 +130,10 @@ class Worker(QtCore.QThread):
         #: Set when the job ends; read them after ``wait()`` (signals may still be queued).
         self.result: Any = None
         self.error: BaseException | None = None
+
+    def start(self, *args: Any) -> None:  # noqa: D102 - QThread.start, with the GC guard
+        guard_gc(self)
+        super().start(*args)
 
     def run(self) -> None:  # noqa: D102 - QThread entry point
         try:
