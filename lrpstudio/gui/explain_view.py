@@ -26,7 +26,7 @@ from lrpstudio.core.train.heatmaps import Heatmaps, colour_scale, display_channe
 from lrpstudio.core.train.pinned import PINNED_FILE
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.gui.heat_tiles import Tile, caption, heat_rgba, input_rgba
-from lrpstudio.gui.run_table import find_runs
+from lrpstudio.gui.run_table import fill_run_box
 
 
 def viewer_slice(images: Mapping[str, np.ndarray], seg: np.ndarray | None, z: int,
@@ -132,14 +132,7 @@ class ExplainPanel(QtWidgets.QWidget):
 
     def refresh(self) -> None:
         """Re-list the runs that have a best checkpoint."""
-        current = self.run_box.currentData()
-        self.run_box.clear()
-        for run in find_runs(self.runs_dir) if self.runs_dir else []:
-            if RunFolder(run).checkpoint("best").is_file():
-                self.run_box.addItem(run.name, str(run))
-        index = self.run_box.findData(current)
-        if index >= 0:
-            self.run_box.setCurrentIndex(index)
+        fill_run_box(self.run_box, self.runs_dir)
 
     def _guarded(self) -> None:
         try:

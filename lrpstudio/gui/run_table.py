@@ -133,3 +133,18 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         lines.append("| " + " | ".join(cell(row.get(k)).replace("|", "/") for k in keys) + " |")
     return "\n".join(lines) + "\n"
+
+
+def fill_run_box(box: Any, runs_dir: Path | None) -> None:
+    """List the runs under ``runs_dir`` that have a best checkpoint in ``box`` (a QComboBox).
+
+    The selected run stays selected when it is still there.
+    """
+    current = box.currentData()
+    box.clear()
+    for run in find_runs(runs_dir) if runs_dir else []:
+        if RunFolder(run).checkpoint("best").is_file():
+            box.addItem(run.name, str(run))
+    index = box.findData(current)
+    if index >= 0:
+        box.setCurrentIndex(index)

@@ -17,13 +17,12 @@ from PySide6 import QtCore, QtWidgets
 from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
 from lrpstudio.core.train.evaluate import load_run_model
 from lrpstudio.core.train.heatmaps import display_channel
-from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.xai.knn import Neighbour
 from lrpstudio.core.xai.similar import SimilarCases, SimilarConfig
 from lrpstudio.gui.bilrp_view import BilrpView
 from lrpstudio.gui.explain_view import run_data_settings, viewer_slice
 from lrpstudio.gui.heat_tiles import Tile, input_rgba
-from lrpstudio.gui.run_table import find_runs
+from lrpstudio.gui.run_table import fill_run_box
 from lrpstudio.gui.workers import Worker
 
 
@@ -140,13 +139,7 @@ class SimilarPanel(QtWidgets.QWidget):
 
     def refresh(self) -> None:
         """Re-list the runs."""
-        current = self.run_box.currentData()
-        self.run_box.clear()
-        for run in find_runs(self.runs_dir) if self.runs_dir else []:
-            if RunFolder(run).checkpoint("best").is_file():
-                self.run_box.addItem(run.name, str(run))
-        if self.run_box.findData(current) >= 0:
-            self.run_box.setCurrentIndex(self.run_box.findData(current))
+        fill_run_box(self.run_box, self.runs_dir)
 
     def _run(self, job: Callable[[], Any], done: Callable[[Any], None], text: str) -> bool:
         if self.worker is not None:
