@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from lrpstudio.cli.train_cmd import (
-    add_data_options, add_training_options, bar_callbacks, load_data, stop_on_ctrl_c, training_config,
+    add_data_options, add_training_options, bar_callbacks, distributed_config, load_data_once,
+    process_group, stop_on_ctrl_c, training_config,
 )
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.experiment import ExperimentConfig, markdown_table, model_name, run_experiment
@@ -23,6 +24,8 @@ and resumes unfinished ones.
 examples:
   lrpstudio experiment ~/datasets/brats19 --out exp1 --penalties 0 1 2 3 --epochs 20
   lrpstudio experiment demo/ --out exp-demo --penalties 0 1 --epochs 5 --size 64
+  torchrun --nproc_per_node 4 -m lrpstudio experiment demo/ --out exp-demo --device cuda
+      (each process trains whole runs; rank 0 writes the tables: the same Table 1)
 """
 
 
@@ -50,25 +53,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the experiment; 130 when stopped by Ctrl-C (finished runs are kept)."""
-    dataset = load_data(args.data, args, quiet=args.json)
-    test_data = load_data(args.test_data, args, quiet=args.json) if args.test_data else None
-    config = ExperimentConfig(train=training_config(args, "lrp", 1.0),
-                              penalties=tuple(float(p) for p in args.penalties),
-                              split=args.split, figure_slices=args.figure_slices)
-    control = TrainControl()
-    bars = []
+    train = training_config(args, "lrp", 1.0)
+    with process_group(train.device) as ctx:
+        quiet = args.json or not ctx.is_main
+        dataset = load_data_once(args.data, args, ctx, quiet)
+        test_data = load_data_once(args.test_data, args, ctx, quiet) if args.test_data else None
+        config = ExperimentConfig(train=distributed_config(train, ctx),
+                                  penalties=tuple(float(p) for p in args.penalties),
+                                  split=args.split, figure_slices=args.figure_slices)
+        control = TrainControl()
+        bars = []
 
-    def callbacks(penalty: float):
-        callbacks_, bar = bar_callbacks(model_name(penalty), quiet=args.json)
-        bars.append(bar)
-        return callbacks_
+        def callbacks(penalty: float):
+            callbacks_, bar = bar_callbacks(model_name(penalty), quiet=quiet)
+            bars.append(bar)
+            return callbacks_
 
-    try:
-        with stop_on_ctrl_c(control):
-            rows = run_experiment(dataset, args.out, config, callbacks, control, test_data)
-    finally:
-        for bar in bars:
-            bar.close()
+        try:
+            with stop_on_ctrl_c(control):
+                rows = run_experiment(dataset, args.out, config, callbacks, control, test_data, dist=ctx)
+        finally:
+            for bar in bars:
+                bar.close()
+    if not ctx.is_main:
+        return 0
     if not rows:
         return 130
     if args.json:

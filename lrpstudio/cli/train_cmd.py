@@ -17,9 +17,11 @@ from typing import Any, Iterator
 
 from lrpstudio.cli.progress import progress_bar, progress_callback
 from lrpstudio.core.data.slice_dataset import SliceDataset
+from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.augment import AugmentConfig
 from lrpstudio.core.train.config import BEST_METRICS, TrainConfig
 from lrpstudio.core.train.control import TrainControl
+from lrpstudio.core.train.distributed import DistContext, agree, init_distributed, shutdown
 from lrpstudio.core.train.engine import TrainCallbacks, fit
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.xai.losses import GuidanceConfig
@@ -37,6 +39,12 @@ examples:
   lrpstudio train ~/datasets/brats19 --out runs/p2 --penalty 2 --seed 1
   lrpstudio train demo/ --out runs/rrr --guidance rrr --epochs 5 --device cuda
   lrpstudio train ~/datasets/brats19 --resume runs/p2 --epochs 30
+
+data-parallel (torchrun; --batch-size is the global batch, only rank 0 writes RUN;
+gloo on the CPU, nccl with --device cuda; resume with any number of processes):
+  torchrun --nproc_per_node 2 -m lrpstudio train demo/ --out runs/ddp --epochs 5
+  torchrun --nnodes 2 --node_rank 0 --rdzv_endpoint HOST:29500 --nproc_per_node 4 \\
+      -m lrpstudio train ~/datasets/brats19 --out runs/big --device cuda
 """
 
 
@@ -128,6 +136,8 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--no-flip", action="store_true", help="no random horizontal/vertical flips")
     g.add_argument("--seed", type=int, default=d.seed, help=f"seed of everything (default {d.seed})")
     g.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default cpu; with --resume: the run's)")
+    g.add_argument("--amp", choices=("none", "bf16"), default="none",
+                   help="bf16 autocast for the training forward on CUDA (default none; loss in float32)")
     g.add_argument("--pinned", type=int, default=d.pinned, help="validation slices explained per epoch")
     g.add_argument("--best", choices=tuple(BEST_METRICS), default=d.best_metric,
                    help=f"validation metric choosing best.pt (default {d.best_metric})")
@@ -144,7 +154,8 @@ def training_config(args: argparse.Namespace, kind: str, penalty: float) -> Trai
         batch_size=args.batch_size,
         lr=args.lr, weight_decay=args.weight_decay,
         augmentation=AugmentConfig(rotation=args.rotation, hflip=flips, vflip=flips),
-        seed=args.seed, device=args.device or "cpu", pinned=args.pinned, best_metric=args.best)
+        seed=args.seed, device=args.device or "cpu", pinned=args.pinned, best_metric=args.best,
+        amp=getattr(args, "amp", "none") == "bf16")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -179,15 +190,52 @@ def _config(args: argparse.Namespace) -> TrainConfig:
     return config
 
 
+@contextmanager
+def process_group(device: str) -> Iterator[DistContext]:
+    """The torchrun job this process belongs to (a single process when not launched
+    by torchrun); the group is left on exit."""
+    ctx = init_distributed(device)
+    try:
+        yield ctx
+    finally:
+        shutdown(ctx)
+
+
+def load_data_once(path: Path, args: argparse.Namespace, ctx: DistContext, quiet: bool) -> SliceDataset:
+    """Rank 0 loads (and if needed prepares) the data first; the others then read it."""
+    if ctx.is_main:
+        try:
+            dataset = load_data(path, args, quiet=quiet)
+        except BaseException:
+            agree(False, ctx)
+            raise
+        agree(True, ctx)
+        return dataset
+    if not agree(True, ctx):
+        raise InputError("rank 0 could not load the data (see its error)", path)
+    return load_data(path, args, quiet=True)
+
+
+def distributed_config(config: TrainConfig, ctx: DistContext) -> TrainConfig:
+    """Under nccl every rank trains on its own GPU (set by init): plain ``cuda``."""
+    return replace(config, device="cuda") if ctx.backend == "nccl" else config
+
+
 def run(args: argparse.Namespace) -> int:
     """Train; exit 0 when finished, 130 when stopped by Ctrl-C (last epoch kept)."""
     config = _config(args)
-    dataset = load_data(args.data, args, quiet=args.json)
-    run_dir = args.resume if args.resume is not None else args.out
-    control = TrainControl()
-    callbacks, bar = bar_callbacks("train", quiet=args.json)
-    with bar, stop_on_ctrl_c(control):
-        result = fit(config, dataset, callbacks, control, run_dir, resume=args.resume is not None)
+    with process_group(config.device) as ctx:
+        config = distributed_config(config, ctx)
+        quiet = args.json or not ctx.is_main
+        dataset = load_data_once(args.data, args, ctx, quiet)
+        run_dir = args.resume if args.resume is not None else args.out
+        control = TrainControl()
+        callbacks, bar = bar_callbacks("train", quiet=quiet)
+        with bar, stop_on_ctrl_c(control):
+            result = fit(config, dataset, callbacks, control, run_dir, resume=args.resume is not None,
+                         dist=ctx)
+    if not ctx.is_main:
+        return 0 if result.status == "finished" else 130
     summary = {"run": str(result.run_dir), "status": result.status, "epochs_done": result.epochs_done,
                "best_epoch": result.best_epoch,
                "best_metrics": result.history[result.best_epoch - 1] if result.best_epoch else {}}

@@ -52,6 +52,10 @@ class TrainConfig:
         Validation metric that picks ``best.pt`` (see :data:`BEST_METRICS`).
     eval_batch_size
         Slices per forward pass during validation and evaluation.
+    amp
+        Run the training forward (and its LRP) under bfloat16 autocast; meant for CUDA.
+        The loss is returned in float32 (cross-entropy and sums run in float32 under
+        autocast); results are no longer bit-comparable with a float32 run.
     """
 
     model: str = "paper"
@@ -69,6 +73,7 @@ class TrainConfig:
     heatmap_composite: str | None = None
     best_metric: str = "f1_weighted"
     eval_batch_size: int = 32
+    amp: bool = False
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 1, "epochs", ">= 1", self.epochs)

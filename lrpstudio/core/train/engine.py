@@ -27,15 +27,18 @@ import numpy as np
 import torch
 
 from lrpstudio.core.data.slice_dataset import SliceDataset
-from lrpstudio.core.errors import InputError, TrainingDivergedError
+from lrpstudio.core.errors import InputError, LrpStudioError, TrainingDivergedError
 from lrpstudio.core.train.augment import augment_batch
 from lrpstudio.core.train.config import BEST_METRICS, TrainConfig
 from lrpstudio.core.train.control import TrainControl
+from lrpstudio.core.train.distributed import (
+    SINGLE, DistContext, agree, any_rank, reduce_sums, shard, split_rows, synced_train_step,
+)
 from lrpstudio.core.train.metrics import EpochSums
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.pinned import PinnedSlices
 from lrpstudio.core.train.session import Session, new_session, restore_session, save_session_checkpoint
-from lrpstudio.core.train.step import Batch, NonFiniteLossError, compute_loss, train_step
+from lrpstudio.core.train.step import Batch, NonFiniteLossError, StepOutput, compute_loss, train_step
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ def fit(
     control: TrainControl | None = None,
     run_dir: str | Path = "run",
     resume: bool = False,
+    dist: DistContext = SINGLE,
 ) -> RunResult:
     """Train a model on ``dataset`` and keep everything in ``run_dir``.
 
@@ -115,6 +119,10 @@ def fit(
         Run folder; must not hold a run unless ``resume``.
     resume
         Continue from ``checkpoints/last.pt``.
+    dist
+        The data-parallel job this process belongs to (see
+        :mod:`lrpstudio.core.train.distributed`); only rank 0 writes ``run_dir`` and
+        calls ``callbacks``. ``config.batch_size`` is the global batch.
 
     Raises
     ------
@@ -124,17 +132,37 @@ def fit(
         Empty training split, a run folder that already holds a run, or a resume that
         does not match the saved run.
     """
-    callbacks = callbacks or TrainCallbacks()
+    callbacks = (callbacks or TrainCallbacks()) if dist.is_main else TrainCallbacks()
     control = control or TrainControl()
     folder = RunFolder(run_dir)
     train_set, val_set = _splits(dataset)
-    if resume:
-        session = restore_session(folder, config, dataset)
+    session = _open_session(folder, config, dataset, resume, dist)
+    if dist.is_main:
+        pinned = PinnedSlices.choose(val_set, session.config, folder)
     else:
-        session = new_session(folder, config, dataset)
-    pinned = PinnedSlices.choose(val_set, session.config, folder)
-    loop = _Loop(session, folder, train_set, val_set, pinned, callbacks, control)
+        pinned = PinnedSlices(val_set, np.zeros(0, dtype=np.int64), folder)
+    loop = _Loop(session, folder, train_set, val_set, pinned, callbacks, control, dist)
     return loop.run()
+
+
+def _open_session(folder: RunFolder, config: TrainConfig, dataset: SliceDataset, resume: bool,
+                  dist: DistContext) -> Session:
+    """Rank 0 creates or reopens the run; the other ranks then load its last.pt.
+
+    Loading rank 0's checkpoint gives every rank the same weights, optimiser state and
+    data generator, without any rank but 0 writing to the folder.
+    """
+    if dist.is_main:
+        try:
+            session = restore_session(folder, config, dataset) if resume else new_session(folder, config, dataset)
+        except BaseException:
+            agree(False, dist)
+            raise
+        agree(True, dist)
+        return session
+    if not agree(True, dist):
+        raise LrpStudioError("rank 0 could not open the run (see its error)", folder.root)
+    return restore_session(folder, config, dataset)
 
 
 def _splits(dataset: SliceDataset) -> tuple[SliceDataset, SliceDataset]:
@@ -148,13 +176,22 @@ def _splits(dataset: SliceDataset) -> tuple[SliceDataset, SliceDataset]:
 
 
 def to_batch(dataset: SliceDataset, rows: np.ndarray, device: torch.device) -> Batch:
-    """Rows of a dataset as tensors on ``device``."""
+    """Rows of a dataset as tensors on ``device`` (through pinned memory for CUDA)."""
     return Batch(
-        images=torch.from_numpy(np.ascontiguousarray(dataset.images[rows], dtype=np.float32)).to(device),
-        tumor=torch.from_numpy(np.ascontiguousarray(dataset.tumor_masks[rows], dtype=bool)).to(device),
-        brain=torch.from_numpy(np.ascontiguousarray(dataset.brain_masks[rows], dtype=bool)).to(device),
-        labels=torch.from_numpy(np.ascontiguousarray(dataset.labels[rows], dtype=np.int64)).to(device),
+        images=_to_device(np.ascontiguousarray(dataset.images[rows], dtype=np.float32), device),
+        tumor=_to_device(np.ascontiguousarray(dataset.tumor_masks[rows], dtype=bool), device),
+        brain=_to_device(np.ascontiguousarray(dataset.brain_masks[rows], dtype=bool), device),
+        labels=_to_device(np.ascontiguousarray(dataset.labels[rows], dtype=np.int64), device),
     )
+
+
+def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    tensor = torch.from_numpy(array)
+    if device.type != "cuda":
+        return tensor.to(device)
+    # Page-locked staging lets the copy run asynchronously; the caching host allocator
+    # keeps the pinned buffer alive until the copy has finished.
+    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def accumulate(sums: EpochSums, batch: Batch, logits: torch.Tensor, scores: torch.Tensor,
@@ -167,19 +204,23 @@ def accumulate(sums: EpochSums, batch: Batch, logits: torch.Tensor, scores: torc
 
 
 def evaluate_sums(model: torch.nn.Module, dataset: SliceDataset, config: TrainConfig,
-                  device: torch.device, cancel: Callable[[], bool] | None = None) -> EpochSums:
-    """Losses, confusion matrix and scores of ``dataset`` in eval mode (no update)."""
+                  device: torch.device, cancel: Callable[[], bool] | None = None,
+                  rows: np.ndarray | None = None) -> EpochSums:
+    """Losses, confusion matrix and scores of ``dataset`` in eval mode (no update).
+
+    ``rows`` restricts the evaluation to those rows (a data-parallel rank's share).
+    """
     sums = EpochSums()
+    rows_all = np.arange(len(dataset)) if rows is None else np.asarray(rows, dtype=np.int64)
     # The loss value does not depend on how S is differentiated: skip the graph through S.
     guidance = dataclasses.replace(config.guidance, score_gradient="detached")
     was_training = model.training
     model.eval()
     try:
-        for start in range(0, len(dataset), config.eval_batch_size):
+        for start in range(0, len(rows_all), config.eval_batch_size):
             if cancel is not None and cancel():
                 break
-            rows = np.arange(start, min(start + config.eval_batch_size, len(dataset)))
-            batch = to_batch(dataset, rows, device)
+            batch = to_batch(dataset, rows_all[start:start + config.eval_batch_size], device)
             out = compute_loss(model, batch, guidance)
             accumulate(sums, batch, out.logits, out.scores, out.parts)
     finally:
@@ -192,13 +233,18 @@ class _Loop:
 
     def __init__(self, session: Session, folder: RunFolder, train_set: SliceDataset,
                  val_set: SliceDataset, pinned: PinnedSlices, callbacks: TrainCallbacks,
-                 control: TrainControl) -> None:
+                 control: TrainControl, dist: DistContext = SINGLE) -> None:
         self.s, self.folder = session, folder
         self.train_set, self.val_set, self.pinned = train_set, val_set, pinned
-        self.cb, self.control = callbacks, control
+        self.cb, self.control, self.dist = callbacks, control, dist
+
+    def event(self, event: str, sync: bool = True, **fields: Any) -> None:
+        """events.jsonl line, written by rank 0 only."""
+        if self.dist.is_main:
+            self.folder.log_event(event, sync=sync, **fields)
 
     def log(self, message: str, event: str = "log", **fields: Any) -> None:
-        self.folder.log_event(event, message=message, **fields)
+        self.event(event, message=message, **fields)
         if self.cb.on_log:
             self.cb.on_log(message)
 
@@ -211,7 +257,7 @@ class _Loop:
             epoch = s.epoch + 1
             if self.cb.on_epoch_start:
                 self.cb.on_epoch_start(epoch, s.config.epochs)
-            self.folder.log_event("epoch_start", epoch=epoch)
+            self.event("epoch_start", epoch=epoch)
             started = time.perf_counter()
             train_sums = self.train_epoch(epoch)
             if train_sums is None:
@@ -234,24 +280,38 @@ class _Loop:
         sums = EpochSums()
         s.model.train()
         for b in range(batches):
-            if self.control.checkpoint():
+            if any_rank(self.control.checkpoint(), self.dist):
                 return None
             batch = to_batch(self.train_set, order[b * s.config.batch_size:(b + 1) * s.config.batch_size],
                              s.device)
+            # Every rank augments the whole global batch, so the generator advances alike
+            # on all ranks and as in one process; then each trains on its own share.
             images, tumor, brain = augment_batch(batch.images, batch.tumor, batch.brain,
                                                  s.config.augmentation, s.generator)
             batch = dataclasses.replace(batch, images=images, tumor=tumor, brain=brain)
             try:
-                out = train_step(s.model, s.optimizer, batch, s.config.guidance)
+                out, batch = self.step(batch)
             except NonFiniteLossError as error:
                 self.diverged(epoch, b + 1, error)
             accumulate(sums, batch, out.logits, out.scores, out.parts)
             s.step += 1
             parts = {"epoch": float(epoch), "batch": float(b + 1), "batches": float(batches), **out.parts}
-            self.folder.log_event("batch", sync=False, step=s.step, **parts)
+            self.event("batch", sync=False, step=s.step, **parts)
             if self.cb.on_batch:
                 self.cb.on_batch(s.step, parts)
-        return sums
+        return reduce_sums(sums, self.dist)
+
+    def step(self, batch: Batch) -> tuple[StepOutput, Batch]:
+        """Train on ``batch`` (the global batch); returns the output and the share trained."""
+        s = self.s
+        if not self.dist.is_distributed:
+            return train_step(s.model, s.optimizer, batch, s.config.guidance, s.config.amp), batch
+        share = shard(len(batch), self.dist)
+        local = Batch(images=batch.images[share], tumor=batch.tumor[share], brain=batch.brain[share],
+                      labels=batch.labels[share])
+        out = synced_train_step(s.model, s.optimizer, local, s.config.guidance, len(batch), self.dist,
+                                s.config.amp)
+        return out, local
 
     def diverged(self, epoch: int, batch: int, error: NonFiniteLossError) -> None:
         last = self.folder.checkpoint("last")
@@ -264,7 +324,9 @@ class _Loop:
     def finish_epoch(self, epoch: int, train_sums: EpochSums, seconds: float) -> None:
         """Validate, explain the pinned slices, choose best, checkpoint, write metrics."""
         s = self.s
-        val_sums = evaluate_sums(s.model, self.val_set, s.config, s.device)
+        val_sums = evaluate_sums(s.model, self.val_set, s.config, s.device,
+                                 rows=split_rows(len(self.val_set), self.dist))
+        val_sums = reduce_sums(val_sums, self.dist)
         row: dict[str, float] = {"epoch": float(epoch)}
         row.update({f"train_{k}": v for k, v in train_sums.metrics().items()})
         row.update({f"val_{k}": v for k, v in val_sums.metrics().items()})
@@ -275,9 +337,10 @@ class _Loop:
         s.epoch = epoch
         s.history.append(row)
         improved = s.consider_best(row)
-        self.folder.write_metrics(s.history)
-        save_session_checkpoint(s, self.folder, best=improved)
-        self.folder.log_event("epoch_end", epoch=epoch, metrics=row, best=improved)
+        if self.dist.is_main:
+            self.folder.write_metrics(s.history)
+            save_session_checkpoint(s, self.folder, best=improved)
+        self.event("epoch_end", epoch=epoch, metrics=row, best=improved)
         if self.cb.on_epoch_end:
             self.cb.on_epoch_end(epoch, dict(row))
         if self.cb.on_checkpoint:

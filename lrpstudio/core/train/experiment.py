@@ -5,6 +5,11 @@ cross-entropy), evaluates each best model on the test split, and writes
 ``table1.csv``, ``table1.md`` and ``fig5.png`` (input, mask, then each model's heatmap
 with score and prediction, for the same test slices). A finished run is reused and an
 unfinished one resumed, so an interrupted experiment continues where it stopped.
+
+Under torchrun the runs are spread over the processes, each rank training whole runs
+(run i on rank i mod world size, each an ordinary single-process :func:`fit` with the
+experiment's seed), so the runs and Table 1 are the same as in one process; rank 0
+waits for all runs and then writes the tables and the figure.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from typing import Any, Callable
 
 from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.data.slice_dataset import SliceDataset
-from lrpstudio.core.errors import DatasetError
+from lrpstudio.core.errors import DatasetError, LrpStudioError
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
+from lrpstudio.core.train.distributed import SINGLE, DistContext, agree, any_rank
 from lrpstudio.core.train.engine import RunResult, TrainCallbacks, fit, to_batch
 from lrpstudio.core.train.evaluate import evaluate_run, load_run_model
 from lrpstudio.core.train.heatmaps import (
@@ -88,7 +94,8 @@ def _train_one(config: TrainConfig, dataset: SliceDataset, run_dir: Path,
 def run_experiment(dataset: SliceDataset, out: str | Path, config: ExperimentConfig,
                    callbacks: Callable[[float], TrainCallbacks] | None = None,
                    control: TrainControl | None = None,
-                   test_data: SliceDataset | None = None) -> list[dict[str, Any]]:
+                   test_data: SliceDataset | None = None,
+                   dist: DistContext = SINGLE) -> list[dict[str, Any]]:
     """Train one model per penalty and write Table 1 and Fig. 5 into ``out``.
 
     Parameters
@@ -106,11 +113,13 @@ def run_experiment(dataset: SliceDataset, out: str | Path, config: ExperimentCon
     test_data
         Optional second dataset (e.g. the same kind of data without a confounder):
         its ``config.split`` gives ``table1_external.*`` and ``fig5_external.png``.
+    dist
+        The torchrun job: each rank trains the runs ``penalties[rank::world_size]``.
 
     Returns
     -------
     list of dict
-        Table 1 rows on ``dataset`` (empty when cancelled).
+        Table 1 rows on ``dataset`` (empty when cancelled, and on ranks other than 0).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -118,15 +127,33 @@ def run_experiment(dataset: SliceDataset, out: str | Path, config: ExperimentCon
         if data is not None and len(data.subset(config.split)) == 0:
             raise DatasetError(f"the {config.split!r} split is empty: nothing to compare on",
                                expected="> 0 slices", actual=0)
-    for penalty in config.penalties:
-        result = _train_one(penalty_config(config.train, penalty), dataset, out / run_name(penalty),
-                            callbacks(penalty) if callbacks else None, control)
-        if result is not None and result.status == "cancelled":
-            return []
+    cancelled = _train_share(dataset, out, config, callbacks, control, dist)
+    if any_rank(cancelled, dist) or not dist.is_main:
+        return []
     rows = compare(dataset, out, config, "")
     if test_data is not None:
         compare(test_data, out, config, "_external")
     return rows
+
+
+def _train_share(dataset: SliceDataset, out: Path, config: ExperimentConfig,
+                 callbacks: Callable[[float], TrainCallbacks] | None, control: TrainControl | None,
+                 dist: DistContext) -> bool:
+    """Train this rank's runs; True when cancelled. Every rank learns if one failed."""
+    try:
+        for penalty in config.penalties[dist.rank::dist.world_size]:
+            result = _train_one(penalty_config(config.train, penalty), dataset, out / run_name(penalty),
+                                callbacks(penalty) if callbacks else None, control)
+            if result is not None and result.status == "cancelled":
+                break
+        else:
+            result = None
+    except BaseException:
+        agree(False, dist)
+        raise
+    if not agree(True, dist):
+        raise LrpStudioError("a run of the experiment failed on another rank (see its error)", out)
+    return result is not None and result.status == "cancelled"
 
 
 def compare(dataset: SliceDataset, out: Path, config: ExperimentConfig, suffix: str) -> list[dict[str, Any]]:

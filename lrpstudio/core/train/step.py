@@ -8,6 +8,7 @@ tensors for the metrics (which are accumulated as sums and counts, see
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -60,13 +61,19 @@ class NonFiniteLossError(ArithmeticError):
         super().__init__(f"{what} became {value}")
 
 
-def compute_loss(model: torch.nn.Module, batch: Batch, guidance: GuidanceConfig) -> StepOutput:
+def compute_loss(model: torch.nn.Module, batch: Batch, guidance: GuidanceConfig,
+                 amp: bool = False) -> StepOutput:
     """Forward pass and guidance loss of one batch (no backward).
 
     Logits and per-slice scores come from the same forward as the loss
-    (:func:`lrpstudio.core.xai.losses.guidance_step`), so nothing is recomputed.
+    (:func:`lrpstudio.core.xai.losses.guidance_step`), so nothing is recomputed. With
+    ``amp`` the forward runs under bfloat16 autocast; the loss and the logits come back
+    as float32.
     """
-    result = guidance_step(model, batch.images, batch.labels, batch.tumor, batch.brain, guidance)
+    with torch.autocast(batch.images.device.type, dtype=torch.bfloat16, enabled=amp):
+        result = guidance_step(model, batch.images, batch.labels, batch.tumor, batch.brain, guidance)
+    if amp:
+        result = dataclasses.replace(result, loss=result.loss.float(), logits=result.logits.float())
     has_tumour = batch.tumor.reshape(len(batch), -1).any(dim=1)
     scores = torch.where(has_tumour, result.scores.detach().to(torch.float64), torch.nan)
     parts = {key: float(result.parts[key]) for key in ("ce", "guidance", "total")}
@@ -75,11 +82,12 @@ def compute_loss(model: torch.nn.Module, batch: Batch, guidance: GuidanceConfig)
 
 def train_step(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, guidance: GuidanceConfig,
+    amp: bool = False,
 ) -> StepOutput:
     """One optimiser step; raises :class:`NonFiniteLossError` before updating anything
     when the loss or the gradient norm is not finite."""
     optimizer.zero_grad(set_to_none=True)
-    out = compute_loss(model, batch, guidance)
+    out = compute_loss(model, batch, guidance, amp)
     if not math.isfinite(out.parts["total"]):
         raise NonFiniteLossError("loss", out.parts["total"])
     out.loss.backward()
