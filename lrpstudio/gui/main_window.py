@@ -116,7 +116,10 @@ class MainWindow(QtWidgets.QMainWindow):
         right.setWidget(self.panel)
         right.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, right)
-        self.resizeDocks([left, right], [340, 310], QtCore.Qt.Orientation.Horizontal)
+        # The case table needs room for id, grade and status; the training tabs' wide
+        # central widget would otherwise squeeze it to the id column alone.
+        left.setMinimumWidth(300)
+        self.resizeDocks([left, right], [360, 310], QtCore.Qt.Orientation.Horizontal)
         self.explain = add_case_views(self, self.tabs)
         self.readout = QtWidgets.QLabel("", self)
         self.readout.setObjectName("readout")
