@@ -9,6 +9,7 @@ is now in the viewer (possibly corrected and not yet saved).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -62,6 +63,39 @@ def viewer_slice(images: Mapping[str, np.ndarray], seg: np.ndarray | None, z: in
     image = resize_area(pad_to_square(stack), size).astype(np.float32)[0]
     tumour = resize_mask(pad_to_square(region_mask(axial_slices(seg, index), region)), size)[0]
     return image, tumour, resize_mask(pad_to_square(brain_2d), size)[0]
+
+
+@dataclass(frozen=True)
+class ViewerSlice:
+    """The viewer's current axial slice, captured for a worker thread.
+
+    Attributes
+    ----------
+    case_id, grade
+        The open case and its grade (None when unknown).
+    images
+        Its volumes by modality.
+    seg
+        A copy of the viewer's mask (edits made later do not reach the worker).
+    z
+        Axial index.
+    """
+
+    case_id: str
+    images: Mapping[str, np.ndarray]
+    seg: np.ndarray | None
+    z: int
+    grade: str | None
+
+
+def current_viewer_slice(window: Any) -> ViewerSlice | None:
+    """The main window's current axial slice, or None without an open case."""
+    state, case = window.state, getattr(window, "case", None)
+    if case is None or not state.has_volume:
+        return None
+    seg = None if state.seg is None else np.array(state.seg, copy=True)
+    return ViewerSlice(str(case.id), dict(state.images), seg, int(state.cursor[2]),
+                       getattr(case, "grade", None))
 
 
 def run_data_settings(run_dir: str | Path) -> tuple[tuple[str, ...], int, str, float | None]:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.core.data.layouts import MODALITIES
+from lrpstudio.core.train.user_pins import add_pin
 from lrpstudio.gui import core_bridge
 from lrpstudio.gui.actions import build_actions, build_menus
 from lrpstudio.gui.app import ErrorReporter
@@ -97,6 +98,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "view.outline": lambda: self.state.set_style(outline=not self.state.style.outline),
             "view.opacity_down": lambda: self.state.set_style(opacity=self.state.style.opacity - 0.1),
             "view.opacity_up": lambda: self.state.set_style(opacity=self.state.style.opacity + 0.1),
+            "view.pin_slice": self.pin_slice,
             "help.cheatsheet": self.show_cheat_sheet,
         }
         for m in MODALITIES:
@@ -346,6 +348,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data.set_review(case_id, status)
         self.browser.update_row(case_id, review=status)
         self.show_status(f"{case_id}: {status}", 3000)
+
+    def pin_slice(self) -> bool:
+        """Pin the open case's current axial slice in the workspace (for the next run's Fig. 7)."""
+        workspace = getattr(self.tabs, "workspace", None)
+        if self.case is None or workspace is None or not self.state.has_volume:
+            self.show_status("Open a case of a workspace to pin its slices")
+            return False
+        z = int(self.state.cursor[2])
+        added = add_pin(workspace.root, self.case.id, z)
+        self.show_status(f"Pinned {self.case.id} z{z}: the next training run explains it every epoch"
+                         if added else f"{self.case.id} z{z} is already pinned", 5000)
+        return added
 
     def _on_edited(self, dirty: bool) -> None:
         if self.case is not None and dirty:

@@ -22,6 +22,7 @@ from lrpstudio.core.train.engine import to_batch
 from lrpstudio.core.train.evaluate import check_compatible, evaluate_run, load_run_model
 from lrpstudio.core.train.heatmaps import colour_scale, display_channel, explain_batch, pin_slices
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.gui.explain_view import ViewerSlice, explain_current
 from lrpstudio.gui.heat_tiles import Tile, caption, heat_rgba, input_rgba
 from lrpstudio.gui.run_table import COLUMNS, METRICS, cell, find_runs, summarize_all, to_csv, to_markdown
 from lrpstudio.gui.workers import Worker
@@ -50,8 +51,11 @@ class NumericItem(QtWidgets.QTableWidgetItem):
 
 
 def comparison_arrays(dataset: SliceDataset, runs: list[Path], split: str, count: int,
-                      seed: int = 0) -> dict[str, Any]:
+                      seed: int = 0, current: ViewerSlice | None = None) -> dict[str, Any]:
     """Explain the same ``count`` slices of ``split`` with each run's best model (Fig. 5).
+
+    With ``current`` the viewer's slice is the last row, prepared like the dataset and
+    scored against the viewer's mask (see :func:`lrpstudio.gui.explain_view.explain_current`).
 
     Returns
     -------
@@ -63,18 +67,42 @@ def comparison_arrays(dataset: SliceDataset, runs: list[Path], split: str, count
     if len(part) == 0:
         part = dataset.subset("val") if len(dataset.subset("val")) else dataset
     rows = pin_slices(part, count, seed)
-    maps = []
+    maps, extra = [], []
     for run in runs:
         model, config, _ = load_run_model(run, "best")
         check_compatible(config, part, run)
         batch = to_batch(part, rows, next(model.parameters()).device)
         h = explain_batch(model, batch.images, batch.labels, batch.tumor, batch.brain, config.composite)
-        maps.append({"relevance": h.relevance, "scores": h.scores, "predictions": h.predictions,
-                     "vmax": colour_scale(h.relevance)})
+        m = {"relevance": h.relevance, "scores": h.scores, "predictions": h.predictions}
+        if current is not None:
+            extra.append(explain_current(run, current.images, current.seg, current.z, current.grade, model))
+            m = _append_current(m, extra[-1])
+        maps.append({**m, "vmax": colour_scale(m["relevance"])})
     channel = display_channel(part.channels)
-    return {"images": np.array(part.images[rows, channel]), "masks": np.array(part.tumor_masks[rows]),
-            "labels": np.array(part.labels[rows]), "names": [Path(r).name for r in runs],
-            "titles": [f"{part.case_ids[r]} z{int(part.slice_index[r])}" for r in rows], "maps": maps}
+    arrays = {"images": np.array(part.images[rows, channel]), "masks": np.array(part.tumor_masks[rows]),
+              "labels": np.array(part.labels[rows]), "names": [Path(r).name for r in runs],
+              "titles": [f"{part.case_ids[r]} z{int(part.slice_index[r])}" for r in rows], "maps": maps}
+    return _with_current_row(arrays, current, extra[0]) if extra else arrays
+
+
+def _append_current(maps: dict[str, np.ndarray], r: dict[str, Any]) -> dict[str, np.ndarray]:
+    """One run's maps with its explanation of the viewer's slice as a last row."""
+    return {"relevance": np.concatenate([maps["relevance"], r["relevance"][None]]),
+            "scores": np.append(maps["scores"], r["score"]),
+            "predictions": np.append(maps["predictions"], r["prediction"])}
+
+
+def _with_current_row(arrays: dict[str, Any], current: ViewerSlice, r: dict[str, Any]) -> dict[str, Any]:
+    """The grid's input columns with the viewer's slice as a last row (label: its grade,
+    else the first model's prediction)."""
+    label = r["label"] if r["label"] is not None else r["prediction"]
+
+    def append(key: str, value: Any) -> np.ndarray:
+        return np.concatenate([arrays[key], np.asarray([value], dtype=arrays[key].dtype)])
+
+    return {**arrays, "images": append("images", r["image"]), "masks": append("masks", r["tumour"]),
+            "labels": append("labels", label),
+            "titles": arrays["titles"] + [f"{current.case_id} z{current.z} (viewer)"]}
 
 
 class Fig5Grid(QtWidgets.QWidget):
@@ -116,6 +144,8 @@ class RunsView(QtWidgets.QWidget):
         self.runs_dir: Path | None = None
         self.rows: list[dict[str, Any]] = []
         self.loader: DatasetLoader | None = None
+        #: The viewer's current slice (set by the main window); None: no viewer.
+        self.current_slice: Callable[[], ViewerSlice | None] | None = None
         self.worker: Worker | None = None
         self._build()
 
@@ -134,11 +164,13 @@ class RunsView(QtWidgets.QWidget):
         self.slices.setRange(1, 12)
         self.slices.setValue(4)
         self.slices.setPrefix("slices: ")
+        self.include_current = QtWidgets.QCheckBox("include the viewer's current slice", self)
+        self.include_current.setToolTip("Add the open case's current axial slice as a last row")
         self.csv_button = QtWidgets.QPushButton("Export CSV…", self)
         self.md_button = QtWidgets.QPushButton("Export Markdown…", self)
         self.png_button = QtWidgets.QPushButton("Export figures PNG…", self)
         for b in (self.refresh_button, self.evaluate_button, self.compare_button, self.slices,
-                  self.csv_button, self.md_button, self.png_button):
+                  self.include_current, self.csv_button, self.md_button, self.png_button):
             buttons.addWidget(b)
         self.status = QtWidgets.QLabel("", self)
         self.metric_box = QtWidgets.QComboBox(self)
@@ -273,9 +305,19 @@ class RunsView(QtWidgets.QWidget):
     def compare(self) -> None:
         """Compute the Fig. 5 grid of the selected runs (in a worker thread)."""
         runs, count = self.selected_runs(), self.slices.value()
+        current = self._viewer_slice()
+        if self.include_current.isChecked() and current is None:
+            self.status.setText("Open a case in the viewer to include its current slice")
+            return
         self.draw_overlay()
-        self._start(lambda ds: comparison_arrays(ds, runs, "test", count), self._on_compared,
-                    "Explaining slices with")
+        self._start(lambda ds: comparison_arrays(ds, runs, "test", count, current=current),
+                    self._on_compared, "Explaining slices with")
+
+    def _viewer_slice(self) -> ViewerSlice | None:
+        """The viewer's slice when the checkbox asks for it (captured in the GUI thread)."""
+        if not self.include_current.isChecked() or self.current_slice is None:
+            return None
+        return self.current_slice()
 
     def _on_compared(self, arrays: dict[str, Any]) -> None:
         self.fig5.show_arrays(arrays)

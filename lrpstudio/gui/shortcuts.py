@@ -82,6 +82,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("view.outline", ("L",), "Outline / filled overlay", "View"),
     Shortcut("view.opacity_down", (",",), "Overlay more transparent", "View"),
     Shortcut("view.opacity_up", (".",), "Overlay more opaque", "View"),
+    Shortcut("view.pin_slice", ("P",), "Pin this axial slice for training (Fig. 7)", "View"),
     Shortcut("view.hold_hide", ("H",), "Hide overlay while held", "View", "hold"),
     Shortcut("help.cheatsheet", ("F1",), "Keyboard shortcuts", "Help"),
     Shortcut("mouse.wheel", ("Wheel",), "Change slice", "Mouse", "mouse"),

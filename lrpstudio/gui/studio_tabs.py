@@ -82,7 +82,7 @@ class StudioTabs(QtWidgets.QTabWidget):
 def add_case_views(window: QtWidgets.QMainWindow, tabs: StudioTabs) -> "ExplainPanel":
     """The views that need the open case: the "Explain" dock (beside the tools) and the
     "Similar cases" tab (``tabs.similar``), kept in sync with the runs."""
-    from lrpstudio.gui.explain_view import ExplainPanel
+    from lrpstudio.gui.explain_view import ExplainPanel, current_viewer_slice
     from lrpstudio.gui.similar_view import SimilarPanel
 
     tabs.similar = SimilarPanel(window, tabs.load_dataset, tabs)
@@ -90,6 +90,7 @@ def add_case_views(window: QtWidgets.QMainWindow, tabs: StudioTabs) -> "ExplainP
     tabs.runs_dir_changed.connect(tabs.similar.set_runs_dir)
     tabs.training.run_ended.connect(lambda _run, _how: tabs.similar.refresh())
 
+    tabs.runs.current_slice = lambda: current_viewer_slice(window)
     panel = ExplainPanel(window)
     dock = QtWidgets.QDockWidget("Explain", window)
     dock.setObjectName("explain_dock")

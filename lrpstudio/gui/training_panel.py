@@ -9,6 +9,7 @@ counts any slot that did not (a test asserts it stays 0).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -20,6 +21,7 @@ from lrpstudio.core.data.prepare_config import PrepareConfig
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.engine import RunResult
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.user_pins import read_pins
 from lrpstudio.gui.curves import CurvesWidget, CurveStore
 from lrpstudio.gui.fig7_view import Fig7View
 from lrpstudio.gui.training_form import DataOptions, TrainingForm
@@ -216,11 +218,15 @@ class TrainingPanel(QtWidgets.QWidget):
         """Start a new run with the form's settings; returns its folder."""
         if self.source is None or self.runs_dir is None:
             raise RuntimeError("no data: open a data folder or a prepared dataset first")
-        config = self.form.config()
+        config = replace(self.form.config(), pinned_slices=self.user_pins())
         run_dir = Path(run_dir) if run_dir is not None else self.runs_dir / run_name(config)
         job = TrainJob(config, self._provider(self.form.data_options()), run_dir)
         self._launch(job)
         return run_dir
+
+    def user_pins(self) -> tuple[tuple[str, int], ...]:
+        """The slices pinned in the viewer for this workspace (explained first in Fig. 7)."""
+        return read_pins(self.workspace.root) if self.workspace is not None else ()
 
     def choose_resume(self) -> None:
         """Ask for a run folder and resume it."""

@@ -21,6 +21,7 @@ from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.engine import TrainCallbacks, fit
 from lrpstudio.core.train.heatmaps import display_channel
+from lrpstudio.core.train.pinned import pinned_pool
 from lrpstudio.gui.workers import guard_gc
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ def pinned_inputs(dataset: SliceDataset, rows: np.ndarray) -> dict[str, Any]:
     ----------
     dataset
         The validation split the engine pinned ``rows`` of (the training split when
-        there is no validation split, as in the engine).
+        there is no validation split, as in the engine), or the whole dataset when the
+        run has user-pinned slices (see :func:`lrpstudio.core.train.pinned.pinned_pool`).
     rows
         Rows of the pinned slices in ``dataset``.
     """
@@ -116,6 +118,7 @@ class TrainingWorker(QtCore.QThread):
         self.job = job
         self.control = TrainControl()
         self._val: SliceDataset | None = None
+        self._all: SliceDataset | None = None
         self._pinned_sent = False
 
     def start(self, *args: Any) -> None:  # noqa: D102 - QThread.start, with the GC guard
@@ -127,6 +130,7 @@ class TrainingWorker(QtCore.QThread):
             dataset = self.job.dataset()
             train, val = dataset.subset("train"), dataset.subset("val")
             self._val = val if len(val) else train  # the engine's own fallback
+            self._all = dataset  # user-pinned slices index the whole dataset
             self.dataset_ready.emit(len(train), len(val))
             if self.control.cancelled:
                 return
@@ -149,7 +153,8 @@ class TrainingWorker(QtCore.QThread):
 
     def _on_heatmaps(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
         if not self._pinned_sent and self._val is not None:
-            self.pinned_ready.emit(pinned_inputs(self._val, np.asarray(arrays["rows"])))
+            pool = self._all if pinned_pool(self.job.run_dir) == "all" else self._val
+            self.pinned_ready.emit(pinned_inputs(pool, np.asarray(arrays["rows"])))
             self._pinned_sent = True
         self.heatmaps_ready.emit(int(epoch), _copy(arrays))
 

@@ -6,14 +6,17 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6 import QtWidgets
 
-from lrpstudio.core.data.slice_dataset import load_dataset, save_dataset
+from lrpstudio.core.data.slice_dataset import GRADES, load_dataset, save_dataset
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.engine import fit
+from lrpstudio.core.train.heatmaps import display_channel
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.gui.explain_view import ViewerSlice, viewer_slice
 from lrpstudio.gui.run_table import COLUMNS, find_runs, summarize_run, to_markdown
 from lrpstudio.gui.runs_view import RunsView
 from lrpstudio.gui.studio_tabs import StudioTabs
@@ -101,3 +104,40 @@ def test_run_started_in_training_tab_appears_in_runs(qtbot, trained: tuple[Path,
     assert [r["path"] for r in tabs.runs.rows] == [str(run_dir)]
     assert tabs.runs.rows[0]["guidance"] == "none"
     assert panel.thread_violations == 0
+
+
+def test_compare_includes_the_viewer_slice(qtbot, trained: tuple[Path, Path]) -> None:
+    data, runs = trained
+    rng = np.random.default_rng(3)
+    shape = (40, 36, 6)
+    brain = np.zeros(shape, bool)
+    brain[4:36, 4:32] = True
+    images = {m: (rng.random(shape).astype(np.float32) + 0.5) * brain for m in ("t1", "t1ce", "t2", "flair")}
+    seg = np.zeros(shape, np.uint8)
+    seg[15:25, 12:22, 2:5] = 2
+    view = RunsView()
+    qtbot.addWidget(view)
+    view.set_runs_dir(runs, lambda size: load_dataset(data))
+    view.current_slice = lambda: ViewerSlice("viewer_case", images, seg, 3, "HGG")
+    view.select_runs([runs / "p0", runs / "p1"])
+    view.slices.setValue(2)
+    view.include_current.setChecked(True)
+    view.compare()
+    qtbot.waitUntil(lambda: view.fig5.arrays is not None and view.worker is None, timeout=TIMEOUT_MS)
+    arrays = view.fig5.arrays
+    assert arrays["titles"][-1] == "viewer_case z3 (viewer)" and len(arrays["titles"]) == 3
+    assert arrays["images"].shape == (3, 32, 32) and arrays["masks"][-1].any()
+    assert int(arrays["labels"][-1]) == GRADES.index("HGG")
+    for m in arrays["maps"]:
+        assert m["relevance"].shape == (3, 32, 32) and len(m["scores"]) == len(m["predictions"]) == 3
+        assert np.isfinite(m["scores"][-1])
+    assert len(view.fig5.tiles) == 3 * (2 + 2)
+    # The same slice, prepared like the dataset (explain_view.viewer_slice), is the input row.
+    image, tumour, _ = viewer_slice(images, seg, 3, ("t1", "t2", "flair"), 32)
+    np.testing.assert_allclose(arrays["images"][-1], image[display_channel(("t1", "t2", "flair"))])
+    np.testing.assert_array_equal(arrays["masks"][-1], tumour)
+    # Without a viewer case the checkbox asks for one instead of comparing.
+    view.fig5.arrays = None
+    view.current_slice = lambda: None
+    view.compare()
+    assert view.worker is None and "Open a case" in view.status.text()

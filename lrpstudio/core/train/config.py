@@ -45,6 +45,9 @@ class TrainConfig:
         ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     pinned
         How many validation slices are explained after every epoch.
+    pinned_slices
+        ``(case_id, slice_index)`` pairs (from any split, e.g. pinned in the viewer)
+        explained first after every epoch; pairs not in the dataset are skipped.
     heatmap_composite
         Composite of the per-epoch heatmaps and the evaluation scores
         (None = the guidance's composite).
@@ -70,6 +73,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     pinned: int = 8
+    pinned_slices: tuple[tuple[str, int], ...] = ()
     heatmap_composite: str | None = None
     best_metric: str = "f1_weighted"
     eval_batch_size: int = 32
@@ -82,6 +86,8 @@ class TrainConfig:
         _check(self.lr > 0, "lr", "> 0", self.lr)
         _check(self.weight_decay >= 0, "weight_decay", ">= 0", self.weight_decay)
         _check(self.pinned >= 0, "pinned", ">= 0", self.pinned)
+        # JSON gives lists: keep the field a hashable tuple of (str, int) pairs.
+        object.__setattr__(self, "pinned_slices", _pairs(self.pinned_slices))
         _check(self.best_metric in BEST_METRICS, "best_metric", sorted(BEST_METRICS), self.best_metric)
         _check(self.device == "cpu" or self.device.startswith("cuda"), "device",
                "cpu, cuda or cuda:N", self.device)
@@ -117,6 +123,15 @@ def _nested(kind: type, data: dict[str, Any]) -> Any:
         return kind(**values)
     except TypeError as error:
         raise InputError(f"bad {kind.__name__}: {error}") from error
+
+
+def _pairs(values: Any) -> tuple[tuple[str, int], ...]:
+    """``(case_id, slice_index)`` pairs from tuples or JSON lists."""
+    try:
+        return tuple((str(case), int(z)) for case, z in values)
+    except (TypeError, ValueError) as error:
+        raise InputError("invalid training option pinned_slices", expected="[(case_id, slice), ...]",
+                         actual=values) from error
 
 
 def _check(ok: bool, name: str, expected: Any, actual: Any) -> None:

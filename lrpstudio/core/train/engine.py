@@ -138,7 +138,7 @@ def fit(
     train_set, val_set = _splits(dataset)
     session = _open_session(folder, config, dataset, resume, dist)
     if dist.is_main:
-        pinned = PinnedSlices.choose(val_set, session.config, folder)
+        pinned = PinnedSlices.choose(val_set, session.config, folder, dataset)
     else:
         pinned = PinnedSlices(val_set, np.zeros(0, dtype=np.int64), folder)
     loop = _Loop(session, folder, train_set, val_set, pinned, callbacks, control, dist)

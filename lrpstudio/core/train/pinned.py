@@ -1,14 +1,18 @@
 """The pinned validation slices of a run, explained after every epoch (Fig. 7).
 
 The rows are chosen once from the run's seed and recorded in ``heatmaps/pinned.json``;
-the colour scale is fixed by the first heatmaps drawn and kept in the same file, so a
-resumed run draws with the same rows and colours.
+slices the user pinned (``TrainConfig.pinned_slices``, from any split) come first, and
+then the rows index the whole dataset (``"pool": "all"`` in the record) instead of the
+validation split. The colour scale is fixed by the first heatmaps drawn and kept in the
+same file, so a resumed run draws with the same rows and colours.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +28,8 @@ from lrpstudio.core.train.run_folder import RunFolder
 
 PINNED_FILE = "pinned.json"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class PinnedSlices:
@@ -33,22 +39,45 @@ class PinnedSlices:
     rows: np.ndarray
     folder: RunFolder
     vmax: float | None = None
+    #: What ``rows`` index: ``"val"`` (the validation split) or ``"all"`` (the dataset).
+    pool: str = "val"
 
     @classmethod
-    def choose(cls, val_set: SliceDataset, config: TrainConfig, folder: RunFolder) -> "PinnedSlices":
-        """Reuse the run's recorded choice, or pin ``config.pinned`` slices now."""
+    def choose(cls, val_set: SliceDataset, config: TrainConfig, folder: RunFolder,
+               dataset: SliceDataset | None = None) -> "PinnedSlices":
+        """Reuse the run's recorded choice, or pin slices now.
+
+        Parameters
+        ----------
+        val_set
+            The split the seeded ``config.pinned`` slices come from.
+        config
+            ``pinned`` (how many seeded slices) and ``pinned_slices`` (user pins, first).
+        folder
+            The run folder holding ``heatmaps/pinned.json``.
+        dataset
+            The whole dataset, where user pins are looked up (None: no user pins).
+        """
         record = _read(folder)
         if record is not None:
-            return cls(val_set, np.asarray(record["rows"], dtype=np.int64), folder, record.get("vmax"))
-        rows = pin_slices(val_set, config.pinned, config.seed) if config.pinned else np.zeros(0, np.int64)
-        pinned = cls(val_set, rows, folder)
+            pool = str(record.get("pool", "val"))
+            source = dataset if pool == "all" and dataset is not None else val_set
+            return cls(source, np.asarray(record["rows"], dtype=np.int64), folder, record.get("vmax"),
+                       "all" if source is dataset else "val")
+        seeded = pin_slices(val_set, config.pinned, config.seed) if config.pinned else np.zeros(0, np.int64)
+        user = user_rows(dataset, config.pinned_slices) if dataset is not None else []
+        if user:
+            pinned = cls(dataset, _user_first(user, _rows_in(dataset, val_set, seeded), config.pinned),
+                         folder, pool="all")
+        else:
+            pinned = cls(val_set, seeded, folder)
         pinned._write()
         return pinned
 
     def _write(self) -> None:
         ds = self.dataset
         record: dict[str, Any] = {
-            "rows": [int(r) for r in self.rows], "vmax": self.vmax,
+            "rows": [int(r) for r in self.rows], "vmax": self.vmax, "pool": self.pool,
             "slices": [{"case": str(ds.case_ids[r]), "slice": int(ds.slice_index[r]),
                         "label": int(ds.labels[r])} for r in self.rows],
         }
@@ -78,6 +107,39 @@ class PinnedSlices:
         return {"rows": rows.copy(), "relevance": maps.relevance, "scores": maps.scores,
                 "predictions": maps.predictions, "labels": ds.labels[rows].copy(),
                 "vmax": np.float64(self.vmax)}
+
+
+def user_rows(dataset: SliceDataset, pairs: tuple[tuple[str, int], ...]) -> list[int]:
+    """Rows of ``dataset`` holding the ``(case_id, slice_index)`` pairs, in their order.
+
+    Pairs that are not in the dataset (another data folder, a slice without brain) are
+    skipped with a log line.
+    """
+    rows: list[int] = []
+    for case_id, z in pairs:
+        hit = np.flatnonzero((dataset.case_ids == case_id) & (dataset.slice_index == int(z)))
+        if hit.size == 0:
+            log.info("pinned slice %s z%d is not in the dataset: skipped", case_id, int(z))
+        elif int(hit[0]) not in rows:
+            rows.append(int(hit[0]))
+    return rows
+
+
+def _rows_in(dataset: SliceDataset, part: SliceDataset, rows: np.ndarray) -> list[int]:
+    """The rows of ``dataset`` holding rows ``rows`` of its subset ``part``."""
+    return user_rows(dataset, tuple((str(part.case_ids[r]), int(part.slice_index[r])) for r in rows))
+
+
+def _user_first(user: list[int], seeded: list[int], count: int) -> np.ndarray:
+    """User rows, then seeded rows not among them, ``max(count, len(user))`` in all."""
+    rows = user + [r for r in seeded if r not in user]
+    return np.asarray(rows[:max(count, len(user))], dtype=np.int64)
+
+
+def pinned_pool(run_dir: str | Path) -> str:
+    """What a run's pinned rows index: ``"val"`` or ``"all"`` (``"val"`` before they are chosen)."""
+    record = _read(RunFolder(run_dir))
+    return str(record.get("pool", "val")) if record is not None else "val"
 
 
 def _read(folder: RunFolder) -> dict[str, Any] | None:
