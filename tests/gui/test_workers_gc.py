@@ -25,11 +25,12 @@ def test_collection_is_held_in_the_gui_thread_while_a_worker_runs(qtbot) -> None
     app = QtWidgets.QApplication.instance()
     collector = app.findChild(MainThreadCollector, MainThreadCollector.OBJECT_NAME)
     assert collector is not None and collector.holders == 1
+    assert gc.get_freeze_count() > 0  # what existed before is out of the timer's passes
     qtbot.waitUntil(lambda: "gc_enabled_in_worker" in seen, timeout=5000)
     assert seen["gc_enabled_in_worker"] is False  # the worker can never run a collection
     release.set()
     qtbot.waitUntil(lambda: collector.holders == 0, timeout=5000)
-    assert gc.isenabled() and worker.result == "done"
+    assert gc.isenabled() and worker.result == "done" and gc.get_freeze_count() == 0
 
 
 def test_timer_collects_cycles_while_held(qtbot) -> None:
