@@ -72,3 +72,22 @@ def drag(view, points: Sequence[QtCore.QPoint],
     for point in points[1:]:
         send_mouse(viewport, T.MouseMove, point, button, modifiers)
     send_mouse(viewport, T.MouseButtonRelease, points[-1], button, modifiers)
+
+
+def train_one_tiny_epoch(window, qtbot, pinned: int, timeout_ms: int = 180_000) -> Path:
+    """Start a 1-epoch, 32 px, plain-CE run from the Training tab and wait for it to end.
+
+    Returns the run folder; asserts the run finished.
+    """
+    panel = window.tabs.training
+    form = panel.form
+    form.image_size.setValue(32)
+    form.epochs.setValue(1)
+    form.batch_size.setValue(16)
+    form.pinned.setValue(pinned)
+    form.guidance.setCurrentIndex(form.guidance.findData("none"))
+    window.tabs.setCurrentWidget(panel)
+    run_dir = panel.start()
+    qtbot.waitUntil(lambda: panel.worker is None, timeout=timeout_ms)
+    assert panel.ended == [(str(run_dir), "finished")], panel.log.toPlainText()
+    return run_dir

@@ -12,6 +12,7 @@ from lrpstudio.core.data.prepare import dataset_from
 from lrpstudio.core.data.prepare_config import PrepareConfig
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.gui.explain_view import viewer_slice
+from tests.gui.conftest import train_one_tiny_epoch
 
 TIMEOUT_MS = 180_000
 
@@ -34,16 +35,7 @@ def test_correct_train_explain(make_window, demo_root: Path, tmp_path: Path, qtb
     # Train from the Training tab on the open data, with corrected masks.
     panel = window.tabs.training
     assert panel.runs_dir == workspace / "runs"
-    f = panel.form
-    f.image_size.setValue(32)
-    f.epochs.setValue(1)
-    f.batch_size.setValue(16)
-    f.pinned.setValue(2)
-    f.guidance.setCurrentIndex(f.guidance.findData("none"))
-    window.tabs.setCurrentWidget(panel)
-    run_dir = panel.start()
-    qtbot.waitUntil(lambda: panel.worker is None, timeout=TIMEOUT_MS)
-    assert panel.ended == [(str(run_dir), "finished")], panel.log.toPlainText()
+    run_dir = train_one_tiny_epoch(window, qtbot, pinned=2, timeout_ms=TIMEOUT_MS)
     assert panel.thread_violations == 0
     record = RunFolder(run_dir).read_config()
     assert record["dataset"]["manifest"]["cases"][case_id]["correction"] is not None

@@ -13,6 +13,7 @@ from lrpstudio.core.train.pinned import PINNED_FILE
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.user_pins import read_pins
 from lrpstudio.gui.shortcuts import shortcut
+from tests.gui.conftest import train_one_tiny_epoch
 
 TIMEOUT_MS = 180_000
 
@@ -34,16 +35,7 @@ def test_pin_action_reaches_the_next_run(make_window, demo_root: Path, tmp_path:
     assert read_pins(workspace) == ((case_id, z),)
 
     panel = window.tabs.training
-    f = panel.form
-    f.image_size.setValue(32)
-    f.epochs.setValue(1)
-    f.batch_size.setValue(16)
-    f.pinned.setValue(1)
-    f.guidance.setCurrentIndex(f.guidance.findData("none"))
-    window.tabs.setCurrentWidget(panel)
-    run_dir = panel.start()
-    qtbot.waitUntil(lambda: panel.worker is None, timeout=TIMEOUT_MS)
-    assert panel.ended == [(str(run_dir), "finished")], panel.log.toPlainText()
+    run_dir = train_one_tiny_epoch(window, qtbot, pinned=1, timeout_ms=TIMEOUT_MS)
     record = RunFolder(run_dir).read_config()
     assert [tuple(p) for p in record["train"]["pinned_slices"]] == [(case_id, z)]
     pinned = json.loads((RunFolder(run_dir).heatmap_dir / PINNED_FILE).read_text())
