@@ -149,7 +149,7 @@ def step_train(batch: dict[str, Any], config: SelfTestConfig) -> tuple[dict[str,
 
 
 def step_heatmap(model: Any, batch: dict[str, Any], out: Path) -> dict[str, Any]:
-    """Explain the slices (LRP), check the maps, and render them as a PNG with matplotlib."""
+    """Explain the slices (LRP), check the maps, and render them as a PNG (Pillow)."""
     from lrpstudio.core.train.heatmaps import colour_scale, explain_batch, render_epoch_png
     from lrpstudio.core.xai.composites import DEFAULT_COMPOSITE
 

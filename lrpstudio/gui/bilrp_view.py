@@ -13,7 +13,8 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.core.xai.bilrp_render import BilrpLines, LineSegment
-from lrpstudio.gui.heat_tiles import input_rgba, to_pixmap
+from lrpstudio.core.xai.pictures import input_rgba
+from lrpstudio.gui.heat_tiles import to_pixmap
 
 GAP = 8  # pixels between the two images
 SIGNS: tuple[str, ...] = ("both signs", "positive only", "negative only")

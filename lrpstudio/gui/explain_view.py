@@ -26,7 +26,8 @@ from lrpstudio.core.train.evaluate import load_run_model
 from lrpstudio.core.train.heatmaps import Heatmaps, colour_scale, display_channel, explain_batch
 from lrpstudio.core.train.pinned import PINNED_FILE
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.gui.heat_tiles import Tile, caption, heat_rgba, input_rgba
+from lrpstudio.core.xai.pictures import caption, heat_rgba, input_rgba
+from lrpstudio.gui.heat_tiles import Tile
 from lrpstudio.gui.run_table import fill_run_box
 
 

@@ -17,7 +17,8 @@ from PySide6 import QtCore, QtWidgets
 
 from lrpstudio.core.data.slice_dataset import GRADES
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.gui.heat_tiles import Tile, caption, heat_rgba, input_rgba
+from lrpstudio.core.xai.pictures import caption, heat_rgba, input_rgba
+from lrpstudio.gui.heat_tiles import Tile
 
 FIG7_TILE_PX = 118
 _EPOCH_FILE = re.compile(r"epoch_(\d+)\.npz$")

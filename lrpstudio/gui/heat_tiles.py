@@ -1,9 +1,7 @@
-"""Small image tiles for heatmap views: a grey input with its tumour outline, a heatmap.
+"""Small image tiles for heatmap views: a title, a picture and a caption.
 
-Images are shown the way the core's PNG figures show them (the dataset's slice array
-as rows x columns, ``volume[:, :, z].T``), so what the GUI shows matches the files.
-Heatmaps use a blue-white-red scale symmetric around 0 with a fixed limit ``vmax``:
-red = evidence for the explained class, blue = against.
+The pictures are the RGBA arrays of :mod:`lrpstudio.core.xai.pictures`, the same pixels
+the run's PNG files are made of, so what the GUI shows matches the files.
 """
 
 from __future__ import annotations
@@ -11,36 +9,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from lrpstudio.core.data.slice_dataset import GRADES
-from lrpstudio.gui.overlay import outline
 
-OUTLINE_RGB = (0xF0, 0xE4, 0x42)  # the overlay's oedema yellow: visible on grey
 TILE_PX = 150
-
-
-def input_rgba(image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """(H, W, 4) uint8: ``image`` in grey (1-99 percentile window), mask outline in yellow."""
-    image = np.asarray(image, dtype=np.float64)
-    low, high = np.percentile(image, [1, 99]) if image.size else (0.0, 1.0)
-    grey = np.clip((image - low) / max(high - low, 1e-12), 0, 1)
-    rgba = np.empty(image.shape + (4,), dtype=np.uint8)
-    rgba[..., :3] = (grey * 255).astype(np.uint8)[..., None]
-    rgba[..., 3] = 255
-    if mask is not None and np.any(mask):
-        edge = outline(np.asarray(mask, dtype=np.uint8)) > 0
-        rgba[edge, :3] = OUTLINE_RGB
-    return rgba
-
-
-def heat_rgba(relevance: np.ndarray, vmax: float) -> np.ndarray:
-    """(H, W, 4) uint8 blue-white-red picture of ``relevance`` on [-vmax, vmax]."""
-    t = np.clip(np.asarray(relevance, dtype=np.float64) / max(float(vmax), 1e-30), -1, 1)
-    rgba = np.full(t.shape + (4,), 255, dtype=np.uint8)
-    pos, neg = np.clip(t, 0, 1), np.clip(-t, 0, 1)
-    rgba[..., 0] = (255 * (1 - neg)).astype(np.uint8)        # red stays for positive
-    rgba[..., 1] = (255 * (1 - np.maximum(pos, neg))).astype(np.uint8)
-    rgba[..., 2] = (255 * (1 - pos)).astype(np.uint8)        # blue stays for negative
-    return rgba
 
 
 def to_pixmap(rgba: np.ndarray, size: int = TILE_PX) -> QtGui.QPixmap:
@@ -51,15 +21,6 @@ def to_pixmap(rgba: np.ndarray, size: int = TILE_PX) -> QtGui.QPixmap:
     return QtGui.QPixmap.fromImage(image).scaled(
         size, size, QtCore.Qt.AspectRatioMode.KeepAspectRatio,
         QtCore.Qt.TransformationMode.FastTransformation)
-
-
-def caption(score: float, prediction: int, label: int | None = None) -> str:
-    """'S=0.42 · pred HGG (ok)': the score (n/a without tumour) and the prediction."""
-    text = f"S={score:.2f}" if np.isfinite(score) else "S=n/a"
-    text += f" · pred {GRADES[int(prediction)]}"
-    if label is not None:
-        text += " (ok)" if int(prediction) == int(label) else " (wrong)"
-    return text
 
 
 class Tile(QtWidgets.QWidget):

@@ -53,28 +53,3 @@ def label_lut(n: int = 256) -> np.ndarray:
     for label, (r, g, b) in LABEL_COLOURS.items():
         lut[label] = (r, g, b, 255)
     return lut
-
-
-def outline(labels: np.ndarray) -> np.ndarray:
-    """Keep only boundary pixels of each label region in a 2D label image.
-
-    A pixel is on the boundary when it is labelled (non-zero) and one of its four
-    neighbours carries a different value (or lies outside the image).
-
-    Parameters
-    ----------
-    labels
-        2D integer array.
-
-    Returns
-    -------
-    ndarray
-        Same shape and dtype: boundary pixels keep their label, the rest is 0.
-    """
-    padded = np.pad(labels, 1, mode="constant", constant_values=0)
-    centre = padded[1:-1, 1:-1]
-    differs = (
-        (padded[:-2, 1:-1] != centre) | (padded[2:, 1:-1] != centre)
-        | (padded[1:-1, :-2] != centre) | (padded[1:-1, 2:] != centre)
-    )
-    return np.where(differs & (centre != 0), centre, 0).astype(labels.dtype, copy=False)

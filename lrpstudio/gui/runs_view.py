@@ -23,7 +23,8 @@ from lrpstudio.core.train.evaluate import check_compatible, evaluate_run, load_r
 from lrpstudio.core.train.heatmaps import colour_scale, display_channel, explain_batch, pin_slices
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.gui.explain_view import ViewerSlice, explain_current
-from lrpstudio.gui.heat_tiles import Tile, caption, heat_rgba, input_rgba
+from lrpstudio.core.xai.pictures import caption, heat_rgba, input_rgba
+from lrpstudio.gui.heat_tiles import Tile
 from lrpstudio.gui.run_table import COLUMNS, METRICS, cell, find_runs, summarize_all, to_csv, to_markdown
 from lrpstudio.gui.workers import Worker
 

@@ -32,7 +32,7 @@ __all__ = ["SelfTestConfig", "SelfTestFailure", "StepRunner", "check", "run_self
 
 #: Packages whose versions the report records (what a broken bundle most often lacks).
 VERSIONED: tuple[str, ...] = ("numpy", "torch", "torchvision", "zennit", "PySide6", "pyqtgraph",
-                              "nibabel", "SimpleITK", "scipy", "matplotlib")
+                              "nibabel", "SimpleITK", "scipy", "matplotlib", "PIL")
 
 
 def _versions() -> dict[str, str]:

@@ -21,7 +21,8 @@ from lrpstudio.core.xai.knn import Neighbour
 from lrpstudio.core.xai.similar import SimilarCases, SimilarConfig
 from lrpstudio.gui.bilrp_view import BilrpView
 from lrpstudio.gui.explain_view import run_data_settings, viewer_slice
-from lrpstudio.gui.heat_tiles import Tile, input_rgba
+from lrpstudio.core.xai.pictures import input_rgba
+from lrpstudio.gui.heat_tiles import Tile
 from lrpstudio.gui.run_table import fill_run_box
 from lrpstudio.gui.workers import Worker
 

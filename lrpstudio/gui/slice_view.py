@@ -21,7 +21,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.gui.geometry import DISPLAY_CONVENTION, PLANES, PlaneMapping, plane_mapping
 from lrpstudio.core.editing.footprint import outline_segments
-from lrpstudio.gui.overlay import CROSSHAIR_COLOUR, label_lut, outline
+from lrpstudio.core.xai.pictures import outline
+from lrpstudio.gui.overlay import CROSSHAIR_COLOUR, label_lut
 from lrpstudio.gui.view_state import Region, ViewState, Voxel
 
 _LUT = label_lut()

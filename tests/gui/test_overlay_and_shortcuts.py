@@ -1,4 +1,4 @@
-"""Overlay colours and outlines; the shortcut table behind actions, tooltips and the cheat-sheet."""
+"""Overlay colours; the shortcut table behind actions, tooltips and the cheat-sheet."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 from PySide6 import QtCore
 
-from lrpstudio.gui.overlay import LABEL_COLOURS, label_lut, outline
+from lrpstudio.gui.overlay import LABEL_COLOURS, label_lut
 from lrpstudio.gui.shortcuts import SHORTCUTS, cheat_sheet_html, tooltip
 
 # Viénot, Brettel & Mollon (1999) simulation matrices in linear RGB.
@@ -33,33 +33,6 @@ def test_lut_is_transparent_except_labels() -> None:
     for label, rgb in LABEL_COLOURS.items():
         assert tuple(lut[label, :3]) == rgb and lut[label, 3] == 255
     assert not lut[4:, 3].any()
-
-
-def _outline_reference(labels: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(labels)
-    h, w = labels.shape
-    for i in range(h):
-        for j in range(w):
-            v = labels[i, j]
-            if v == 0:
-                continue
-            for di, dj in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-                ni, nj = i + di, j + dj
-                if not (0 <= ni < h and 0 <= nj < w) or labels[ni, nj] != v:
-                    out[i, j] = v
-                    break
-    return out
-
-
-def test_outline_matches_slow_reference() -> None:
-    rng = np.random.default_rng(0)
-    for _ in range(5):
-        labels = rng.integers(0, 4, size=(13, 9)).astype(np.uint8)
-        labels[rng.random(labels.shape) < 0.5] = 0
-        np.testing.assert_array_equal(outline(labels), _outline_reference(labels))
-    block = np.zeros((8, 8), np.uint8)
-    block[2:6, 2:6] = 2
-    assert outline(block)[3:5, 3:5].sum() == 0 and outline(block)[2, 2:6].all()
 
 
 def test_shortcut_table_has_no_clashes_and_reaches_the_cheat_sheet() -> None:

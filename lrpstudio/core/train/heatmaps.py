@@ -4,8 +4,9 @@ A run pins a fixed set of validation slices (both classes) and explains them aft
 epoch, so the heatmaps of successive epochs can be compared. Relevance is summed over
 the channels and divided by its total absolute relevance per slice; one symmetric colour
 scale is fixed per run (from the first heatmaps drawn) so that colours mean the same in
-every epoch. PNGs are drawn with matplotlib's Agg canvas directly (no pyplot, so it is
-safe in a worker thread).
+every epoch. PNGs are contact sheets drawn with Pillow from the same pixels the desktop
+views show (:mod:`lrpstudio.core.xai.sheet`): fast, and light on a GUI's event loop when
+a run trains in a worker thread.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from lrpstudio.core.atomic import atomic_write
 from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
+from lrpstudio.core.xai.pictures import caption, heat_rgba, input_rgba, mask_rgba
+from lrpstudio.core.xai.sheet import Cell, render_sheet
 
 #: Percentile of |normalised relevance| that sets a run's colour scale.
 SCALE_PERCENTILE = 99.5
@@ -120,37 +120,10 @@ def display_channel(channels: Sequence[str]) -> int:
     return list(channels).index("flair") if "flair" in channels else len(channels) - 1
 
 
-def _show_input(ax, image: np.ndarray, mask: np.ndarray, title: str) -> None:
-    ax.imshow(image, cmap="gray", interpolation="nearest")
-    if mask.any():
-        ax.contour(mask.astype(float), levels=[0.5], colors="yellow", linewidths=0.8)
-    ax.set_title(title, fontsize=6)
-    ax.set_axis_off()
-
-
-def _show_heatmap(ax, heat: np.ndarray, vmax: float, title: str) -> None:
-    ax.imshow(heat, cmap="bwr", vmin=-vmax, vmax=vmax, interpolation="nearest")
-    ax.set_title(title, fontsize=7)
-    ax.set_axis_off()
-
-
-def _wrap(title: str) -> str:
-    """``"<case> z<k>"`` on two lines: case ids are long."""
+def _wrap(title: str) -> tuple[str, str]:
+    """``"<case> z<k>"`` as two lines: case ids are long."""
     case, _, z = title.rpartition(" ")
-    return f"{case}\n{z}" if case else title
-
-
-def _caption(score: float, prediction: int, label: int | None = None) -> str:
-    text = f"S={score:.2f}" if np.isfinite(score) else "S=n/a"
-    text += f"\npred {GRADES[int(prediction)]}"
-    if label is not None:
-        text += f" ({'ok' if int(prediction) == int(label) else 'wrong'})"
-    return text
-
-
-def _save_figure(fig: Figure, path: Path) -> Path:
-    FigureCanvasAgg(fig)
-    return atomic_write(path, lambda handle: fig.savefig(handle, format="png", dpi=110))
+    return (case, z) if case else (title, "")
 
 
 def render_epoch_png(
@@ -166,18 +139,21 @@ def render_epoch_png(
     masks, labels, titles
         Tumour masks (N, H, W), true labels, one title per slice.
     maps
-        Their explanations; ``vmax`` the run's colour scale.
+        Their explanations; ``vmax`` the run's colour scale (a bar at the bottom).
     """
-    n = len(images)
-    fig = Figure(figsize=(1.9 * max(n, 1), 4.0))
-    axes = fig.subplots(2, max(n, 1), squeeze=False)
-    for i in range(n):
-        _show_input(axes[0, i], images[i], masks[i], f"{_wrap(titles[i])}\ntrue {GRADES[int(labels[i])]}")
-        _show_heatmap(axes[1, i], maps.relevance[i], vmax,
-                      _caption(maps.scores[i], maps.predictions[i], labels[i]))
-    fig.suptitle(heading, fontsize=9)
-    fig.subplots_adjust(top=0.78, hspace=0.45)  # room for the heading and two-line titles
-    return _save_figure(fig, Path(path))
+    inputs, heats = [], []
+    for i in range(len(images)):
+        case, z = _wrap(titles[i])
+        inputs.append(Cell(input_rgba(images[i], masks[i]), above=(case, f"{z} · true {GRADES[int(labels[i])]}")))
+        score, pred = float(maps.scores[i]), int(maps.predictions[i])
+        heats.append(Cell(heat_rgba(maps.relevance[i], vmax), below=_caption_lines(score, pred, labels[i])))
+    return render_sheet(path, [inputs, heats], heading=heading, colour_bar=vmax)
+
+
+def _caption_lines(score: float, prediction: int, label: int | None) -> tuple[str, str]:
+    """:func:`~lrpstudio.core.xai.pictures.caption` on two lines (tiles are narrow)."""
+    first, _, second = caption(score, prediction, label).partition(" · ")
+    return first, second
 
 
 def render_comparison_png(
@@ -188,22 +164,19 @@ def render_comparison_png(
 
     Each model's column uses one symmetric colour scale for all its slices.
     """
-    n, m = len(images), len(model_names)
-    fig = Figure(figsize=(1.7 * (m + 2), 1.8 * max(n, 1) + 0.4))
-    axes = fig.subplots(max(n, 1), m + 2, squeeze=False)
     scales = [colour_scale(h.relevance) for h in maps]
-    for i in range(n):
-        _show_input(axes[i, 0], images[i], np.zeros_like(masks[i]),
-                    f"{_wrap(titles[i])} ({GRADES[int(labels[i])]})")
-        axes[i, 1].imshow(masks[i], cmap="gray", interpolation="nearest")
-        axes[i, 1].set_title("tumour mask", fontsize=7)
-        axes[i, 1].set_axis_off()
-        for j in range(m):
-            title = f"{model_names[j]}\n" if i == 0 else ""
-            _show_heatmap(axes[i, j + 2], maps[j].relevance[i], scales[j],
-                          title + _caption(maps[j].scores[i], maps[j].predictions[i], labels[i]))
-    fig.tight_layout()
-    return _save_figure(fig, Path(path))
+    rows = []
+    for i in range(len(images)):
+        case, z = _wrap(titles[i])
+        row = [Cell(input_rgba(images[i], None), above=(case, f"{z} ({GRADES[int(labels[i])]})")),
+               Cell(mask_rgba(masks[i]), above=("tumour mask", ""))]
+        for j, name in enumerate(model_names):
+            head = (name, f"scale ±{scales[j]:.3g}") if i == 0 else ("", "")
+            row.append(Cell(heat_rgba(maps[j].relevance[i], scales[j]), above=head,
+                            below=_caption_lines(float(maps[j].scores[i]), int(maps[j].predictions[i]),
+                                                 labels[i])))
+        rows.append(row)
+    return render_sheet(path, rows)
 
 
 def save_heatmap_arrays(path: str | Path, rows: np.ndarray, maps: Heatmaps, vmax: float) -> Path:

@@ -1,0 +1,65 @@
+"""RGBA pictures shared by the desktop views and the PNG files."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrpstudio.core.xai.pictures import OUTLINE_RGB, caption, heat_rgba, input_rgba, mask_rgba, outline
+
+
+def _outline_reference(labels: np.ndarray) -> np.ndarray:
+    """Slow per-pixel version of :func:`outline`."""
+    out = np.zeros_like(labels)
+    h, w = labels.shape
+    for y in range(h):
+        for x in range(w):
+            value = labels[y, x]
+            if value == 0:
+                continue
+            neighbours = [(y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)]
+            if any(not (0 <= ny < h and 0 <= nx < w) or labels[ny, nx] != value for ny, nx in neighbours):
+                out[y, x] = value
+    return out
+
+
+def test_outline_matches_a_per_pixel_reference() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        labels = rng.integers(0, 4, size=(13, 9)).astype(np.uint8)
+        labels[rng.random(labels.shape) < 0.5] = 0
+        np.testing.assert_array_equal(outline(labels), _outline_reference(labels))
+    block = np.zeros((8, 8), np.uint8)
+    block[2:6, 2:6] = 2
+    assert outline(block)[3:5, 3:5].sum() == 0 and outline(block)[2, 2:6].all()
+
+
+def test_heat_rgba_maps_sign_to_red_and_blue_and_zero_to_white() -> None:
+    rgba = heat_rgba(np.array([[1.0, -1.0, 0.0, 5.0, 0.5]]), vmax=1.0)
+    np.testing.assert_array_equal(rgba[0, 0], [255, 0, 0, 255])
+    np.testing.assert_array_equal(rgba[0, 1], [0, 0, 255, 255])
+    np.testing.assert_array_equal(rgba[0, 2], [255, 255, 255, 255])
+    np.testing.assert_array_equal(rgba[0, 3], [255, 0, 0, 255])  # clipped at +vmax
+    assert rgba[0, 4, 0] == 255 and 0 < rgba[0, 4, 1] < 255 and rgba[0, 4, 1] == rgba[0, 4, 2]
+
+
+def test_input_rgba_windows_grey_and_draws_the_mask_edge_only() -> None:
+    image = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    mask = np.zeros((8, 8), dtype=bool)
+    mask[2:6, 2:6] = True
+    rgba = input_rgba(image, mask)
+    assert tuple(rgba[2, 2, :3]) == OUTLINE_RGB  # edge
+    assert tuple(rgba[3, 3, :3]) != OUTLINE_RGB  # inside stays grey
+    assert rgba[3, 3, 0] == rgba[3, 3, 1] == rgba[3, 3, 2]
+    assert rgba[0, 0, 0] == 0 and rgba[7, 7, 0] == 255  # 1-99 percentile window saturates the ends
+    assert (rgba[..., 3] == 255).all()
+
+
+def test_mask_rgba_is_white_on_black() -> None:
+    rgba = mask_rgba(np.array([[True, False]]))
+    np.testing.assert_array_equal(rgba[0], [[255, 255, 255, 255], [0, 0, 0, 255]])
+
+
+def test_caption_names_score_prediction_and_correctness() -> None:
+    assert caption(0.4212, 1, 1) == "S=0.42 · pred HGG (ok)"
+    assert caption(float("nan"), 0, 1) == "S=n/a · pred LGG (wrong)"
+    assert caption(0.5, 0) == "S=0.50 · pred LGG"
