@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -33,18 +32,48 @@ BATCH_SERIES = ("ce", "guidance", "total", "score")
 REDRAW_MS = 250
 
 
-@dataclass
 class Series:
-    """One curve: x by optimiser step and by (fractional) epoch, and the values."""
+    """One curve: x by optimiser step and by (fractional) epoch, and the values.
 
-    steps: list[float] = field(default_factory=list)
-    epochs: list[float] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
+    Points live in numpy buffers that grow by doubling, so a redraw reads views of
+    them instead of converting Python lists of tens of thousands of floats each time.
+    """
 
-    def add(self, step: float, epoch: float, value: float) -> None:
-        self.steps.append(float(step))
-        self.epochs.append(float(epoch))
-        self.values.append(float(value) if value is not None else math.nan)
+    def __init__(self) -> None:
+        self._data = np.empty((3, 64), dtype=np.float64)  # steps, epochs, values
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, step: float, epoch: float, value: float | None) -> None:
+        """Append one point (``None`` is stored as NaN)."""
+        if self._size == self._data.shape[1]:
+            grown = np.empty((3, 2 * self._size), dtype=np.float64)
+            grown[:, :self._size] = self._data
+            self._data = grown
+        self._data[:, self._size] = (step, epoch, math.nan if value is None else value)
+        self._size += 1
+
+    def _view(self, row: int) -> np.ndarray:
+        view = self._data[row, :self._size]
+        view.flags.writeable = False
+        return view
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Optimiser step of each point (read-only view)."""
+        return self._view(0)
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """Fractional epoch of each point (read-only view)."""
+        return self._view(1)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The values (read-only view; NaN where missing)."""
+        return self._view(2)
 
 
 class CurveStore:
@@ -72,7 +101,8 @@ class CurveStore:
     def rows(self) -> Iterable[tuple[str, float, float, float]]:
         """(series, step, epoch, value) for every point."""
         for name, s in self.series.items():
-            yield from ((name, a, b, v) for a, b, v in zip(s.steps, s.epochs, s.values))
+            yield from ((name, float(a), float(b), float(v))
+                        for a, b, v in zip(s.steps, s.epochs, s.values))
 
     def to_csv(self) -> str:
         """Long-format CSV: series, step, epoch, value."""
@@ -101,7 +131,7 @@ class CurvesWidget(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = CurveStore()
-        self._dirty = False
+        self._dirty: set[str] = set()  # series with points not drawn yet
         self._build()
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(REDRAW_MS)
@@ -135,6 +165,11 @@ class CurvesWidget(QtWidgets.QWidget):
             plot = self.graphics.addPlot(row=0, col=col, title=title)
             plot.addLegend(offset=(5, 5))
             plot.showGrid(x=True, y=True, alpha=0.3)
+            # Draw at most about one point per pixel, and only what is in view: a long
+            # run has tens of thousands of steps, and drawing every segment of every
+            # curve took ~90 ms per redraw at 20,000 steps, stalling the interface.
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.setClipToView(True)
             self.plots[title] = plot
             for name, colour in series:
                 raw = plot.plot([], [], pen=pg.mkPen(pg.mkColor(colour).lighter(160), width=1))
@@ -173,12 +208,12 @@ class CurvesWidget(QtWidgets.QWidget):
     def add_batch(self, step: int, parts: dict[str, float]) -> None:
         """A batch point (drawn at the next timer tick)."""
         self.store.add_batch(step, parts)
-        self._dirty = True
+        self._dirty.update(name for name in BATCH_SERIES if name in parts)
 
     def add_epoch(self, epoch: int, row: dict[str, float]) -> None:
         """An epoch's metrics (drawn at the next timer tick)."""
         self.store.add_epoch(epoch, row)
-        self._dirty = True
+        self._dirty.update(name for name in row if name.startswith(("train_", "val_")))
 
     @property
     def weight(self) -> float:
@@ -188,10 +223,10 @@ class CurvesWidget(QtWidgets.QWidget):
     def xy(self, name: str, smoothed: bool) -> tuple[np.ndarray, np.ndarray]:
         """The x and y values drawn for a series (empty when it has no points)."""
         s = self.store.series.get(name)
-        if s is None or not s.values:
+        if s is None or not len(s):
             return np.zeros(0), np.zeros(0)
-        x = np.asarray(s.steps if self.x_axis.currentText() == "step" else s.epochs)
-        y = np.asarray(s.values, dtype=np.float64)
+        x = s.steps if self.x_axis.currentText() == "step" else s.epochs
+        y = s.values
         if smoothed and len(y) > 2:  # a handful of epoch points is not smoothed
             y = debiased_ema(y, self.weight)
         keep = np.isfinite(y)
@@ -199,22 +234,24 @@ class CurvesWidget(QtWidgets.QWidget):
 
     def _redraw_if_dirty(self) -> None:
         if self._dirty:
-            self.redraw()
+            self.redraw(self._dirty)
 
-    def redraw(self) -> None:
-        """Draw every series now."""
-        self._dirty = False
+    def redraw(self, names: Iterable[str] | None = None) -> None:
+        """Draw the series ``names`` (all when None) now."""
+        names = set(self.items) if names is None else set(names) & set(self.items)
+        self._dirty = set()
         log_names = {n for n, _c in PLOTS["Loss"]} if self.log_loss.isChecked() else set()
-        for name, (raw, smooth) in self.items.items():
+        for name in names:
+            raw, smooth = self.items[name]
             for item, smoothed in ((raw, False), (smooth, True)):
                 x, y = self.xy(name, smoothed)
                 if name in log_names:  # a log axis cannot show 0 (plain CE has no guidance term)
                     x, y = x[y > 0], y[y > 0]
-                item.setData(x, y)
+                item.setData(x, y, skipFiniteCheck=True)
 
     def point_count(self, name: str) -> int:
-        """Points drawn for a series (its bold curve)."""
-        x, _ = self.items[name][1].getData()
+        """Points given to a series' bold curve (before it is thinned out for display)."""
+        x = self.items[name][1].xData
         return 0 if x is None else len(x)
 
     # -- hover and export ---------------------------------------------------------------
