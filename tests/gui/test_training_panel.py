@@ -6,11 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from lrpstudio.core.data.slice_dataset import save_dataset
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.gui.curves import read_csv_rows
 from lrpstudio.gui.training_panel import EtaClock, TrainingPanel, format_eta
+from lrpstudio.gui.training_worker import interface_threads
 from tests.core.train.factory import tiny_dataset
 
 TIMEOUT_MS = 120_000
@@ -44,11 +46,14 @@ def wait_idle(qtbot, panel: TrainingPanel) -> None:
 
 def test_training_from_the_panel(qtbot, dataset_dir: Path, tmp_path: Path) -> None:
     panel = make_panel(qtbot, dataset_dir, tmp_path / "runs")
+    threads = torch.get_num_threads()
     run_dir = panel.start()
     assert panel.state == "running" and not panel.start_button.isEnabled()
     wait_idle(qtbot, panel)
     assert panel.ended == [(str(run_dir), "finished")], panel.log.toPlainText()
     assert panel.thread_violations == 0
+    assert torch.get_num_threads() == threads  # the interface's core is given back
+    assert (RunFolder(run_dir).heatmap_dir / "epoch_002.png").stat().st_size > 1000
     # Curves got every batch (2 epochs x 2 batches) and every epoch.
     panel.curves.redraw()
     assert panel.curves.point_count("total") == 4
@@ -138,3 +143,11 @@ def test_closing_during_training_asks_then_stops(make_window, qtbot, dataset_dir
     assert panel.ended[-1] == (str(run_dir), "cancelled")
     assert RunFolder(run_dir).checkpoint("last").is_file()
     assert any(e["event"] == "cancelled" for e in RunFolder(run_dir).read_events())
+
+
+def test_training_behind_the_interface_leaves_it_a_core() -> None:
+    assert interface_threads(current=2, cores=2) == 1
+    assert interface_threads(current=8, cores=16) == 8  # never raised
+    assert interface_threads(current=16, cores=16) == 15
+    assert interface_threads(current=1, cores=1) == 1
+    assert interface_threads(current=6, cores=None) == 6
