@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lrpstudio.gui.curves import CurveStore, CurvesWidget, Series
+from lrpstudio.gui.curves import PLOTS, CurveStore, CurvesWidget, Series
 
 
 def _batch(step: int, batches: int = 10) -> dict[str, float]:
@@ -65,3 +65,22 @@ def test_a_long_run_is_thinned_out_for_display_but_keeps_every_point(qtbot) -> N
     assert widget.point_count("total") == 20_000
     shown, _ = widget.items["total"][0].getData()
     assert len(shown) < 5_000, "every segment of a long curve is drawn"
+
+
+def test_an_epoch_end_is_drawn_one_plot_per_tick(qtbot) -> None:
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    widget._timer.stop()  # ticks by hand
+    for step in range(1, 11):
+        widget.add_batch(step, _batch(step))
+    widget.add_epoch(1, {"val_total": 0.9, "train_accuracy": 0.5, "val_accuracy": 0.6,
+                         "val_score_lgg": 0.2, "val_score_hgg": 0.4})
+    drawn: list[set[str]] = []
+    for _ in range(4):
+        before = {name: widget.point_count(name) for name in widget.items}
+        widget._redraw_if_dirty()
+        drawn.append({name for name in widget.items if widget.point_count(name) != before[name]})
+    assert drawn[0] and drawn[1] and drawn[2] and not drawn[3]  # the fourth tick: nothing is due
+    plots = [{name for name, _c in series} for series in PLOTS.values()]
+    assert all(any(d <= p for p in plots) for d in drawn[:3]), "a tick drew more than one plot"
+    assert set().union(*drawn) == {n for p in plots for n in p}
