@@ -22,6 +22,7 @@ from lrpstudio.core.errors import CheckpointError, InputError
 from lrpstudio.core.models import build_model
 from lrpstudio.core.models.checkpoints import load_checkpoint, save_checkpoint
 from lrpstudio.core.train.config import TrainConfig
+from lrpstudio.core.train.data_change import describe_dataset_change
 from lrpstudio.core.train.run_folder import RunFolder
 
 CHECKPOINT_FORMAT = "lrpstudio-checkpoint"
@@ -185,7 +186,10 @@ def restore_session(folder: RunFolder, config: TrainConfig, dataset: SliceDatase
         raise InputError("resume must use the run's own settings", folder.config_path,
                          expected="only epochs/device changed", actual=sorted(changed))
     if record["dataset"]["data_hash"] != dataset_fingerprint(dataset):
-        raise InputError("resume must use the same dataset as the run", folder.config_path,
+        changes = describe_dataset_change(record["dataset"].get("manifest") or {}, dataset.manifest)
+        raise InputError("resume needs the data the run was trained on, and it has changed "
+                         f"({'; '.join(changes) or 'the slices differ'}); start a new run to train "
+                         "on the data as it is now", folder.config_path,
                          expected=record["dataset"]["data_hash"][:12],
                          actual=dataset_fingerprint(dataset)[:12])
     if config != saved:  # more epochs or another device: config.json says what ran

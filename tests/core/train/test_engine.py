@@ -145,5 +145,5 @@ def test_refuses_existing_run_and_changed_resume(dataset, config, tmp_path) -> N
     with pytest.raises(InputError, match="own settings"):
         fit(dataclasses.replace(config, lr=0.5), dataset, run_dir=tmp_path / "run", resume=True)
     other = dataset.select(np.arange(len(dataset) - 1))
-    with pytest.raises(InputError, match="same dataset"):
+    with pytest.raises(InputError, match="needs the data the run was trained on"):
         fit(config, other, run_dir=tmp_path / "run", resume=True)
