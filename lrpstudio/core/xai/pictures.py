@@ -42,11 +42,36 @@ def outline(labels: np.ndarray) -> np.ndarray:
     return np.where(differs & (centre != 0), centre, 0).astype(labels.dtype, copy=False)
 
 
+def background(image: np.ndarray) -> np.ndarray | None:
+    """Pixels of the constant background around the head, or None when there is none.
+
+    Normalised MRI (z-scored inside the brain) keeps one constant value outside it, and
+    which grey that becomes depends on the image when the window includes it. When the
+    whole border holds one value, every pixel with that value is background.
+    """
+    if image.ndim != 2 or min(image.shape) < 2:
+        return None
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    if not np.allclose(border, border[0]):
+        return None
+    found = np.isclose(image, border[0])
+    return found if not found.all() else None
+
+
 def input_rgba(image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """(H, W, 4) uint8: ``image`` in grey (1-99 percentile window), mask outline in yellow."""
+    """(H, W, 4) uint8: ``image`` in grey, the tumour outline of ``mask`` in yellow.
+
+    The grey window is the 1-99 percentile of the head (the constant background, see
+    :func:`background`, is left out and drawn black), so slices of different cases
+    look alike side by side whatever their background value.
+    """
     image = np.asarray(image, dtype=np.float64)
-    low, high = np.percentile(image, [1, 99]) if image.size else (0.0, 1.0)
+    outside = background(image)
+    inside = image[~outside] if outside is not None else image.ravel()
+    low, high = np.percentile(inside, [1, 99]) if inside.size else (0.0, 1.0)
     grey = np.clip((image - low) / max(high - low, 1e-12), 0, 1)
+    if outside is not None:
+        grey[outside] = 0.0
     rgba = np.empty(image.shape + (4,), dtype=np.uint8)
     rgba[..., :3] = (grey * 255).astype(np.uint8)[..., None]
     rgba[..., 3] = 255

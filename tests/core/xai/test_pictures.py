@@ -63,3 +63,25 @@ def test_caption_names_score_prediction_and_correctness() -> None:
     assert caption(0.4212, 1, 1) == "S=0.42 · pred HGG (ok)"
     assert caption(float("nan"), 0, 1) == "S=n/a · pred LGG (wrong)"
     assert caption(0.5, 0) == "S=0.50 · pred LGG"
+
+
+def test_background_is_black_and_left_out_of_the_window() -> None:
+    # Two slices whose heads hold the same values but whose constant backgrounds differ
+    # (as z-scored slices do) must look the same.
+    head = np.zeros((12, 12), dtype=bool)
+    head[3:9, 3:9] = True
+    values = np.linspace(-1, 2, 36).reshape(6, 6)
+    pictures = []
+    for outside_value in (-3.0, 0.5):
+        image = np.full((12, 12), outside_value)
+        image[3:9, 3:9] = values
+        pictures.append(input_rgba(image, None))
+    np.testing.assert_array_equal(pictures[0], pictures[1])
+    assert (pictures[0][~head, :3] == 0).all()
+    assert pictures[0][head, 0].max() == 255 and pictures[0][head, 0].min() == 0
+
+
+def test_an_image_without_a_constant_border_keeps_every_pixel_in_the_window() -> None:
+    image = np.random.default_rng(1).random((10, 10))
+    rgba = input_rgba(image, None)
+    assert rgba[..., 0].min() == 0 and rgba[..., 0].max() == 255
