@@ -18,9 +18,14 @@ from PySide6 import QtCore, QtWidgets
 from lrpstudio.core.data.slice_dataset import GRADES
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.xai.pictures import caption, heat_rgba, input_rgba
-from lrpstudio.gui.heat_tiles import Tile
+from lrpstudio.gui.heat_tiles import Tile, colour_bar, drop_tiles
 
-FIG7_TILE_PX = 118
+FIG7_TILE_PX = 128
+#: Choices of the colour scale: multiples of the run's fixed scale (set from epoch 1).
+SCALE_FACTORS = (1, 2, 4, 8)
+SCORE_HELP = ("S = TumorLRPScore: the share of the slice's positive relevance that lies inside "
+              "the tumour mask (1 = all of it). pred = the model's grade; ok/wrong against the "
+              "true grade.")
 _EPOCH_FILE = re.compile(r"epoch_(\d+)\.npz$")
 
 
@@ -46,12 +51,21 @@ class Fig7View(QtWidgets.QWidget):
         self.follow.setChecked(True)
         self.epoch_label = QtWidgets.QLabel("no heatmaps yet", self)
         self.scale_label = QtWidgets.QLabel("", self)
+        self.scale_bar = QtWidgets.QLabel(self)
+        self.scale_factor = QtWidgets.QComboBox(self)
+        self.scale_factor.addItems([f"scale ×{f}" for f in SCALE_FACTORS])
+        self.scale_factor.setToolTip(
+            "One colour scale for every epoch, fixed from the first epoch's heatmaps. Relevance "
+            "concentrates as training goes on and may saturate later epochs: widen the scale "
+            "(it stays the same for all epochs).")
         bar = QtWidgets.QHBoxLayout()
         bar.addWidget(QtWidgets.QLabel("Epoch:"))
         bar.addWidget(self.slider, 1)
         bar.addWidget(self.epoch_label)
         bar.addWidget(self.follow)
+        bar.addWidget(self.scale_bar)
         bar.addWidget(self.scale_label)
+        bar.addWidget(self.scale_factor)
         self.grid_host = QtWidgets.QWidget(self)
         self.grid = QtWidgets.QGridLayout(self.grid_host)
         self.grid.setSpacing(4)
@@ -63,31 +77,30 @@ class Fig7View(QtWidgets.QWidget):
         layout.addLayout(bar)
         layout.addWidget(scroll, 1)
         self.slider.valueChanged.connect(self._on_slider)
+        self.scale_factor.currentIndexChanged.connect(lambda _i: self._rescale())
         self.follow.toggled.connect(lambda on: on and self.epochs and self.show_epoch(max(self.epochs)))
 
     # -- data ---------------------------------------------------------------------------
     def clear(self) -> None:
         """Forget the run shown."""
         self.inputs, self.epochs, self.vmax, self.current = None, {}, None, None
-        for inp, heat in self.columns:
-            inp.deleteLater()
-            heat.deleteLater()
+        drop_tiles([t for column in self.columns for t in column])
         self.columns = []
         self.slider.setEnabled(False)
         self.epoch_label.setText("no heatmaps yet")
         self.scale_label.setText("")
+        self.scale_bar.clear()
 
     def set_inputs(self, inputs: dict[str, Any]) -> None:
         """The pinned slices: images (N,H,W), masks, labels, titles (see training_worker)."""
         self.inputs = inputs
-        for inp, heat in self.columns:
-            inp.deleteLater()
-            heat.deleteLater()
+        drop_tiles([t for column in self.columns for t in column])
         self.columns = []
         for i, title in enumerate(inputs["titles"]):
             inp, heat = Tile(self.grid_host, FIG7_TILE_PX), Tile(self.grid_host, FIG7_TILE_PX)
             inp.show_rgba(input_rgba(inputs["images"][i], inputs["masks"][i]), title,
                           f"true {GRADES[int(inputs['labels'][i])]}")
+            heat.caption.setToolTip(SCORE_HELP)
             self.grid.addWidget(inp, 0, i)
             self.grid.addWidget(heat, 1, i)
             self.columns.append((inp, heat))
@@ -99,7 +112,7 @@ class Fig7View(QtWidgets.QWidget):
         self.epochs[int(epoch)] = arrays
         if self.vmax is None:
             self.vmax = float(arrays["vmax"])  # the run's one scale
-            self.scale_label.setText(f"scale ±{self.vmax:.3g}")
+            self._show_scale()
         blocker = QtCore.QSignalBlocker(self.slider)
         self.slider.setRange(min(self.epochs), max(self.epochs))
         del blocker
@@ -141,7 +154,7 @@ class Fig7View(QtWidgets.QWidget):
         self.slider.setValue(self.current)
         del blocker
         self.epoch_label.setText(f"epoch {self.current} of {max(self.epochs)}")
-        vmax = self.vmax or float(arrays["vmax"])
+        vmax = self.shown_vmax or float(arrays["vmax"])
         labels = self.inputs["labels"] if self.inputs is not None else arrays.get("labels")
         for i, (_inp, heat) in enumerate(self.columns):
             if i >= len(arrays["relevance"]):
@@ -150,6 +163,27 @@ class Fig7View(QtWidgets.QWidget):
             heat.show_rgba(heat_rgba(arrays["relevance"][i], vmax), f"epoch {self.current}",
                            caption(float(arrays["scores"][i]), int(arrays["predictions"][i]), label))
         self.epoch_shown.emit(self.current)
+
+    @property
+    def shown_vmax(self) -> float | None:
+        """The colour limit drawn: the run's fixed scale times the chosen factor."""
+        if self.vmax is None:
+            return None
+        return self.vmax * SCALE_FACTORS[max(0, self.scale_factor.currentIndex())]
+
+    def _show_scale(self) -> None:
+        vmax = self.shown_vmax
+        if vmax is None:
+            return
+        self.scale_label.setText(f"±{vmax:.3g}")
+        self.scale_bar.setPixmap(colour_bar(vmax))
+        self.scale_bar.setToolTip(f"relevance from -{vmax:.3g} (blue: against the true grade) to "
+                                  f"+{vmax:.3g} (red: for it); relevance of a slice sums to 1 in |R|")
+
+    def _rescale(self) -> None:
+        self._show_scale()
+        if self.current is not None:
+            self.show_epoch(self.current)
 
     def captions(self) -> list[str]:
         """The heatmap captions shown now (score and prediction per pinned slice)."""

@@ -6,9 +6,12 @@ the run's PNG files are made of, so what the GUI shows matches the files.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from lrpstudio.core.xai.pictures import heat_rgba
 
 TILE_PX = 150
 
@@ -23,6 +26,25 @@ def to_pixmap(rgba: np.ndarray, size: int = TILE_PX) -> QtGui.QPixmap:
         QtCore.Qt.TransformationMode.FastTransformation)
 
 
+def colour_bar(vmax: float, width: int = 90, height: int = 10) -> QtGui.QPixmap:
+    """The blue-white-red scale from ``-vmax`` to ``+vmax`` as a small picture."""
+    ramp = heat_rgba(np.linspace(-vmax, vmax, width)[None, :].repeat(height, axis=0), vmax)
+    rgba = np.ascontiguousarray(ramp)
+    image = QtGui.QImage(rgba.data, width, height, 4 * width, QtGui.QImage.Format.Format_RGBA8888).copy()
+    return QtGui.QPixmap.fromImage(image)
+
+
+def drop_tiles(tiles: Iterable[QtWidgets.QWidget]) -> None:
+    """Remove tiles from view now and delete them later.
+
+    ``deleteLater`` alone leaves a tile drawn until the event loop deletes it, under the
+    tiles that replace it.
+    """
+    for tile in tiles:
+        tile.hide()
+        tile.deleteLater()
+
+
 class Tile(QtWidgets.QWidget):
     """A title, a picture and a caption, stacked."""
 
@@ -31,8 +53,11 @@ class Tile(QtWidgets.QWidget):
         self.size_px = size
         self.title = QtWidgets.QLabel("", self)
         self.picture = QtWidgets.QLabel(self)
-        self.picture.setFixedSize(size, size)
+        self.picture.setFixedSize(size + 2, size + 2)  # + the frame
         self.picture.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        # A frame: heatmaps are mostly white and would melt into the window without one.
+        self.picture.setFrameShape(QtWidgets.QFrame.Shape.Box)
+        self.picture.setStyleSheet("QLabel { border: 1px solid #aaaaaa; }")
         self.caption = QtWidgets.QLabel("", self)
         for label in (self.title, self.caption):
             label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
