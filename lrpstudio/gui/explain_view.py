@@ -158,7 +158,12 @@ class ExplainPanel(QtWidgets.QWidget):
             layout.addWidget(w)
         layout.addStretch(1)
         self.button.clicked.connect(self._guarded)
-        window.state.cursor_changed.connect(lambda _v: self.follow.isChecked() and self._guarded())
+        self.button.setToolTip("Explain the viewer's current axial slice with the chosen run (Ctrl+E)")
+        self._shown_for: tuple[str, int] | None = None  # (case id, z) of the result shown
+        self._summary = ""
+        window.state.cursor_changed.connect(self._on_cursor)
+        window.state.volume_changed.connect(self._mark_if_stale)
+        window.state.seg_changed.connect(lambda _r: self._mark_if_stale(mask_edited=True))
 
     def set_runs_dir(self, path: str | Path) -> None:
         """Offer the runs under ``path``."""
@@ -168,6 +173,38 @@ class ExplainPanel(QtWidgets.QWidget):
     def refresh(self) -> None:
         """Re-list the runs that have a best checkpoint."""
         fill_run_box(self.run_box, self.runs_dir)
+
+    def _viewer_at(self) -> tuple[str, int] | None:
+        state, case = self.window_.state, getattr(self.window_, "case", None)
+        if case is None or not state.has_volume:
+            return None
+        return str(getattr(case, "id", "case")), int(state.cursor[2])
+
+    def _on_cursor(self, _voxel: Any) -> None:
+        if self.follow.isChecked():
+            self._guarded()
+        else:
+            self._mark_if_stale()
+
+    def _mark_if_stale(self, mask_edited: bool = False) -> None:
+        """Say so when the result shown is no longer the viewer's slice (or mask)."""
+        if self._shown_for is None:
+            return
+        now = self._viewer_at()
+        if now == self._shown_for and not mask_edited:
+            return
+        case, z = self._shown_for
+        why = ("the mask was edited since" if now == self._shown_for
+               else f"the viewer is at {now[0]} z{now[1]}" if now else "the case was closed")
+        self.input_tile.setEnabled(False)
+        self.heat_tile.setEnabled(False)
+        self.text.setText(f"<b>Out of date</b>: showing {case} z{z}; {why}. Press Explain "
+                          f"(Ctrl+E) to update.<br><span style='color:gray'>{self._summary}</span>")
+
+    @property
+    def stale(self) -> bool:
+        """True when the shown explanation no longer matches the viewer."""
+        return not self.heat_tile.isEnabled()
 
     def _guarded(self) -> None:
         try:
@@ -196,8 +233,12 @@ class ExplainPanel(QtWidgets.QWidget):
         self.heat_tile.show_rgba(heat_rgba(r["relevance"], r["vmax"]), Path(run).name,
                                  caption(r["score"], r["prediction"], r["label"]))
         truth = GRADES[r["label"]] if r["label"] is not None else "unknown (explaining the prediction)"
-        self.text.setText(f"Prediction {GRADES[r['prediction']]} (P(HGG) = {r['probability_hgg']:.2f}); "
-                          f"true grade {truth}; TumorLRPScore against the current mask: "
-                          + (f"{r['score']:.3f}" if np.isfinite(r["score"]) else "n/a (no tumour here)"))
+        self._summary = (f"Prediction {GRADES[r['prediction']]} (P(HGG) = {r['probability_hgg']:.2f}); "
+                         f"true grade {truth}; TumorLRPScore against the current mask: "
+                         + (f"{r['score']:.3f}" if np.isfinite(r["score"]) else "n/a (no tumour here)"))
+        self.text.setText(self._summary)
+        self.input_tile.setEnabled(True)
+        self.heat_tile.setEnabled(True)
+        self._shown_for = (str(case_id), z)
         self.result = r
         return r

@@ -30,6 +30,7 @@ from lrpstudio.gui.prompts import Prompter
 from lrpstudio.gui.settings import RecentList
 from lrpstudio.gui.shortcuts import cheat_sheet_html
 from lrpstudio.gui.slice_view import OrthoViews
+from lrpstudio.gui.dock_layout import TabDocks
 from lrpstudio.gui.studio_tabs import StudioTabs, add_case_views
 from lrpstudio.gui.tool_panel import ToolPanel
 from lrpstudio.gui.view_state import ViewState, Voxel
@@ -99,6 +100,12 @@ class MainWindow(QtWidgets.QMainWindow):
             "view.opacity_down": lambda: self.state.set_style(opacity=self.state.style.opacity - 0.1),
             "view.opacity_up": lambda: self.state.set_style(opacity=self.state.style.opacity + 0.1),
             "view.pin_slice": self.pin_slice,
+            "window.viewer": lambda: self.tabs.setCurrentIndex(0),
+            "window.training": lambda: self.tabs.setCurrentWidget(self.tabs.training),
+            "window.runs": lambda: self.tabs.setCurrentWidget(self.tabs.runs),
+            "window.similar": lambda: self.tabs.setCurrentWidget(self.tabs.similar),
+            "analyse.explain": self.explain_current,
+            "analyse.similar": self.find_similar,
             "help.cheatsheet": self.show_cheat_sheet,
         }
         for m in MODALITIES:
@@ -118,11 +125,13 @@ class MainWindow(QtWidgets.QMainWindow):
         right.setWidget(self.panel)
         right.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, right)
-        # The case table needs room for id, grade and status; the training tabs' wide
-        # central widget would otherwise squeeze it to the id column alone.
-        left.setMinimumWidth(300)
-        self.resizeDocks([left, right], [360, 310], QtCore.Qt.Orientation.Horizontal)
+        # The case table needs room for id, grade and status.
+        left.setMinimumWidth(260)
+        self.resizeDocks([left, right], [330, 300], QtCore.Qt.Orientation.Horizontal)
         self.explain = add_case_views(self, self.tabs)
+        explain_dock = self.findChild(QtWidgets.QDockWidget, "explain_dock")
+        self.docks = {"cases": left, "tools": right, "explain": explain_dock}
+        self.tab_docks = TabDocks(self.tabs, self.docks, hidden_on=("Training", "Runs"))
         self.readout = QtWidgets.QLabel("", self)
         self.readout.setObjectName("readout")
         convention = QtWidgets.QLabel(f"display: {DISPLAY_CONVENTION} (patient left on screen "
@@ -135,6 +144,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_menu = QtWidgets.QMenu("Open &recent", self)
         menus["File"].insertMenu(self.actions["file.save"], self.recent_menu)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menus["Window"].addSeparator()
+        for dock in self.docks.values():
+            menus["Window"].addAction(dock.toggleViewAction())
         log_action = menus["Help"].addAction("Open log folder")
         log_action.triggered.connect(self._open_log_folder)
 
@@ -151,6 +163,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.panel.opacity.valueChanged.connect(
             lambda v: self.state.set_style(opacity=v / 100.0))
         self.controller.edited.connect(self._on_edited)
+        for action_id, action in self.actions.items():
+            if action_id.startswith(("tool.", "label.")):  # its settings are in the Tools dock
+                action.triggered.connect(self._show_tools)
         self.loader.loaded.connect(lambda loaded: self.run_guarded(lambda: self._show_loaded(loaded)))
         self.loader.failed.connect(lambda error, case_id: self.reporter.report(
             error, f"could not open {case_id}"))
@@ -309,6 +324,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_status(f"Opened {case.id}{restored}")
         if loaded.journal is not None:
             self.browser.update_row(case.id, edited=True)
+
+    # -- tabs and docks -------------------------------------------------------------------
+    def _show_tools(self) -> None:
+        """Bring the Tools dock to the front (a tool key was pressed)."""
+        if self.tabs.currentIndex() == 0:
+            self.docks["tools"].show()
+            self.docks["tools"].raise_()
+
+    def explain_current(self) -> None:
+        """Explain the viewer's current slice in the Explain dock."""
+        self.docks["explain"].show()
+        self.docks["explain"].raise_()
+        self.explain.explain()
+
+    def find_similar(self) -> None:
+        """Find training slices similar to the viewer's current slice."""
+        self.tabs.setCurrentWidget(self.tabs.similar)
+        self.tabs.similar.find()
 
     # -- saving and review ---------------------------------------------------------------
     def save(self) -> bool:

@@ -220,8 +220,12 @@ class SliceView(pg.GraphicsView):
 
     def _update_info(self) -> None:
         n = self.state.shape[self.mapping.slice_axis]
-        self.info.setText(f"{self.plane.capitalize()} {self._index + 1}/{n}")
-        self.info.setToolTip(f"{self.state.modality.upper()}, {DISPLAY_CONVENTION} display")
+        # Voxel index as everywhere else in the app (z27 = volume[:, :, 27]), then the
+        # 1-based position for orientation.
+        letter = "xyz"[self.mapping.slice_axis]
+        self.info.setText(f"{self.plane.capitalize()} {letter}{self._index} ({self._index + 1}/{n})")
+        self.info.setToolTip(f"{self.state.modality.upper()}, {DISPLAY_CONVENTION} display; "
+                             f"{letter}{self._index} is voxel index {self._index} (0-based) of {n}")
         self.info.adjustSize()
 
     # -- view control -------------------------------------------------------------------

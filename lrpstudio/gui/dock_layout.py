@@ -1,0 +1,47 @@
+"""Which side docks each central tab shows.
+
+The case list and the editing tools belong to the Viewer (and the Similar-cases tab,
+which works on the current case); on the Training and Runs tabs they only took width
+from the curves and tables, and together they made the window wider than a laptop
+screen. Each tab remembers what the user last showed or hid on it.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from PySide6 import QtCore, QtWidgets
+
+
+class TabDocks(QtCore.QObject):
+    """Shows and hides dock widgets as the current tab changes.
+
+    Parameters
+    ----------
+    tabs
+        The central tab widget.
+    docks
+        The docks managed, by name.
+    hidden_on
+        Tab titles on which all managed docks start hidden.
+    """
+
+    def __init__(self, tabs: QtWidgets.QTabWidget, docks: Mapping[str, QtWidgets.QDockWidget],
+                 hidden_on: tuple[str, ...]) -> None:
+        super().__init__(tabs)
+        self.tabs, self.docks = tabs, dict(docks)
+        self._hidden_on = hidden_on
+        self._shown: dict[str, dict[str, bool]] = {}  # tab title -> dock name -> visible
+        self._current = tabs.tabText(tabs.currentIndex())
+        tabs.currentChanged.connect(self._on_tab)
+
+    def visible_on(self, title: str) -> dict[str, bool]:
+        """What the docks show on tab ``title`` (remembered, or the default)."""
+        default = title not in self._hidden_on
+        return self._shown.get(title, {name: default for name in self.docks})
+
+    def _on_tab(self, index: int) -> None:
+        self._shown[self._current] = {name: not dock.isHidden() for name, dock in self.docks.items()}
+        self._current = self.tabs.tabText(index)
+        for name, visible in self.visible_on(self._current).items():
+            self.docks[name].setVisible(visible)
