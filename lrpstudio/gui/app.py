@@ -24,6 +24,7 @@ from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402  (after QT_API)
 from lrpstudio import __version__  # noqa: E402
 from lrpstudio.core.errors import LrpStudioError  # noqa: E402
 from lrpstudio.core.paths import resources_root, user_log_dir  # noqa: E402
+from lrpstudio.gui.workers import keep_collection_in_gui_thread  # noqa: E402
 
 log = logging.getLogger("lrpstudio.gui")
 
@@ -119,4 +120,5 @@ def create_application(argv: list[str] | None = None) -> QtWidgets.QApplication:
     style = resources_root() / "style.qss"
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
+    keep_collection_in_gui_thread(app)  # never free Qt objects in a pool thread
     return app

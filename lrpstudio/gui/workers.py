@@ -32,6 +32,11 @@ class MainThreadCollector(QtCore.QObject):
     collection over the ~470,000 objects of a loaded app takes about 210 ms here, which
     stalled the GUI during training; over only the objects made since, it takes well under
     a millisecond. The last worker to finish unfreezes them.
+
+    Other threads allocate too (the thread pools that scan and prepare data), so the
+    application keeps collection in the GUI thread for its whole life (:meth:`keep`,
+    called by :func:`keep_collection_in_gui_thread`): a collection that ran in a pool
+    thread freed a closed window there and crashed the process (seen in the tests).
     """
 
     OBJECT_NAME = "lrpstudio-main-thread-gc"
@@ -41,6 +46,7 @@ class MainThreadCollector(QtCore.QObject):
         self.setObjectName(self.OBJECT_NAME)
         self._holders = 0
         self._was_enabled = True
+        self._kept = False
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.collect)
@@ -50,23 +56,39 @@ class MainThreadCollector(QtCore.QObject):
         """How many running workers hold automatic collection off."""
         return self._holders
 
+    @property
+    def kept(self) -> bool:
+        """True when collection stays in the GUI thread for the application's life."""
+        return self._kept
+
+    def keep(self) -> None:
+        """Collect only from the GUI thread from now on, workers or not."""
+        if not self._kept:
+            self._kept = True
+            self._stop_automatic()
+
     def hold(self) -> None:
-        """A worker starts: collect only from the GUI thread from now on."""
+        """A worker starts: collect only from the GUI thread, over objects made from now on."""
         if self._holders == 0:
-            self._was_enabled = gc.isenabled()
-            gc.disable()
+            if not self._kept:
+                self._stop_automatic()
             gc.freeze()
-            self._timer.start()
         self._holders += 1
 
     def release(self) -> None:
-        """A worker ended; the last one restores automatic collection."""
+        """A worker ended; the last one unfreezes (and, unless kept, restores automatic collection)."""
         self._holders = max(0, self._holders - 1)
         if self._holders == 0:
-            self._timer.stop()
-            gc.unfreeze()  # the next automatic collection sees everything again
-            if self._was_enabled:
-                gc.enable()
+            gc.unfreeze()  # the next collection sees everything again
+            if not self._kept:
+                self._timer.stop()
+                if self._was_enabled:
+                    gc.enable()
+
+    def _stop_automatic(self) -> None:
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+        self._timer.start()
 
     def collect(self) -> None:
         """Collect the generations whose allocation counts passed their thresholds."""
@@ -80,6 +102,21 @@ class MainThreadCollector(QtCore.QObject):
             gc.collect(generation)
 
 
+def _collector(app: QtCore.QCoreApplication) -> MainThreadCollector:
+    collector = app.findChild(MainThreadCollector, MainThreadCollector.OBJECT_NAME)
+    return collector if collector is not None else MainThreadCollector(app)
+
+
+def keep_collection_in_gui_thread(app: QtCore.QCoreApplication) -> MainThreadCollector:
+    """Collect cyclic garbage only in the GUI thread for the rest of ``app``'s life.
+
+    Call it once, in the GUI thread, after creating the application.
+    """
+    collector = _collector(app)
+    collector.keep()
+    return collector
+
+
 def guard_gc(thread: QtCore.QThread) -> None:
     """Hold GUI-thread-only garbage collection for as long as ``thread`` runs.
 
@@ -88,9 +125,7 @@ def guard_gc(thread: QtCore.QThread) -> None:
     app = QtCore.QCoreApplication.instance()
     if app is None:
         return
-    collector = app.findChild(MainThreadCollector, MainThreadCollector.OBJECT_NAME)
-    if collector is None:
-        collector = MainThreadCollector(app)
+    collector = _collector(app)
     collector.hold()
     thread.finished.connect(collector.release)
 

@@ -17,6 +17,15 @@ from lrpstudio.core.data.demo import DemoConfig, generate_demo  # noqa: E402
 DEMO_SHAPE = (48, 48, 32)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_collection(qapp) -> None:
+    """Garbage collection as the app configures it: only in the GUI thread (see
+    :func:`lrpstudio.gui.workers.keep_collection_in_gui_thread`)."""
+    from lrpstudio.gui.workers import keep_collection_in_gui_thread
+
+    keep_collection_in_gui_thread(qapp)
+
+
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three tiny demo cases (BraTS 2020 layout), generated once per test session."""

@@ -1,4 +1,4 @@
-"""Cyclic garbage is collected in the GUI thread only while worker threads run."""
+"""Cyclic garbage is collected in the GUI thread only (always in the app; held by workers)."""
 
 from __future__ import annotations
 
@@ -19,24 +19,26 @@ def test_collection_is_held_in_the_gui_thread_while_a_worker_runs(qtbot) -> None
         release.wait(10)
         return "done"
 
-    assert gc.isenabled()
-    worker = Worker(job)
-    worker.start()
     app = QtWidgets.QApplication.instance()
     collector = app.findChild(MainThreadCollector, MainThreadCollector.OBJECT_NAME)
-    assert collector is not None and collector.holders == 1
+    assert collector is not None and collector.kept, "the GUI tests run with the app's setting"
+    assert not gc.isenabled()  # no thread of the app ever starts a collection by itself
+    worker = Worker(job)
+    worker.start()
+    assert collector.holders == 1
     assert gc.get_freeze_count() > 0  # what existed before is out of the timer's passes
     qtbot.waitUntil(lambda: "gc_enabled_in_worker" in seen, timeout=5000)
     assert seen["gc_enabled_in_worker"] is False  # the worker can never run a collection
     release.set()
     qtbot.waitUntil(lambda: collector.holders == 0, timeout=5000)
-    assert gc.isenabled() and worker.result == "done" and gc.get_freeze_count() == 0
+    assert not gc.isenabled() and worker.result == "done" and gc.get_freeze_count() == 0
 
 
 def test_timer_collects_cycles_while_held(qtbot) -> None:
     import weakref
 
     app = QtWidgets.QApplication.instance()
+    was_enabled = gc.isenabled()
     collector = MainThreadCollector(app, interval_ms=10)
     collector.hold()
     try:
@@ -54,4 +56,33 @@ def test_timer_collects_cycles_while_held(qtbot) -> None:
     finally:
         collector.release()
         collector.deleteLater()
-    assert gc.isenabled()
+    assert gc.isenabled() == was_enabled
+
+
+def test_pool_threads_never_collect_in_the_app(qtbot) -> None:
+    # A collection in a data-loading pool thread freed a closed window there and crashed
+    # the process: in the app, only the GUI thread collects, workers or not.
+    from concurrent.futures import ThreadPoolExecutor
+
+    collecting_threads: list[str] = []
+
+    def note(phase: str, _info: dict) -> None:
+        if phase == "start":
+            collecting_threads.append(threading.current_thread().name)
+
+    def allocate() -> int:
+        cycles = []
+        for _ in range(gc.get_threshold()[0] * 20):
+            node: list = []
+            node.append(node)
+            cycles.append(node)
+        return len(cycles)
+
+    gc.callbacks.append(note)
+    try:
+        with ThreadPoolExecutor(2, thread_name_prefix="pool") as pool:
+            assert all(n > 0 for n in pool.map(lambda _i: allocate(), range(4)))
+        assert not any(name.startswith("pool") for name in collecting_threads)
+        qtbot.waitUntil(lambda: threading.main_thread().name in collecting_threads, timeout=5000)
+    finally:
+        gc.callbacks.remove(note)

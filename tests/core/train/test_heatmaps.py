@@ -62,9 +62,11 @@ def test_epoch_png_leaves_no_cyclic_garbage(tmp_path: Path) -> None:
     maps = _maps(6, 64)
     render_epoch_png(tmp_path / "warm.png", images, masks, labels, titles, maps, 0.01, "warm-up")
     gc.collect()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         render_epoch_png(tmp_path / "epoch.png", images, masks, labels, titles, maps, 0.01, "epoch 2")
         assert gc.collect() < 1000
     finally:
-        gc.enable()
+        if was_enabled:
+            gc.enable()
