@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -27,6 +29,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 METRICS: tuple[str, ...] = ("accuracy", "f1_weighted", "sensitivity", "specificity",
                             "score_lgg", "score_hgg")
 _END_EVENTS = {"end": "finished", "cancelled": "stopped", "diverged": "diverged"}
+#: Folder names up to this length are short enough to show as they are.
+SHORT_NAME = 20
+_STAMP = re.compile(r"^\d{8}-(\d{2})(\d{2})(\d{2})")
 
 
 def find_runs(root: str | Path, depth: int = 2) -> list[Path]:
@@ -106,11 +111,16 @@ def summarize_all(paths: Iterable[Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def cell(value: Any) -> str:
-    """How a value appears in the table and the Markdown export."""
+def cell(value: Any, key: str = "") -> str:
+    """How a value appears in the table and the Markdown export.
+
+    Metrics always carry three decimals (0.000 and 1.000 beside 0.750, never 0 and 1);
+    other numbers (the penalty p) are written as short as they are exact.
+    """
     if isinstance(value, float):
-        return "n/a" if not math.isfinite(value) else f"{value:.3f}".rstrip("0").rstrip(".") \
-            if value == int(value) else f"{value:.3f}"
+        if not math.isfinite(value):
+            return "n/a"
+        return f"{value:.3f}" if key in METRICS else f"{value:g}"
     return "" if value is None else str(value)
 
 
@@ -131,8 +141,80 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     keys = [k for k, _ in COLUMNS]
     lines = ["| " + " | ".join(h for _, h in COLUMNS) + " |", "|" + "---|" * len(keys)]
     for row in rows:
-        lines.append("| " + " | ".join(cell(row.get(k)).replace("|", "/") for k in keys) + " |")
+        lines.append("| " + " | ".join(cell(row.get(k), k).replace("|", "/") for k in keys) + " |")
     return "\n".join(lines) + "\n"
+
+
+def short_label(run_dir: str | Path) -> str:
+    """A run's display name: the folder name when short, else model, guidance, penalty and
+    the start time (HH:MM), e.g. ``paper LRP p1 15:13`` (the full name goes in tooltips)."""
+    name = Path(run_dir).name
+    if len(name) <= SHORT_NAME:
+        return name
+    try:
+        record = RunFolder(run_dir).read_config()
+    except LrpStudioError:
+        return name[:SHORT_NAME - 1] + "…"
+    train = record.get("train", {})
+    guidance = train.get("guidance", {})
+    kind = str(guidance.get("kind", "?"))
+    how = {"none": "CE", "lrp": f"LRP p{float(guidance.get('penalty', 0.0)):g}"}.get(kind, kind.upper())
+    stamp = _STAMP.match(name)
+    created = str(record.get("created", ""))
+    when = f"{stamp[1]}:{stamp[2]}" if stamp else created[11:16]
+    return " ".join(part for part in (str(train.get("model", "?")), how, when) if part)
+
+
+def short_labels(runs: list[Path]) -> list[str]:
+    """:func:`short_label` of each run, made unique (seconds, then a counter, added)."""
+    labels = [short_label(r) for r in runs]
+    clashes = {label for label in labels if labels.count(label) > 1}
+    for i, run in enumerate(runs):
+        stamp = _STAMP.match(run.name)
+        if labels[i] in clashes and stamp and labels[i] != run.name:
+            labels[i] += f":{stamp[3]}"
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):
+        seen[label] = seen.get(label, 0) + 1
+        labels[i] = label if seen[label] == 1 else f"{label} #{seen[label]}"
+    return labels
+
+
+def image_size(run_dir: str | Path) -> int | None:
+    """The image size a run was trained at (None when its config does not say)."""
+    try:
+        size = RunFolder(run_dir).read_config().get("train", {}).get("image_size")
+    except LrpStudioError:
+        return None
+    return int(size) if isinstance(size, (int, float)) else None
+
+
+def size_problem(runs: list[Path], what: str) -> str | None:
+    """Why ``what`` cannot use these runs together (one line), or None when it can.
+
+    Fig. 5 explains the same slices with every model, so every run needs one image size.
+    """
+    sizes = [image_size(r) for r in runs]
+    if None in sizes:
+        return f"{what} needs readable runs: {runs[sizes.index(None)].name} has no image size in config.json"
+    if len(set(sizes)) <= 1:
+        return None
+    labels = short_labels(runs)
+    parts = [f"{s} px ({', '.join(sorted(lab for lab, t in zip(labels, sizes) if t == s))})"
+             for s in sorted(set(sizes))]
+    return f"{what} needs runs of one image size: " + "; ".join(parts)
+
+
+def pinned_slices(run_dir: str | Path) -> list[tuple[str, int]]:
+    """The (case, slice) pairs of a run's Fig. 7 heatmaps, in column order (heatmaps/pinned.json)."""
+    path = RunFolder(run_dir).heatmap_dir / "pinned.json"
+    if not path.is_file():
+        return []
+    try:
+        record = json.loads(path.read_text())
+        return [(str(s["case"]), int(s["slice"])) for s in record.get("slices", [])]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise LrpStudioError(f"cannot read the pinned slices: {error}", path) from error
 
 
 def fill_run_box(box: Any, runs_dir: Path | None) -> None:

@@ -4,6 +4,7 @@ Comparing shows the selected runs' curves overlaid (one metric at a time) and a 
 grid: for the same slices, the input, the tumour mask, then each selected model's
 heatmap with its TumorLRPScore and prediction. The grid's heatmaps are computed in a
 worker thread; the table, the overlay and the grid export as CSV / Markdown / PNG.
+A run's saved Fig. 7 heatmaps open in a window (Heatmaps… or a double-click).
 """
 
 from __future__ import annotations
@@ -12,34 +13,45 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from lrpstudio.core.atomic import atomic_write_text
-from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
-from lrpstudio.core.train.engine import to_batch
-from lrpstudio.core.train.evaluate import check_compatible, evaluate_run, load_run_model
-from lrpstudio.core.train.heatmaps import colour_scale, display_channel, explain_batch, pin_slices
+from lrpstudio.core.data.slice_dataset import SliceDataset
+from lrpstudio.core.errors import LrpStudioError
+from lrpstudio.core.train.evaluate import evaluate_run
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.gui.explain_view import ViewerSlice, explain_current
-from lrpstudio.core.xai.pictures import caption, heat_rgba, input_rgba
-from lrpstudio.gui.heat_tiles import Tile
-from lrpstudio.gui.run_table import COLUMNS, METRICS, cell, find_runs, summarize_all, to_csv, to_markdown
+from lrpstudio.gui.explain_view import ViewerSlice
+from lrpstudio.gui.run_compare import EpochAxis, Fig5Grid, comparison_arrays, heatmap_inputs, heatmaps_dialog
+from lrpstudio.gui.run_table import (
+    COLUMNS, METRICS, cell, find_runs, image_size, pinned_slices, short_labels, size_problem,
+    summarize_all, to_csv, to_markdown,
+)
 from lrpstudio.gui.workers import Worker
 
 #: Builds the slice dataset (in a worker thread) for a given image size.
 DatasetLoader = Callable[[int], SliceDataset]
-OVERLAY_METRICS: tuple[str, ...] = ("val_accuracy", "val_f1_weighted", "val_score_lgg", "val_score_hgg",
-                                    "val_total", "train_total", "train_accuracy")
+#: Overlay metric (the metrics.csv column) -> its axis label.
+OVERLAY_METRICS: dict[str, str] = {
+    "val_accuracy": "validation accuracy", "val_f1_weighted": "validation F1 (weighted)",
+    "val_score_lgg": "validation TumorLRPScore, LGG", "val_score_hgg": "validation TumorLRPScore, HGG",
+    "val_total": "validation loss", "train_total": "training loss", "train_accuracy": "training accuracy"}
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+#: The longest cells are capped (and elided, full text in the tooltip) so the numbers stay in view.
+CAPPED_PX = {"run": 160, "summary": 170}
+#: Table headers shorter than the export's (which keep COLUMNS' names).
+HEADERS = {"f1_weighted": "F1\n(weighted)", "score_lgg": "Score\nLGG", "score_hgg": "Score\nHGG",
+           "corrections": "Corrected\nmasks"}
+#: Room for the sort arrow, given only to the sorted column (Qt reserves it in every one).
+ARROW_PX = 18
+_KEYS = [k for k, _ in COLUMNS]
 
 
 class NumericItem(QtWidgets.QTableWidgetItem):
     """A table cell that sorts by its number (NaN last), not by its text."""
 
-    def __init__(self, value: Any) -> None:
-        super().__init__(cell(value))
+    def __init__(self, value: Any, key: str = "") -> None:
+        super().__init__(cell(value, key))
         self.value = value
 
     def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:  # noqa: D105
@@ -51,90 +63,10 @@ class NumericItem(QtWidgets.QTableWidgetItem):
         return str(a) < str(b)
 
 
-def comparison_arrays(dataset: SliceDataset, runs: list[Path], split: str, count: int,
-                      seed: int = 0, current: ViewerSlice | None = None) -> dict[str, Any]:
-    """Explain the same ``count`` slices of ``split`` with each run's best model (Fig. 5).
-
-    With ``current`` the viewer's slice is the last row, prepared like the dataset and
-    scored against the viewer's mask (see :func:`lrpstudio.gui.explain_view.explain_current`).
-
-    Returns
-    -------
-    dict
-        images (N,H,W) grey, masks, labels, titles, names (per run) and maps: per run a
-        dict of relevance, scores, predictions and its colour scale vmax.
-    """
-    part = dataset.subset(split)
-    if len(part) == 0:
-        part = dataset.subset("val") if len(dataset.subset("val")) else dataset
-    rows = pin_slices(part, count, seed)
-    maps, extra = [], []
-    for run in runs:
-        model, config, _ = load_run_model(run, "best")
-        check_compatible(config, part, run)
-        batch = to_batch(part, rows, next(model.parameters()).device)
-        h = explain_batch(model, batch.images, batch.labels, batch.tumor, batch.brain, config.composite)
-        m = {"relevance": h.relevance, "scores": h.scores, "predictions": h.predictions}
-        if current is not None:
-            extra.append(explain_current(run, current.images, current.seg, current.z, current.grade, model))
-            m = _append_current(m, extra[-1])
-        maps.append({**m, "vmax": colour_scale(m["relevance"])})
-    channel = display_channel(part.channels)
-    arrays = {"images": np.array(part.images[rows, channel]), "masks": np.array(part.tumor_masks[rows]),
-              "labels": np.array(part.labels[rows]), "names": [Path(r).name for r in runs],
-              "titles": [f"{part.case_ids[r]} z{int(part.slice_index[r])}" for r in rows], "maps": maps}
-    return _with_current_row(arrays, current, extra[0]) if extra else arrays
-
-
-def _append_current(maps: dict[str, np.ndarray], r: dict[str, Any]) -> dict[str, np.ndarray]:
-    """One run's maps with its explanation of the viewer's slice as a last row."""
-    return {"relevance": np.concatenate([maps["relevance"], r["relevance"][None]]),
-            "scores": np.append(maps["scores"], r["score"]),
-            "predictions": np.append(maps["predictions"], r["prediction"])}
-
-
-def _with_current_row(arrays: dict[str, Any], current: ViewerSlice, r: dict[str, Any]) -> dict[str, Any]:
-    """The grid's input columns with the viewer's slice as a last row (label: its grade,
-    else the first model's prediction)."""
-    label = r["label"] if r["label"] is not None else r["prediction"]
-
-    def append(key: str, value: Any) -> np.ndarray:
-        return np.concatenate([arrays[key], np.asarray([value], dtype=arrays[key].dtype)])
-
-    return {**arrays, "images": append("images", r["image"]), "masks": append("masks", r["tumour"]),
-            "labels": append("labels", label),
-            "titles": arrays["titles"] + [f"{current.case_id} z{current.z} (viewer)"]}
-
-
-class Fig5Grid(QtWidgets.QWidget):
-    """Rows = slices; columns = input, mask, then one heatmap per model."""
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.grid = QtWidgets.QGridLayout(self)
-        self.grid.setSpacing(3)
-        self.tiles: list[Tile] = []
-        self.arrays: dict[str, Any] | None = None
-
-    def show_arrays(self, arrays: dict[str, Any]) -> None:
-        """Draw a :func:`comparison_arrays` result."""
-        for tile in self.tiles:
-            tile.deleteLater()
-        self.tiles, self.arrays = [], arrays
-        for i, title in enumerate(arrays["titles"]):
-            label = int(arrays["labels"][i])
-            self._add(i, 0, input_rgba(arrays["images"][i], None), f"{title} ({GRADES[label]})", "input")
-            mask = arrays["masks"][i].astype(np.float32)
-            self._add(i, 1, input_rgba(mask, mask), "tumour mask", "")
-            for j, (name, m) in enumerate(zip(arrays["names"], arrays["maps"])):
-                self._add(i, j + 2, heat_rgba(m["relevance"][i], m["vmax"]), name if i == 0 else "",
-                          caption(float(m["scores"][i]), int(m["predictions"][i]), label))
-
-    def _add(self, row: int, col: int, rgba: np.ndarray, title: str, text: str) -> None:
-        tile = Tile(self, size=120)
-        tile.show_rgba(rgba, title, text)
-        self.grid.addWidget(tile, row, col)
-        self.tiles.append(tile)
+def _button(text: str, parent: QtWidgets.QWidget, tip: str = "") -> QtWidgets.QPushButton:
+    button = QtWidgets.QPushButton(text, parent)
+    button.setToolTip(tip)
+    return button
 
 
 class RunsView(QtWidgets.QWidget):
@@ -148,72 +80,115 @@ class RunsView(QtWidgets.QWidget):
         #: The viewer's current slice (set by the main window); None: no viewer.
         self.current_slice: Callable[[], ViewerSlice | None] | None = None
         self.worker: Worker | None = None
+        #: The last run heatmaps window opened (kept so it is not collected).
+        self.heatmaps_dialog: QtWidgets.QDialog | None = None
         self._build()
 
     def _build(self) -> None:
-        self.table = QtWidgets.QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels([h for _, h in COLUMNS])
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        buttons = QtWidgets.QHBoxLayout()
-        self.refresh_button = QtWidgets.QPushButton("Refresh", self)
-        self.evaluate_button = QtWidgets.QPushButton("Evaluate selected on test split", self)
-        self.compare_button = QtWidgets.QPushButton("Compare selected (Fig. 5)", self)
-        self.slices = QtWidgets.QSpinBox(self)
-        self.slices.setRange(1, 12)
-        self.slices.setValue(4)
-        self.slices.setPrefix("slices: ")
-        self.include_current = QtWidgets.QCheckBox("include the viewer's current slice", self)
-        self.include_current.setToolTip("Add the open case's current axial slice as a last row")
-        self.csv_button = QtWidgets.QPushButton("Export CSV…", self)
-        self.md_button = QtWidgets.QPushButton("Export Markdown…", self)
-        self.png_button = QtWidgets.QPushButton("Export figures PNG…", self)
-        for b in (self.refresh_button, self.evaluate_button, self.compare_button, self.slices,
-                  self.include_current, self.csv_button, self.md_button, self.png_button):
-            buttons.addWidget(b)
+        self._build_table()
         self.status = QtWidgets.QLabel("", self)
-        self.metric_box = QtWidgets.QComboBox(self)
-        self.metric_box.addItems(list(OVERLAY_METRICS))
-        self.overlay = pg.PlotWidget(self, background="w")
-        self.overlay.addLegend(offset=(5, 5))
-        self.overlay.showGrid(x=True, y=True, alpha=0.3)
-        self.overlay.setLabel("bottom", "epoch")
-        over = QtWidgets.QWidget(self)
-        over_layout = QtWidgets.QVBoxLayout(over)
-        over_layout.setContentsMargins(0, 0, 0, 0)
-        over_layout.addWidget(self.metric_box)
-        over_layout.addWidget(self.overlay)
+        self.status.setWordWrap(True)
+        # A long runs path must not widen the whole tab.
+        self.status.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.fig5 = Fig5Grid(self)
         scroll = QtWidgets.QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.fig5)
         bottom = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, self)
-        bottom.addWidget(over)
+        bottom.addWidget(self._build_overlay())
         bottom.addWidget(scroll)
         bottom.setSizes([450, 800])
-        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, self)
         top = QtWidgets.QWidget(self)
         top_layout = QtWidgets.QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.table)
-        top_layout.addLayout(buttons)
+        top_layout.addLayout(self._build_buttons())
         top_layout.addWidget(self.status)
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, self)
         split.addWidget(top)
         split.addWidget(bottom)
         split.setSizes([300, 500])
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(split)
-        self.refresh_button.clicked.connect(self.refresh)
+
+    def _build_table(self) -> None:
+        self.table = QtWidgets.QTableWidget(0, len(COLUMNS), self)
+        # Short two-line headers so the widths follow the numbers (full names in the tooltips).
+        self.table.setHorizontalHeaderLabels([HEADERS.get(k, h) for k, h in COLUMNS])
+        for j, (key, header) in enumerate(COLUMNS):
+            tip = {"split": "val: the best epoch's validation numbers; test: Evaluate on the test split",
+                   "run": "The run folder; double-click a row to see its Fig. 7 heatmaps"}.get(key, header)
+            if key in METRICS:
+                tip = f"{header}, on the split named in the Split column"
+            self.table.horizontalHeaderItem(j).setToolTip(tip)
+        self.table.verticalHeader().hide()  # row numbers say nothing here; the width goes to numbers
+        self.table.setSortingEnabled(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        # The stretched last column (Config, elided) may shrink below Qt's 100 px default.
+        self.table.horizontalHeader().setDefaultSectionSize(60)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(lambda _c, _o: self.size_columns())
         self.table.itemSelectionChanged.connect(self.draw_overlay)
-        self.metric_box.currentIndexChanged.connect(lambda _i: self.draw_overlay())
-        self.compare_button.clicked.connect(self.compare)
+        self.table.itemDoubleClicked.connect(
+            lambda item: self.open_heatmaps(Path(item.data(QtCore.Qt.ItemDataRole.UserRole))))
+
+    def _build_buttons(self) -> QtWidgets.QVBoxLayout:
+        """Two rows (table actions; the comparison) so the tab fits a narrow window."""
+        self.refresh_button = _button("Refresh", self, "Re-read every run folder")
+        self.evaluate_button = _button("Evaluate on test", self, "Evaluate the selected runs' best models "
+                                       "on the test split (Table 1 numbers)")
+        self.heatmaps_button = _button("Heatmaps…", self, "The selected run's saved Fig. 7 heatmaps")
+        self.export_button = QtWidgets.QToolButton(self)
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QtWidgets.QMenu(self.export_button)
+        for text, kind in (("Table as CSV…", "csv"), ("Table as Markdown…", "md"), ("Figures as PNG…", "png")):
+            menu.addAction(text).triggered.connect(lambda _on=False, k=kind: self._ask(k))
+        self.export_button.setMenu(menu)
+        self.compare_button = _button("Compare (Fig. 5)", self, "Overlay the selected runs' curves and "
+                                      "explain the same slices with each model")
+        self.slices = QtWidgets.QSpinBox(self)
+        self.slices.setRange(1, 12)
+        self.slices.setValue(4)
+        self.slices.setPrefix("slices: ")
+        self.include_current = QtWidgets.QCheckBox("+ viewer's slice", self)
+        self.include_current.setToolTip("Add the open case's current axial slice as a last row")
+        rows = QtWidgets.QVBoxLayout()
+        for widgets in ((self.refresh_button, self.evaluate_button, self.heatmaps_button, self.export_button),
+                        (self.compare_button, self.slices, self.include_current)):
+            row = QtWidgets.QHBoxLayout()
+            for w in widgets:
+                row.addWidget(w)
+            row.addStretch(1)
+            rows.addLayout(row)
+        self.refresh_button.clicked.connect(self.refresh)
         self.evaluate_button.clicked.connect(self.evaluate)
-        self.csv_button.clicked.connect(lambda: self._ask("csv"))
-        self.md_button.clicked.connect(lambda: self._ask("md"))
-        self.png_button.clicked.connect(lambda: self._ask("png"))
+        self.heatmaps_button.clicked.connect(lambda: self.open_heatmaps())
+        self.compare_button.clicked.connect(self.compare)
+        return rows
+
+    def _build_overlay(self) -> QtWidgets.QWidget:
+        self.metric_box = QtWidgets.QComboBox(self)
+        self.metric_box.addItems(list(OVERLAY_METRICS))
+        self.metric_box.currentIndexChanged.connect(lambda _i: self.draw_overlay())
+        self.overlay = pg.PlotWidget(self, background="w", axisItems={"bottom": EpochAxis("bottom")})
+        plot = self.overlay.getPlotItem()
+        plot.showGrid(x=True, y=True, alpha=0.3)
+        plot.setLabel("bottom", "epoch")
+        plot.getAxis("left").enableAutoSIPrefix(False)  # accuracy 0.8, not "800 (x0.001)"
+        # The legend sits in its own row under the axes, never over the curves.
+        plot.legend = pg.LegendItem(labelTextColor="k")
+        plot.layout.addItem(plot.legend, 5, 1)
+        over = QtWidgets.QWidget(self)
+        over_layout = QtWidgets.QVBoxLayout(over)
+        over_layout.setContentsMargins(0, 0, 0, 0)
+        over_layout.addWidget(self.metric_box)
+        over_layout.addWidget(self.overlay)
+        return over
 
     # -- table ----------------------------------------------------------------------------
     def set_runs_dir(self, path: str | Path, loader: DatasetLoader | None = None) -> None:
@@ -234,14 +209,25 @@ class RunsView(QtWidgets.QWidget):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(self.rows))
         for i, row in enumerate(self.rows):
-            for j, (key, _h) in enumerate(COLUMNS):
-                item = NumericItem(row.get(key))
+            for j, key in enumerate(_KEYS):
+                item = NumericItem(row.get(key), key)
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, row["path"])
-                item.setToolTip(row["path"] if key == "run" else cell(row.get(key)))
+                item.setToolTip(row["path"] if key == "run" else cell(row.get(key), key))
                 self.table.setItem(i, j, item)
         self.table.setSortingEnabled(True)
-        self.table.resizeColumnsToContents()
+        self.size_columns()
         self.status.setText(f"{len(self.rows)} run(s) in {self.runs_dir}")
+
+    def size_columns(self) -> None:
+        """Columns as wide as their contents, the long ones capped, the arrow's room for one."""
+        header = self.table.horizontalHeader()
+        header.setSortIndicatorShown(False)
+        self.table.resizeColumnsToContents()
+        header.setSortIndicatorShown(True)
+        sorted_column = header.sortIndicatorSection()
+        for j, key in enumerate(_KEYS):
+            width = min(self.table.columnWidth(j), CAPPED_PX.get(key, 10_000))
+            self.table.setColumnWidth(j, width + (ARROW_PX if j == sorted_column else 0))
 
     def select_runs(self, paths: list[str | Path]) -> None:
         """Select the rows of these run folders (for scripts and tests)."""
@@ -261,42 +247,38 @@ class RunsView(QtWidgets.QWidget):
 
     # -- comparison -----------------------------------------------------------------------
     def draw_overlay(self) -> None:
-        """Overlay the chosen metric of every selected run, by epoch."""
+        """Overlay the chosen metric of every selected run, by epoch (short names in the legend)."""
         self.overlay.clear()
         metric = self.metric_box.currentText()
         self.overlay.setTitle(metric)
-        for k, run in enumerate(self.selected_runs()):
+        self.overlay.setLabel("left", OVERLAY_METRICS.get(metric, metric))
+        runs = self.selected_runs()
+        self.overlay.getPlotItem().legend.setColumnCount(2 if len(runs) > 3 else 1)  # keep the plot tall
+        for k, (run, label) in enumerate(zip(runs, short_labels(runs))):
             rows = RunFolder(run).read_metrics()
             xs = [r["epoch"] for r in rows if math.isfinite(r.get(metric, math.nan))]
             ys = [r[metric] for r in rows if math.isfinite(r.get(metric, math.nan))]
             colour = PALETTE[k % len(PALETTE)]
             self.overlay.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
-                              symbolBrush=colour, name=run.name)
+                              symbolBrush=colour, name=label)
 
-    def _image_size(self, runs: list[Path]) -> int:
-        sizes = {RunFolder(r).read_config()["train"].get("image_size") for r in runs}
-        if len(sizes) != 1:
-            raise ValueError(f"the selected runs use different image sizes: {sorted(map(str, sizes))}")
-        return int(sizes.pop())
-
-    def _start(self, job: Callable[[SliceDataset], Any], done: Callable[[Any], None], what: str) -> None:
-        runs = self.selected_runs()
-        if not runs:
-            self.status.setText("Select one or more runs first")
-            return
-        if self.loader is None:
-            self.status.setText("Open the data the runs were trained on first")
-            return
-        if self.worker is not None:
-            self.status.setText("Busy: wait for the current comparison")
-            return
-        loader, size = self.loader, self._image_size(runs)
-        self.worker = Worker(lambda _progress, _cancel: job(loader(size)), self)
+    def _start(self, runs: list[Path], job: Callable[[DatasetLoader], Any], done: Callable[[Any], None],
+               text: str, failed: Callable[[str], None] | None = None) -> bool:
+        """Run ``job(loader)`` in a worker thread; False (and a status line) when it cannot start."""
+        problem = ("Select one or more runs first" if not runs else
+                   "Open the data the runs were trained on first" if self.loader is None else
+                   "Busy: wait for the current comparison" if self.worker is not None else None)
+        if problem:
+            self.status.setText(problem)
+            return False
+        loader = self.loader
+        self.worker = Worker(lambda _progress, _cancel: job(loader), self)
         self.worker.succeeded.connect(done)
-        self.worker.failed.connect(lambda e: self.status.setText(f"Error: {e}"))
+        self.worker.failed.connect(lambda e: (failed or self.status.setText)(f"Error: {e}"))
         self.worker.finished.connect(self._worker_done)
-        self.status.setText(f"{what} {len(runs)} run(s)…")
+        self.status.setText(text)
         self.worker.start()
+        return True
 
     def _worker_done(self) -> None:
         worker, self.worker = self.worker, None
@@ -304,15 +286,30 @@ class RunsView(QtWidgets.QWidget):
             worker.deleteLater()
 
     def compare(self) -> None:
-        """Compute the Fig. 5 grid of the selected runs (in a worker thread)."""
+        """Compute the Fig. 5 grid of the selected runs (in a worker thread).
+
+        Runs of different image sizes cannot share slices: the curves are still overlaid,
+        the old grid is cleared and the view says which run has which size.
+        """
         runs, count = self.selected_runs(), self.slices.value()
         current = self._viewer_slice()
         if self.include_current.isChecked() and current is None:
             self.status.setText("Open a case in the viewer to include its current slice")
             return
         self.draw_overlay()
-        self._start(lambda ds: comparison_arrays(ds, runs, "test", count, current=current),
-                    self._on_compared, "Explaining slices with")
+        problem = size_problem(runs, "Fig. 5") if runs else None
+        if problem:
+            self.fig5.clear(problem)
+            self.status.setText(problem)
+            return
+        size = image_size(runs[0]) if runs else 0
+
+        def failed(text: str) -> None:
+            self.fig5.clear(text)
+            self.status.setText(text)
+
+        self._start(runs, lambda load: comparison_arrays(load(size), runs, "test", count, current=current),
+                    self._on_compared, f"Explaining slices with {len(runs)} run(s)…", failed)
 
     def _viewer_slice(self) -> ViewerSlice | None:
         """The viewer's slice when the checkbox asks for it (captured in the GUI thread)."""
@@ -325,13 +322,22 @@ class RunsView(QtWidgets.QWidget):
         self.status.setText(f"Fig. 5: {len(arrays['titles'])} slices x {len(arrays['names'])} model(s)")
 
     def evaluate(self) -> None:
-        """Evaluate the selected runs' best models on the test split (Table 1 numbers)."""
+        """Evaluate the selected runs' best models on the test split (Table 1 numbers).
+
+        Each run is evaluated on the dataset at its own image size (one dataset per size).
+        """
         runs = self.selected_runs()
+        sizes = {r: image_size(r) for r in runs}
+        unreadable = [r.name for r, s in sizes.items() if s is None]
+        if unreadable:
+            self.status.setText(f"Cannot evaluate {unreadable[0]}: its config.json has no image size")
+            return
 
-        def job(dataset: SliceDataset) -> dict[str, dict[str, Any]]:
-            return {str(r): evaluate_run(r, dataset, "test") for r in runs}
+        def job(load: DatasetLoader) -> dict[str, dict[str, Any]]:
+            datasets = {s: load(s) for s in sorted(set(sizes.values()))}
+            return {str(r): evaluate_run(r, datasets[s], "test") for r, s in sizes.items()}
 
-        self._start(job, self._on_evaluated, "Evaluating")
+        self._start(runs, job, self._on_evaluated, f"Evaluating {len(runs)} run(s)…")
 
     def _on_evaluated(self, results: dict[str, dict[str, Any]]) -> None:
         for row in self.rows:
@@ -341,6 +347,39 @@ class RunsView(QtWidgets.QWidget):
                            best_epoch=int(metrics.get("epoch", row.get("best_epoch", 0))))
         self._fill()
         self.status.setText(f"Evaluated {len(results)} run(s) on the test split")
+
+    # -- a run's Fig. 7 ---------------------------------------------------------------------
+    def open_heatmaps(self, run: Path | None = None) -> bool:
+        """Show a run's saved Fig. 7 heatmaps in a window (default: the current row's run).
+
+        The pinned slices' inputs come from the open data at the run's image size (built in
+        a worker thread); returns False, with a status line, when there is nothing to show.
+        """
+        current = self.table.item(self.table.currentRow(), 0)
+        if run is None and current is not None and current.isSelected():
+            run = Path(current.data(QtCore.Qt.ItemDataRole.UserRole))
+        run = run or next(iter(self.selected_runs()), None)
+        if run is None:
+            self.status.setText("Select a run first")
+            return False
+        try:
+            pinned = pinned_slices(run)
+        except LrpStudioError as error:
+            self.status.setText(f"Error: {error}")
+            return False
+        if not pinned or not any(RunFolder(run).heatmap_dir.glob("epoch_*.npz")):
+            self.status.setText(f"{run.name} saved no heatmaps (it pinned no slices or trained no epoch)")
+            return False
+        size = image_size(run) or 0
+        return self._start([run], lambda load: heatmap_inputs(load(size), run),
+                           lambda inputs: self.show_heatmaps(run, inputs),
+                           f"Loading the pinned slices of {run.name}…")
+
+    def show_heatmaps(self, run: Path, inputs: dict[str, Any]) -> QtWidgets.QDialog:
+        """A window with the run's Fig. 7 (every saved epoch, with an epoch slider)."""
+        self.heatmaps_dialog = heatmaps_dialog(self, run, inputs)
+        self.status.setText(f"Fig. 7 of {run.name}: {len(self.heatmaps_dialog.fig7.epochs)} epoch(s)")
+        return self.heatmaps_dialog
 
     # -- export ---------------------------------------------------------------------------
     def export_table(self, path: str | Path) -> Path:

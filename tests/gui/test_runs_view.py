@@ -4,7 +4,9 @@ from the Training tab appear in it."""
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -17,7 +19,7 @@ from lrpstudio.core.train.heatmaps import display_channel
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.xai.losses import GuidanceConfig
 from lrpstudio.gui.explain_view import ViewerSlice, viewer_slice
-from lrpstudio.gui.run_table import COLUMNS, find_runs, summarize_run, to_markdown
+from lrpstudio.gui.run_table import COLUMNS, find_runs, pinned_slices, summarize_run, to_markdown
 from lrpstudio.gui.runs_view import RunsView
 from lrpstudio.gui.studio_tabs import StudioTabs
 from tests.core.train.factory import tiny_dataset
@@ -141,3 +143,88 @@ def test_compare_includes_the_viewer_slice(qtbot, trained: tuple[Path, Path]) ->
     view.current_slice = lambda: None
     view.compare()
     assert view.worker is None and "Open a case" in view.status.text()
+
+
+@pytest.fixture(scope="module")
+def mixed(trained: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Callable]:
+    """The two 32 px runs and a real 24 px run with a timestamped name, and a loader by size."""
+    data, runs = trained
+    root = tmp_path_factory.mktemp("gui_mixed")
+    for run in ("p0", "p1"):
+        shutil.copytree(runs / run, root / "runs" / run)
+    small = save_dataset(tiny_dataset(n_cases=8, slices_per_case=3, size=24, seed=4), root / "dataset24")
+    config = TrainConfig(epochs=2, batch_size=6, seed=1, pinned=2, guidance=GuidanceConfig(kind="lrp", penalty=1.0))
+    fit(config, load_dataset(small), run_dir=root / "runs" / "20261126-151405-paper-lrp-p1")
+    return root / "runs", lambda size: load_dataset(small if size == 24 else data)
+
+
+def mixed_view(qtbot, mixed: tuple[Path, Callable], width: int = 1100) -> RunsView:
+    view = RunsView()
+    qtbot.addWidget(view)
+    view.resize(width, 760)
+    view.show()
+    view.set_runs_dir(*mixed)
+    return view
+
+
+def test_different_sizes_say_why_and_clear_the_grid(qtbot, mixed: tuple[Path, Callable]) -> None:
+    runs = mixed[0]
+    view = mixed_view(qtbot, mixed)
+    view.select_runs([runs / "p0", runs / "p1"])
+    view.slices.setValue(2)
+    view.compare()
+    qtbot.waitUntil(lambda: view.fig5.arrays is not None and view.worker is None, timeout=TIMEOUT_MS)
+    assert len(view.fig5.tiles) == 2 * 4
+    view.select_runs(find_runs(runs))
+    view.compare()  # used to raise ValueError after redrawing the curves, leaving the old grid
+    why = "Fig. 5 needs runs of one image size: 24 px (paper LRP p1 15:14); 32 px (p0, p1)"
+    assert view.status.text() == why and view.fig5.note.text() == why and view.fig5.note.isVisible()
+    assert view.worker is None and view.fig5.arrays is None and view.fig5.tiles == []
+    assert len(view.overlay.getPlotItem().listDataItems()) == 3  # the curves are still compared
+    # Evaluating needs no common size: each run is evaluated at its own.
+    view.evaluate()
+    qtbot.waitUntil(lambda: view.worker is None and all(r["split"] == "test" for r in view.rows),
+                    timeout=TIMEOUT_MS)
+    assert view.status.text() == "Evaluated 3 run(s) on the test split"
+
+
+def test_tab_fits_a_narrow_window_and_table_fits_its_width(qtbot, mixed: tuple[Path, Callable]) -> None:
+    view = mixed_view(qtbot, mixed)
+    view.status.setText("3 run(s) in /a/very/long/folder/" + "x" * 300)
+    assert view.minimumSizeHint().width() <= 700
+    # Every column, "Score HGG" and "Corrected masks" included, without a horizontal scroll bar.
+    assert view.table.horizontalScrollBar().maximum() == 0
+    run_col = [k for k, _ in COLUMNS].index("run")
+    tips = [view.table.item(i, run_col).toolTip() for i in range(view.table.rowCount())]
+    assert any(t.endswith("/20261126-151405-paper-lrp-p1") for t in tips)  # full path, however elided
+
+
+def test_overlay_whole_epochs_short_legend_outside_the_data(qtbot, mixed: tuple[Path, Callable]) -> None:
+    view = mixed_view(qtbot, mixed)
+    view.select_runs(find_runs(mixed[0]))
+    plot = view.overlay.getPlotItem()
+    ticks = [v for _spacing, values in plot.getAxis("bottom").tickValues(0.8, 2.2, 300) for v in values]
+    assert ticks and all(float(v).is_integer() for v in ticks)
+    assert plot.getAxis("left").labelText == "validation accuracy"
+    labels = sorted(label.text for _sample, label in plot.legend.items)
+    assert labels == ["p0", "p1", "paper LRP p1 15:14"]
+    qtbot.waitUntil(lambda: plot.legend.sceneBoundingRect().top() > 0)  # laid out
+    assert not plot.legend.sceneBoundingRect().intersects(plot.getViewBox().sceneBoundingRect())
+
+
+def test_saved_heatmaps_open_from_the_runs_tab(qtbot, mixed: tuple[Path, Callable]) -> None:
+    runs = mixed[0]
+    view = mixed_view(qtbot, mixed)
+    assert view.open_heatmaps(runs / "20261126-151405-paper-lrp-p1")
+    qtbot.waitUntil(lambda: view.worker is None and view.heatmaps_dialog is not None, timeout=TIMEOUT_MS)
+    fig7 = view.heatmaps_dialog.fig7
+    assert sorted(fig7.epochs) == [1, 2] and fig7.current == 2
+    pinned = pinned_slices(runs / "20261126-151405-paper-lrp-p1")
+    assert fig7.inputs["titles"] == [f"{case} z{z}" for case, z in pinned]
+    assert fig7.inputs["images"].shape[1:] == (24, 24) and all("S=" in c for c in fig7.captions())
+    # A double-click on a row opens that run's heatmaps too.
+    first = view.heatmaps_dialog
+    row = [view.table.item(i, 0).text() for i in range(view.table.rowCount())].index("p0")
+    view.table.itemDoubleClicked.emit(view.table.item(row, 0))
+    qtbot.waitUntil(lambda: view.worker is None and view.heatmaps_dialog is not first, timeout=TIMEOUT_MS)
+    assert "(p0)" in view.heatmaps_dialog.windowTitle()

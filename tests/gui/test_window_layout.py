@@ -41,6 +41,11 @@ def test_side_docks_follow_the_tab_and_remember_the_users_choice(make_window, qt
     assert window.tabs.currentWidget() is window.tabs.similar
 
 
+def test_the_window_fits_a_laptop_screen(make_window) -> None:
+    window = make_window()
+    assert window.minimumSizeHint().width() <= 1280, window.minimumSizeHint()
+
+
 def test_slice_label_names_the_voxel_index_like_the_rest_of_the_app(make_window, demo_root: Path,
                                                                    tmp_path: Path, qtbot) -> None:
     window = make_window()
