@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["action", "hold", "mouse"]
+Kind = Literal["action", "hold", "mouse", "panel"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class Shortcut:
     group
         Cheat-sheet section.
     kind
-        ``action`` (a QAction), ``hold`` (active while held) or ``mouse`` (a gesture).
+        ``action`` (a QAction of the window), ``hold`` (active while held), ``mouse`` (a
+        gesture) or ``panel`` (a key of one panel, active while the focus is in it).
     """
 
     id: str
@@ -90,6 +91,10 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("window.similar", ("Alt+4",), "Similar cases tab", "Window"),
     Shortcut("analyse.explain", ("Ctrl+E",), "Explain the current slice", "Analyse"),
     Shortcut("analyse.similar", ("Ctrl+F",), "Find similar training slices", "Analyse"),
+    Shortcut("panel.start", ("Ctrl+Return", "Ctrl+Enter"), "Start training", "Training tab", "panel"),
+    Shortcut("panel.pause", ("Ctrl+P",), "Pause / continue training", "Training tab", "panel"),
+    Shortcut("panel.stop", ("Ctrl+.",), "Stop training (the last finished epoch stays saved)",
+             "Training tab", "panel"),
     Shortcut("help.cheatsheet", ("F1",), "Keyboard shortcuts", "Help"),
     Shortcut("mouse.wheel", ("Wheel",), "Change slice", "Mouse", "mouse"),
     Shortcut("mouse.ctrl_wheel", ("Ctrl+Wheel",), "Zoom", "Mouse", "mouse"),

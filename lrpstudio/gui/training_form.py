@@ -18,7 +18,7 @@ from lrpstudio.core.xai.composites import COMPOSITES, DEFAULT_COMPOSITE
 from lrpstudio.core.xai.losses import GuidanceConfig
 
 GUIDANCE_CHOICES: tuple[tuple[str, str], ...] = (
-    ("lrp", "LRPLoss (CE / S^p)"), ("none", "Plain cross-entropy"), ("rrr", "RRR (input gradients)"),
+    ("lrp", "LRPLoss (CE / S^p)"), ("none", "Cross-entropy"), ("rrr", "RRR (input gradients)"),
 )
 SCORE_VARIANTS: tuple[tuple[str, str], ...] = (
     ("plain", "plain (paper)"), ("normalized", "area-normalised"),
@@ -46,53 +46,79 @@ def available_devices() -> list[str]:
     return ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
 
 
+#: (label, tooltip) of each row, by attribute; the labels are short so that the form fits
+#: a narrow column, the tooltips say it in full. The order puts what is changed most on top.
+ROWS: tuple[tuple[str, str, str], ...] = (
+    ("model", "Model", "Network architecture"),
+    ("guidance", "Loss", "Guidance loss: LRPLoss rewards relevance inside the tumour"),
+    ("penalty", "Penalty p", "LRPLoss penalty power p in CE / S^p (0: plain cross-entropy)"),
+    ("epochs", "Epochs", "Number of epochs (on resume: the new total)"),
+    ("device", "Device", "Where the network trains: cpu or a CUDA GPU"),
+    ("batch_size", "Batch size", "Slices per optimiser step"),
+    ("lr", "Learn. rate", "Learning rate (Adam)"),
+    ("score", "Score", "TumorLRPScore variant: plain sums (paper) or area-normalised"),
+    ("gradient", "Gradient", "How the loss differentiates the score S: through S (lrpstudio), "
+                             "or with S detached as in the authors' code (ablation)"),
+    ("composite", "Composite", "LRP composite (rule set) used for the score and the heatmaps"),
+    ("rotation", "Rotation ±°", "Random rotation of the training slices, in degrees either way"),
+    ("flips", "Flips", "Random horizontal and vertical flips of the training slices"),
+    ("seed", "Seed", "Random seed (splits, initial weights, augmentation)"),
+    ("pinned", "Pinned", "Slices whose heatmaps are drawn every epoch (Fig. 7)"),
+    ("image_size", "Image px", "Side of the slices in pixels when a BraTS folder is prepared"),
+    ("use_corrections", "Masks", "Use the masks corrected in the viewer where they exist "
+                                 "(otherwise the original segmentations)"),
+)
+FIELD_MIN_CHARS = 8  # a combo box asks for this many characters, not its longest item
+
+
 class TrainingForm(QtWidgets.QWidget):
     """A form with one field per training option."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        form = QtWidgets.QFormLayout(self)
         d = TrainConfig()
-        self.model = QtWidgets.QComboBox(self)
-        self.model.addItems(list(model_names()))
-        self.guidance = QtWidgets.QComboBox(self)
-        for key, text in GUIDANCE_CHOICES:
-            self.guidance.addItem(text, key)
+        self.model = self._combo([(name, name) for name in model_names()])
+        self.guidance = self._combo(list(GUIDANCE_CHOICES))
         self.penalty = self._double(0.0, 3.0, 0.5, d.guidance.penalty, 2)
-        self.score = QtWidgets.QComboBox(self)
-        for key, text in SCORE_VARIANTS:
-            self.score.addItem(text, key)
-        self.gradient = QtWidgets.QComboBox(self)
-        self.gradient.addItem("through S (lrpstudio)", "full")
-        self.gradient.addItem("detached S (authors' code, ablation)", "detached")
-        self.composite = QtWidgets.QComboBox(self)
-        self.composite.addItems(list(COMPOSITES))
+        self.score = self._combo(list(SCORE_VARIANTS))
+        self.gradient = self._combo([("full", "through S"), ("detached", "detached S (ablation)")])
+        self.composite = self._combo([(name, name) for name in COMPOSITES])
         self.composite.setCurrentText(DEFAULT_COMPOSITE)
         self.epochs = self._int(1, 1000, 5)
         self.lr = self._double(1e-6, 1.0, 1e-4, d.lr, 6)
         self.batch_size = self._int(1, 1024, d.batch_size)
         self.rotation = self._double(0.0, 180.0, 5.0, d.augmentation.rotation, 1)
-        self.flips = QtWidgets.QCheckBox("horizontal and vertical flips", self)
+        self.flips = QtWidgets.QCheckBox("horizontal + vertical", self)
         self.flips.setChecked(d.augmentation.hflip)
         self.seed = self._int(0, 2**31 - 1, d.seed)
         self.pinned = self._int(0, 32, 6)
         self.image_size = self._int(32, 512, DataOptions().image_size)
         self.image_size.setSingleStep(16)
-        self.use_corrections = QtWidgets.QCheckBox("use masks corrected in the viewer", self)
+        self.use_corrections = QtWidgets.QCheckBox("corrected in viewer", self)
         self.use_corrections.setChecked(True)
-        self.device = QtWidgets.QComboBox(self)
-        self.device.addItems(available_devices())
-        rows = [("Model", self.model), ("Guidance loss", self.guidance), ("Penalty p", self.penalty),
-                ("Score variant", self.score), ("Score gradient", self.gradient),
-                ("LRP composite", self.composite), ("Epochs", self.epochs), ("Learning rate", self.lr),
-                ("Batch size", self.batch_size), ("Rotation (±°)", self.rotation),
-                ("Flips", self.flips), ("Seed", self.seed), ("Pinned slices", self.pinned),
-                ("Image size (px)", self.image_size), ("Masks", self.use_corrections),
-                ("Device", self.device)]
-        for label, widget in rows:
-            form.addRow(label, widget)
+        self.device = self._combo([(name, name) for name in available_devices()])
+        self._lay_out()
         self.guidance.currentIndexChanged.connect(self._sync)
         self._sync()
+
+    def _lay_out(self) -> None:
+        form = QtWidgets.QFormLayout(self)
+        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(3)  # every row counts: the Device row must show without scrolling
+        for attribute, label, tip in ROWS:
+            widget = getattr(self, attribute)
+            widget.setToolTip(tip)
+            form.addRow(label, widget)
+            form.labelForField(widget).setToolTip(tip)
+
+    def _combo(self, items: list[tuple[str, str]]) -> QtWidgets.QComboBox:
+        box = QtWidgets.QComboBox(self)
+        for key, text in items:
+            box.addItem(text, key)
+        # Size by a few characters, not by the longest item (which set the column's width).
+        box.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(FIELD_MIN_CHARS)
+        return box
 
     def _int(self, low: int, high: int, value: int) -> QtWidgets.QSpinBox:
         box = QtWidgets.QSpinBox(self)

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.core.data.prepare import dataset_from
 from lrpstudio.core.data.prepare_config import PrepareConfig
@@ -24,6 +24,7 @@ from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.user_pins import read_pins
 from lrpstudio.gui.curves import CurvesWidget, CurveStore
 from lrpstudio.gui.fig7_view import Fig7View
+from lrpstudio.gui.shortcuts import shortcut
 from lrpstudio.gui.training_form import DataOptions, TrainingForm
 from lrpstudio.gui.training_worker import TrainingWorker, TrainJob
 
@@ -77,11 +78,27 @@ def format_eta(seconds: float | None) -> str:
     return f"ETA {h}:{m:02d}:{sec:02d}" if h else f"ETA {m}:{sec:02d}"
 
 
+#: The panel's keys (active while the focus is in the panel): button -> key sequences.
+#: They are not in :mod:`lrpstudio.gui.shortcuts` (the window-wide table), but none clashes with it.
+#: The panel's keys (active while the focus is inside it), from the one shortcut table.
+PANEL_KEYS: dict[str, tuple[str, ...]] = {
+    name: shortcut(f"panel.{name}").keys for name in ("start", "pause", "stop")}
+
+
 def run_name(config: TrainConfig, now: datetime | None = None) -> str:
     """A run folder name: time stamp, model and guidance, e.g. 20260101-120000-paper-lrp-p1."""
     g = config.guidance
     kind = f"lrp-p{g.penalty:g}" if g.kind == "lrp" else g.kind
     return f"{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}-{config.model}-{kind}"
+
+
+def free_folder(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``... if it exists (two runs started in one second)."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
 
 
 class TrainingPanel(QtWidgets.QWidget):
@@ -105,6 +122,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.runs_dir: Path | None = None
         self.worker: TrainingWorker | None = None
         self.run_dir: Path | None = None
+        self._form_before_resume: TrainConfig | None = None
         self.eta = EtaClock()
         self.epochs_total = 0
         self.thread_violations = 0
@@ -121,11 +139,13 @@ class TrainingPanel(QtWidgets.QWidget):
         self.pause_button = QtWidgets.QPushButton("Pause", self)
         self.stop_button = QtWidgets.QPushButton("Stop", self)
         self.resume_button = QtWidgets.QPushButton("Resume run…", self)
-        self.start_button.setToolTip("Train a new run with these settings")
-        self.pause_button.setToolTip("Pause after the current batch / resume")
+        self.start_button.setToolTip("Train a new run with these settings (Ctrl+Return)")
+        self.pause_button.setToolTip("Pause after the current batch; “Continue” then goes on "
+                                     "with the same run, in this session (Ctrl+P)")
         self.stop_button.setToolTip("Stop after the current batch; the last finished epoch stays "
-                                    "saved (checkpoints/last.pt) and can be resumed")
-        self.resume_button.setToolTip("Continue an earlier run from its last checkpoint")
+                                    "saved (checkpoints/last.pt) and can be resumed (Ctrl+.)")
+        self.resume_button.setToolTip("Continue an earlier, stopped or finished run from its last "
+                                      "checkpoint (pick its folder)")
         buttons = QtWidgets.QGridLayout()
         for i, b in enumerate((self.start_button, self.pause_button, self.stop_button,
                                self.resume_button)):
@@ -139,14 +159,16 @@ class TrainingPanel(QtWidgets.QWidget):
         self.log.setMaximumBlockCount(2000)
         left = QtWidgets.QWidget(self)
         column = QtWidgets.QVBoxLayout(left)
-        scroll = QtWidgets.QScrollArea(left)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form)
-        column.addWidget(scroll, 1)
+        self.form_scroll = QtWidgets.QScrollArea(left)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setWidget(self.form)
+        column.addWidget(self.form_scroll, 1)
         column.addLayout(buttons)
         column.addWidget(self.progress)
         column.addWidget(self.status)
         column.addWidget(self.log, 0)
+        # The log is a record, the form is what one works with: the form gets the height.
+        self.log.setMaximumHeight(130)
         self.curves = CurvesWidget(self)
         self.fig7 = Fig7View(self)
         right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, self)
@@ -164,6 +186,19 @@ class TrainingPanel(QtWidgets.QWidget):
         self.pause_button.clicked.connect(lambda: self._guard(self.toggle_pause))
         self.stop_button.clicked.connect(lambda: self._guard(self.stop))
         self.resume_button.clicked.connect(lambda: self._guard(self.choose_resume))
+        self._add_shortcuts()
+
+    def _add_shortcuts(self) -> None:
+        """Keys that press the buttons while the focus is anywhere in the panel."""
+        self.shortcuts: list[QtGui.QShortcut] = []
+        buttons = {"start": self.start_button, "pause": self.pause_button, "stop": self.stop_button}
+        for name, keys in PANEL_KEYS.items():
+            for key in keys:
+                shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self)
+                shortcut.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                # click() does nothing on a disabled button: the keys follow the buttons' state.
+                shortcut.activated.connect(buttons[name].click)
+                self.shortcuts.append(shortcut)
 
     def _guard(self, func: Callable[[], object]) -> None:
         try:
@@ -185,7 +220,8 @@ class TrainingPanel(QtWidgets.QWidget):
         self.form.setEnabled(not busy)
         self.pause_button.setEnabled(busy)
         self.stop_button.setEnabled(busy)
-        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        # "Continue", not "Resume": "Resume run…" beside it reopens a saved run.
+        self.pause_button.setText("Continue" if state == "paused" else "Pause")
 
     # -- data -----------------------------------------------------------------------------
     def set_source(self, source: str | Path, workspace: Any = None,
@@ -219,7 +255,7 @@ class TrainingPanel(QtWidgets.QWidget):
         if self.source is None or self.runs_dir is None:
             raise RuntimeError("no data: open a data folder or a prepared dataset first")
         config = replace(self.form.config(), pinned_slices=self.user_pins())
-        run_dir = Path(run_dir) if run_dir is not None else self.runs_dir / run_name(config)
+        run_dir = Path(run_dir) if run_dir is not None else free_folder(self.runs_dir / run_name(config))
         job = TrainJob(config, self._provider(self.form.data_options()), run_dir)
         self._launch(job)
         return run_dir
@@ -239,13 +275,20 @@ class TrainingPanel(QtWidgets.QWidget):
         """Continue ``run_dir`` from its last checkpoint (``epochs``: the new total)."""
         if self.source is None:
             raise RuntimeError("no data: open the data the run was trained on first")
-        folder = RunFolder(run_dir)
-        saved = TrainConfig.from_dict(folder.read_config()["train"])
+        if self.worker is not None:
+            raise RuntimeError("a training run is already running")
+        record = RunFolder(run_dir).read_config()
+        saved = TrainConfig.from_dict(record["train"])
+        self._form_before_resume = self.form.config()  # put back if the resume fails
         self.form.set_config(saved)
         if epochs is not None:
             self.form.epochs.setValue(epochs)
+        # The run's own data: with or without corrected masks as it was trained, whatever
+        # the check box says now.
+        params = record.get("dataset", {}).get("manifest", {}).get("parameters", {})
         options = DataOptions(image_size=saved.image_size or DataOptions().image_size,
-                              use_corrections=self.form.use_corrections.isChecked())
+                              use_corrections=bool(params.get("use_corrections",
+                                                              self.form.use_corrections.isChecked())))
         job = TrainJob(self.form.resumable(saved), self._provider(options), Path(run_dir), resume=True)
         self._launch(job)
         self.curves.set_store(CurveStore.from_run(run_dir))
@@ -257,8 +300,11 @@ class TrainingPanel(QtWidgets.QWidget):
         self.run_dir = job.run_dir
         self.curves.clear()
         self.fig7.clear()
+        self.progress.setFormat("%p%")
+        self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.eta = EtaClock()
+        self.epochs_total = 0
         worker = TrainingWorker(job, self)
         worker.dataset_ready.connect(self._on_dataset)
         worker.epoch_started.connect(self._on_epoch_start)
@@ -284,12 +330,12 @@ class TrainingPanel(QtWidgets.QWidget):
             self.worker.resume()
             self.eta.resume()
             self._set_state("running")
-            self.status.setText("Training resumed")
+            self.status.setText("Training continues…")
         else:
             self.worker.pause()
             self.eta.pause()
             self._set_state("paused")
-            self.status.setText("Paused (after the current batch)")
+            self.status.setText("Paused (after the current batch) — “Continue” goes on")
 
     def stop(self) -> None:
         """Stop after the current batch; the last finished epoch's checkpoint is kept."""
@@ -339,7 +385,8 @@ class TrainingPanel(QtWidgets.QWidget):
     def _on_epoch_start(self, epoch: int, epochs: int) -> None:
         self._check_thread()
         self.epochs_total = epochs
-        self.status.setText(f"Epoch {epoch} of {epochs}")
+        if self.state != "paused":
+            self.status.setText(f"Epoch {epoch} of {epochs}")
 
     def _on_batch(self, step: int, parts: dict[str, float]) -> None:
         self._check_thread()
@@ -349,9 +396,14 @@ class TrainingPanel(QtWidgets.QWidget):
         done = (epoch - 1) * batches + int(parts["batch"])
         self.progress.setRange(0, total)
         self.progress.setValue(done)
+        where = f"{epoch}, batch {int(parts['batch'])}/{batches} — loss {parts['total']:.4f}"
+        if self.state == "paused":
+            # The batch that was in flight when Pause was pressed: the run stops after it,
+            # so the status stays "paused" and no ETA counts down.
+            self.status.setText(f"Paused after epoch {where} — “Continue” goes on")
+            return
         eta = format_eta(self.eta.remaining(done, total))
-        self.status.setText(f"Epoch {epoch}, batch {int(parts['batch'])}/{batches} — loss "
-                            f"{parts['total']:.4f} {eta}".rstrip())
+        self.status.setText(f"Epoch {where} {eta}".rstrip())
 
     def _on_epoch(self, epoch: int, row: dict[str, float]) -> None:
         self._check_thread()
@@ -370,6 +422,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.log.appendPlainText(text)
 
     def _finish(self, how: str) -> None:
+        self._form_before_resume = None
         worker, self.worker = self.worker, None
         if worker is not None:
             worker.wait()
@@ -387,11 +440,21 @@ class TrainingPanel(QtWidgets.QWidget):
             self.status.setText(f"Finished {result.epochs_done} epochs (best epoch {result.best_epoch})"
                                 f" — {result.run_dir.name}")
         else:
-            self.status.setText(f"Stopped; epoch {result.epochs_done} is saved — resume it with "
-                                "“Resume run…”")
+            self._show_saved(result.epochs_done)
         self._finish(result.status)
+
+    def _show_saved(self, epochs_done: int) -> None:
+        """After a stop: the progress shows what is saved (finished epochs), not the batches run."""
+        total = max(self.epochs_total or self.form.epochs.value(), epochs_done, 1)
+        self.progress.setRange(0, total)
+        self.progress.setValue(epochs_done)
+        self.progress.setFormat(f"{epochs_done}/{total} epochs saved")
+        self.status.setText(f"Stopped: {epochs_done} of {total} epochs are saved (the unfinished "
+                            "epoch is dropped) — continue it with “Resume run…”")
 
     def _on_failed(self, error: BaseException) -> None:
         self._check_thread()
         self._show_error(error)
+        if self._form_before_resume is not None:  # a refused resume leaves the form as it was
+            self.form.set_config(self._form_before_resume)
         self._finish("failed")

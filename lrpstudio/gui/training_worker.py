@@ -23,7 +23,7 @@ from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.engine import TrainCallbacks, fit
 from lrpstudio.core.train.heatmaps import display_channel
-from lrpstudio.core.train.pinned import pinned_pool
+from lrpstudio.core.train.pinned import pinned_pool, saved_pinned_rows
 from lrpstudio.gui.workers import guard_gc
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,8 @@ class TrainingWorker(QtCore.QThread):
             self._val = val if len(val) else train  # the engine's own fallback
             self._all = dataset  # user-pinned slices index the whole dataset
             self.dataset_ready.emit(len(train), len(val))
+            if self.job.resume:
+                self._send_saved_pins()
             if self.control.cancelled:
                 return
             result = self._fit(dataset)
@@ -187,6 +189,15 @@ class TrainingWorker(QtCore.QThread):
             on_heatmaps=self._on_heatmaps,
             on_log=lambda text: self.message.emit(str(text)),
         )
+
+    def _send_saved_pins(self) -> None:
+        """A resumed run shows its pinned slices at once, beside the heatmaps it saved."""
+        saved = saved_pinned_rows(self.job.run_dir)
+        pool = self._all if saved is not None and saved[0] == "all" else self._val
+        if saved is None or pool is None or not saved[1].size or saved[1].max() >= len(pool):
+            return  # not chosen yet (or other data: the resume will say so)
+        self.pinned_ready.emit(pinned_inputs(pool, saved[1]))
+        self._pinned_sent = True
 
     def _on_heatmaps(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
         if not self._pinned_sent and self._val is not None:

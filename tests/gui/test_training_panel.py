@@ -1,4 +1,5 @@
-"""The Training tab: a real tiny training started from the panel, watched, paused, stopped, resumed."""
+"""The Training tab: a real tiny training started from the panel, watched, paused, stopped, resumed;
+what the status and progress say, the panel's keys and the form's fit."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import numpy as np
 import pytest
 import torch
 
+from PySide6 import QtCore
+
 from lrpstudio.core.data.slice_dataset import save_dataset
+from lrpstudio.core.train.engine import RunResult
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.gui.curves import read_csv_rows
-from lrpstudio.gui.training_panel import EtaClock, TrainingPanel, format_eta
+from lrpstudio.gui.shortcuts import SHORTCUTS, cheat_sheet_html
+from lrpstudio.gui.training_panel import PANEL_KEYS, EtaClock, TrainingPanel, format_eta
 from lrpstudio.gui.training_worker import interface_threads
 from tests.core.train.factory import tiny_dataset
 
@@ -90,11 +95,12 @@ def test_pause_stop_resume(qtbot, dataset_dir: Path, tmp_path: Path) -> None:
     run_dir = panel.start()
     qtbot.waitUntil(lambda: panel.curves.store.last_step >= 1, timeout=TIMEOUT_MS)
     panel.toggle_pause()
-    assert panel.state == "paused" and panel.pause_button.text() == "Resume"
+    assert panel.state == "paused" and panel.pause_button.text() == "Continue"
     qtbot.wait(300)
     steps = panel.curves.store.last_step
     qtbot.wait(700)
     assert panel.curves.store.last_step <= steps + 1, "paused training kept stepping"
+    assert panel.status.text().startswith("Paused") and "ETA" not in panel.status.text()
     panel.toggle_pause()
     assert panel.state == "running"
     qtbot.waitUntil(lambda: 1 in panel.fig7.epochs, timeout=TIMEOUT_MS)
@@ -103,6 +109,9 @@ def test_pause_stop_resume(qtbot, dataset_dir: Path, tmp_path: Path) -> None:
     assert panel.ended[-1] == (str(run_dir), "cancelled")
     done = len(RunFolder(run_dir).read_metrics())
     assert 1 <= done < 3
+    # The progress shows what is saved: finished epochs, not the batches of the dropped one.
+    assert (panel.progress.value(), panel.progress.maximum()) == (done, 3)
+    assert f"{done} of 3 epochs are saved" in panel.status.text()
     panel.resume_run(run_dir)
     wait_idle(qtbot, panel)
     assert panel.ended[-1] == (str(run_dir), "finished"), panel.log.toPlainText()
@@ -151,3 +160,91 @@ def test_training_behind_the_interface_leaves_it_a_core() -> None:
     assert interface_threads(current=16, cores=16) == 15
     assert interface_threads(current=1, cores=1) == 1
     assert interface_threads(current=6, cores=None) == 6
+
+
+def _parts(epoch: int, batch: int, batches: int = 12) -> dict[str, float]:
+    return {"epoch": float(epoch), "batch": float(batch), "batches": float(batches),
+            "ce": 0.7, "guidance": 0.5, "total": 1.2}
+
+
+def test_a_batch_in_flight_does_not_unpause_the_status(qtbot) -> None:
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel._on_epoch_start(2, 5)
+    panel._on_batch(13, _parts(2, 1))
+    panel._on_batch(14, _parts(2, 2))
+    assert panel.status.text().startswith("Epoch 2, batch 2/12") and "ETA" in panel.status.text()
+    panel._set_state("paused")  # what toggle_pause does, without a worker
+    panel._on_batch(15, _parts(2, 3))  # the batch that was running when Pause was pressed
+    panel._on_epoch_start(3, 5)
+    text = panel.status.text()
+    assert text.startswith("Paused after epoch 2, batch 3/12") and "ETA" not in text, text
+    assert panel.pause_button.text() == "Continue" and panel.resume_button.text() == "Resume run…"
+    assert panel.progress.value() == 15  # the batch still counts and is drawn
+    assert panel.curves.store.last_step == 15
+
+
+def test_a_stop_shows_the_saved_epochs(qtbot, tmp_path: Path) -> None:
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.run_dir = tmp_path
+    panel._on_epoch_start(5, 5)
+    panel._on_batch(59, _parts(5, 11))
+    assert panel.progress.value() == 59  # 98 % of the batches ran
+    panel._on_finished(RunResult(tmp_path, "cancelled", 4, 3, []))
+    assert (panel.progress.value(), panel.progress.maximum()) == (4, 5)
+    assert panel.progress.text() == "4/5 epochs saved"
+    assert "Stopped: 4 of 5 epochs are saved" in panel.status.text()
+    assert panel.ended == [(str(tmp_path), "cancelled")]
+
+
+def test_keyboard_shortcuts_press_the_buttons(qtbot) -> None:
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow, timeout=2000)
+    panel.form.epochs.setFocus()
+    pressed: list[str] = []
+    for name in ("start", "pause", "stop"):
+        getattr(panel, f"{name}_button").clicked.connect(lambda *_a, n=name: pressed.append(n))
+    keys = {sequence: name for name, sequences in PANEL_KEYS.items() for sequence in sequences}
+    assert set(keys) >= {"Ctrl+Return", "Ctrl+P", "Ctrl+."}
+    window_keys = {k for s in SHORTCUTS if s.kind != "panel" for k in s.keys}
+    assert not set(keys) & window_keys, "a panel key clashes with the window's shortcuts"
+    assert "Ctrl+." in cheat_sheet_html()  # the panel's keys are on the cheat-sheet
+    qtbot.keyClick(panel.form.epochs, QtCore.Qt.Key.Key_Return, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert pressed == ["start"] and panel.status.text().startswith("Error: no data")
+    qtbot.keyClick(panel.form.epochs, QtCore.Qt.Key.Key_P, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert pressed == ["start"], "Pause pressed while no run was running"
+    panel._set_state("running")  # buttons of a run, without a worker; the form is disabled
+    panel.log.setFocus()
+    qtbot.keyClick(panel.log, QtCore.Qt.Key.Key_P, QtCore.Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(panel.log, QtCore.Qt.Key.Key_Period, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert pressed == ["start", "pause", "stop"]
+    for button, key in ((panel.start_button, "Ctrl+Return"), (panel.pause_button, "Ctrl+P"),
+                        (panel.stop_button, "Ctrl+.")):
+        assert f"({key})" in button.toolTip()
+
+
+def test_the_form_fits_its_column_with_the_device_row_in_view(qtbot) -> None:
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1100, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.wait(50)
+    assert not panel.form_scroll.horizontalScrollBar().isVisible()
+    assert not panel.form.device.visibleRegion().isEmpty(), "the Device row is below the fold"
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path: Path) -> None:
+    from lrpstudio.gui.training_panel import free_folder
+
+    first = tmp_path / "20260101-120000-paper-lrp-p1"
+    assert free_folder(first) == first
+    first.mkdir()
+    assert free_folder(first).name == "20260101-120000-paper-lrp-p1-2"
+    (tmp_path / "20260101-120000-paper-lrp-p1-2").mkdir()
+    assert free_folder(first).name == "20260101-120000-paper-lrp-p1-3"

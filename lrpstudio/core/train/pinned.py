@@ -136,6 +136,14 @@ def _user_first(user: list[int], seeded: list[int], count: int) -> np.ndarray:
     return np.asarray(rows[:max(count, len(user))], dtype=np.int64)
 
 
+def saved_pinned_rows(run_dir: str | Path) -> tuple[str, np.ndarray] | None:
+    """The pool (``"val"`` or ``"all"``) and rows a run pinned, or None before it chose them."""
+    record = _read(RunFolder(run_dir))
+    if record is None:
+        return None
+    return str(record.get("pool", "val")), np.asarray(record.get("rows", []), dtype=np.int64)
+
+
 def pinned_pool(run_dir: str | Path) -> str:
     """What a run's pinned rows index: ``"val"`` or ``"all"`` (``"val"`` before they are chosen)."""
     record = _read(RunFolder(run_dir))
