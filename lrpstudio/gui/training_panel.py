@@ -8,9 +8,7 @@ counts any slot that did not (a test asserts it stays 0).
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,56 +24,8 @@ from lrpstudio.gui.curves import CurvesWidget, CurveStore
 from lrpstudio.gui.fig7_view import Fig7View
 from lrpstudio.gui.shortcuts import shortcut
 from lrpstudio.gui.training_form import DataOptions, TrainingForm
+from lrpstudio.gui.training_status import EtaClock, format_eta, free_folder, run_name
 from lrpstudio.gui.training_worker import TrainingWorker, TrainJob
-
-
-class EtaClock:
-    """Remaining time from the steps done so far, not counting paused time."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.started = clock()
-        self.paused_at: float | None = None
-        self.paused_total = 0.0
-        self.first_step: int | None = None
-
-    def pause(self) -> None:
-        """The run paused now."""
-        if self.paused_at is None:
-            self.paused_at = self.clock()
-
-    def resume(self) -> None:
-        """The run continues; the pause does not count."""
-        if self.paused_at is not None:
-            self.paused_total += self.clock() - self.paused_at
-            self.paused_at = None
-
-    def remaining(self, done: int, total: int) -> float | None:
-        """Seconds left when ``done`` of ``total`` steps are done (None before any step)."""
-        if total <= done:
-            return 0.0
-        if self.first_step is None:
-            # The clock starts at the first reported step (data preparation and a resumed
-            # run's earlier epochs do not count).
-            self.first_step = done
-            self.started = self.clock()
-            self.paused_total = 0.0
-            return None
-        steps = done - self.first_step
-        if steps <= 0:
-            return None
-        elapsed = self.clock() - self.started - self.paused_total
-        return elapsed / steps * (total - done)
-
-
-def format_eta(seconds: float | None) -> str:
-    """'ETA 3:05' (or 'ETA 1:02:03'), '' when unknown."""
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    h, rest = divmod(s, 3600)
-    m, sec = divmod(rest, 60)
-    return f"ETA {h}:{m:02d}:{sec:02d}" if h else f"ETA {m}:{sec:02d}"
 
 
 #: The panel's keys (active while the focus is in the panel): button -> key sequences.
@@ -83,22 +33,6 @@ def format_eta(seconds: float | None) -> str:
 #: The panel's keys (active while the focus is inside it), from the one shortcut table.
 PANEL_KEYS: dict[str, tuple[str, ...]] = {
     name: shortcut(f"panel.{name}").keys for name in ("start", "pause", "stop")}
-
-
-def run_name(config: TrainConfig, now: datetime | None = None) -> str:
-    """A run folder name: time stamp, model and guidance, e.g. 20260101-120000-paper-lrp-p1."""
-    g = config.guidance
-    kind = f"lrp-p{g.penalty:g}" if g.kind == "lrp" else g.kind
-    return f"{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}-{config.model}-{kind}"
-
-
-def free_folder(path: Path) -> Path:
-    """``path``, or ``path-2``, ``path-3``... if it exists (two runs started in one second)."""
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}-{n}")
-    return candidate
 
 
 class TrainingPanel(QtWidgets.QWidget):

@@ -16,7 +16,8 @@ from lrpstudio.core.train.engine import RunResult
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.gui.curves import read_csv_rows
 from lrpstudio.gui.shortcuts import SHORTCUTS, cheat_sheet_html
-from lrpstudio.gui.training_panel import PANEL_KEYS, EtaClock, TrainingPanel, format_eta
+from lrpstudio.gui.training_panel import PANEL_KEYS, TrainingPanel
+from lrpstudio.gui.training_status import EtaClock, format_eta
 from lrpstudio.gui.training_worker import interface_threads
 from tests.core.train.factory import tiny_dataset
 
@@ -240,7 +241,7 @@ def test_the_form_fits_its_column_with_the_device_row_in_view(qtbot) -> None:
 
 
 def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path: Path) -> None:
-    from lrpstudio.gui.training_panel import free_folder
+    from lrpstudio.gui.training_status import free_folder
 
     first = tmp_path / "20260101-120000-paper-lrp-p1"
     assert free_folder(first) == first
