@@ -125,7 +125,7 @@ class KnnIndex:
         return np.clip(1.0 - q @ matrix.T, 0.0, 2.0)
 
     def query(self, layer: str, features: np.ndarray, case_ids: Sequence[str],
-              k: int) -> list[list[Neighbour]]:
+              k: int, *, one_per_patient: bool = False) -> list[list[Neighbour]]:
         """The ``k`` nearest atlas slices of each query row at ``layer``.
 
         Parameters
@@ -138,6 +138,9 @@ class KnnIndex:
             (Q,) the query rows' patients; their slices are never returned.
         k
             Neighbours per query (fewer only when the atlas lacks other patients).
+        one_per_patient
+            Keep only the nearest slice of each patient and fill ``k`` from further
+            neighbours (a patient's adjacent slices are near-copies of each other).
 
         Returns
         -------
@@ -150,15 +153,31 @@ class KnnIndex:
         n = dist.shape[1]
         if n == 0:
             return [[] for _ in range(dist.shape[0])]
-        # Taking k + (most slices of one patient) guarantees k from other patients.
-        wanted = min(k + self._extra, n)
+        # Each patient holds at most `_extra` rows, so k + _extra rows hold k of other
+        # patients, and (k + 1) * _extra rows hold k + 1 distinct patients (k besides the query's).
+        wanted = min((k + 1) * self._extra if one_per_patient else k + self._extra, n)
         result = []
         for q in range(dist.shape[0]):
             part = np.argpartition(dist[q], wanted - 1)[:wanted] if wanted < n else np.arange(n)
             part = part[np.lexsort((part, dist[q, part]))]
-            keep = [int(j) for j in part if self.atlas.case_ids[j] != case_ids[q]][:k]
+            keep = self._keep(part, case_ids[q], k, one_per_patient)
             result.append([self._neighbour(j, float(dist[q, j])) for j in keep])
         return result
+
+    def _keep(self, ordered: np.ndarray, own: str, k: int, one_per_patient: bool) -> list[int]:
+        """The first ``k`` rows of ``ordered`` not of patient ``own`` (one per patient if asked)."""
+        keep: list[int] = []
+        seen = {own}
+        for j in ordered:
+            case = str(self.atlas.case_ids[j])
+            if case in seen:
+                continue
+            if one_per_patient:
+                seen.add(case)
+            keep.append(int(j))
+            if len(keep) == k:
+                break
+        return keep
 
     def _neighbour(self, row: int, distance: float) -> Neighbour:
         a = self.atlas

@@ -96,10 +96,23 @@ class SimilarCases:
                              expected=list(self.layers), actual=unknown)
         return list(layers)
 
-    def neighbours(self, image: np.ndarray, case_id: str) -> dict[str, list[Neighbour]]:
-        """Per feature layer (all of them), the k nearest atlas slices of other patients."""
+    def neighbours(self, image: np.ndarray, case_id: str, *,
+                   one_per_patient: bool = False) -> dict[str, list[Neighbour]]:
+        """Per feature layer (all of them), the k nearest atlas slices of other patients.
+
+        Parameters
+        ----------
+        image
+            The query slice (C, H, W), preprocessed like the atlas.
+        case_id
+            The query's patient (never returned).
+        one_per_patient
+            Only each patient's nearest slice, k from further patients. The Deep k-NN
+            calibration counts plain neighbours: give :meth:`credibility` those.
+        """
         query = extract_features(self.model, image, self.layers)
-        return {layer: self.index.query(layer, query[layer], [case_id], self.config.k)[0]
+        return {layer: self.index.query(layer, query[layer], [case_id], self.config.k,
+                                        one_per_patient=one_per_patient)[0]
                 for layer in self.layers}
 
     def credibility(self, neighbours: dict[str, list[Neighbour]]) -> DknnResult | None:
