@@ -22,7 +22,7 @@ from lrpstudio.core.train.engine import to_batch
 from lrpstudio.core.train.evaluate import check_compatible, load_run_model
 from lrpstudio.core.train.heatmaps import colour_scale, display_channel, explain_batch, pin_slices
 from lrpstudio.core.train.pinned import user_rows
-from lrpstudio.core.xai.pictures import caption, heat_rgba, input_rgba
+from lrpstudio.core.xai.pictures import caption, heat_rgba, input_rgba, mask_rgba
 from lrpstudio.gui.explain_view import ViewerSlice, explain_current
 from lrpstudio.gui.fig7_view import Fig7View
 from lrpstudio.gui.heat_tiles import Tile
@@ -170,12 +170,22 @@ class Fig5Grid(QtWidgets.QWidget):
         for i, title in enumerate(arrays["titles"]):
             label = int(arrays["labels"][i])
             self._add(i, 0, input_rgba(arrays["images"][i], None), f"{title} ({GRADES[label]})", "input")
-            mask = arrays["masks"][i].astype(np.float32)
-            self._add(i, 1, input_rgba(mask, mask), "tumour mask", "")
+            self._add(i, 1, mask_rgba(arrays["masks"][i]), "tumour mask", "")
             for j, (name, m) in enumerate(zip(arrays["names"], arrays["maps"])):
                 tile = self._add(i, j + 2, heat_rgba(m["relevance"][i], m["vmax"]), display[j] if i == 0 else "",
                                  caption(float(m["scores"][i]), int(m["predictions"][i]), label))
                 tile.setToolTip(name)
+
+    def mark_stale(self, selected: list[str]) -> bool:
+        """Say so when the grid shows other runs than ``selected`` (run folder names)."""
+        if self.arrays is None:
+            return False
+        shown = [str(n) for n in self.arrays["names"]]
+        stale = sorted(shown) != sorted(selected)
+        self.note.setText("This Fig. 5 is of the runs compared before; press Compare (Fig. 5) for "
+                          "the selected runs" if stale else "")
+        self.note.setVisible(stale)
+        return stale
 
     def _add(self, row: int, col: int, rgba: np.ndarray, title: str, text: str) -> Tile:
         tile = Tile(self, size=120)

@@ -261,6 +261,7 @@ class RunsView(QtWidgets.QWidget):
             colour = PALETTE[k % len(PALETTE)]
             self.overlay.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
                               symbolBrush=colour, name=label)
+        self.fig5.mark_stale([run.name for run in runs])
 
     def _start(self, runs: list[Path], job: Callable[[DatasetLoader], Any], done: Callable[[Any], None],
                text: str, failed: Callable[[str], None] | None = None) -> bool:

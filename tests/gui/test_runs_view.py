@@ -78,6 +78,11 @@ def test_table_compare_and_export(qtbot, trained: tuple[Path, Path], tmp_path: P
     assert sorted(arrays["names"]) == ["p0", "p1"] and len(arrays["titles"]) == 2
     assert len(view.fig5.tiles) == 2 * (2 + 2)
     assert all("S=" in t.caption.text() for t in view.fig5.tiles[2:4])
+    assert view.fig5.note.isHidden()
+    view.select_runs([runs / "p0"])  # another selection: the grid says it is of the runs before
+    assert not view.fig5.note.isHidden() and "compared before" in view.fig5.note.text()
+    view.select_runs([runs / "p0", runs / "p1"])
+    assert view.fig5.note.isHidden()
     view.evaluate()
     qtbot.waitUntil(lambda: view.worker is None and all(r["split"] == "test" for r in view.rows),
                     timeout=TIMEOUT_MS)

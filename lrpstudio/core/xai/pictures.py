@@ -69,7 +69,10 @@ def input_rgba(image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     outside = background(image)
     inside = image[~outside] if outside is not None else image.ravel()
     low, high = np.percentile(inside, [1, 99]) if inside.size else (0.0, 1.0)
-    grey = np.clip((image - low) / max(high - low, 1e-12), 0, 1)
+    if high - low > 1e-12:
+        grey = np.clip((image - low) / (high - low), 0, 1)
+    else:  # one value (a mask, a blank slice): show it bright, not black
+        grey = np.ones(image.shape) if inside.size else np.zeros(image.shape)
     if outside is not None:
         grey[outside] = 0.0
     rgba = np.empty(image.shape + (4,), dtype=np.uint8)

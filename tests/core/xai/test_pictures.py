@@ -85,3 +85,10 @@ def test_an_image_without_a_constant_border_keeps_every_pixel_in_the_window() ->
     image = np.random.default_rng(1).random((10, 10))
     rgba = input_rgba(image, None)
     assert rgba[..., 0].min() == 0 and rgba[..., 0].max() == 255
+
+
+def test_a_constant_head_is_shown_bright() -> None:
+    image = np.zeros((8, 8))
+    image[2:6, 2:6] = 1.0
+    rgba = input_rgba(image, None)
+    assert (rgba[2:6, 2:6, 0] == 255).all() and (rgba[0, :, 0] == 0).all()
