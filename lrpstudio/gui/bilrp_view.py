@@ -121,6 +121,7 @@ class BilrpView(QtWidgets.QWidget):
         self.top_n.setRange(1, DEFAULT_TOP)
         self.top_n.setValue(DEFAULT_TOP)
         self.top_n.setToolTip("Number of strongest patch pairs drawn")
+        self.top_n.setMinimumWidth(110)  # a squeezed slider cannot be dragged
         self.top_label = QtWidgets.QLabel("", self)
         self.top_label.setMinimumWidth(self.top_label.fontMetrics().horizontalAdvance("0000 of 0000"))
         self.min_strength = QtWidgets.QDoubleSpinBox(self)

@@ -1,9 +1,9 @@
 """Which side docks each central tab shows.
 
-The case list and the editing tools belong to the Viewer (and the Similar-cases tab,
-which works on the current case); on the Training and Runs tabs they only took width
-from the curves and tables, and together they made the window wider than a laptop
-screen. Each tab remembers what the user last showed or hid on it.
+The case list, the editing tools and the Explain dock belong to the Viewer; on the
+Training, Runs and Similar-cases tabs they only took width from the curves, tables and
+neighbour grids, and together they made the window wider than a laptop screen. Each tab
+remembers what the user last showed or hid on it.
 """
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.explain = add_case_views(self, self.tabs)
         explain_dock = self.findChild(QtWidgets.QDockWidget, "explain_dock")
         self.docks = {"cases": left, "tools": right, "explain": explain_dock}
-        self.tab_docks = TabDocks(self.tabs, self.docks, hidden_on=("Training", "Runs"))
+        self.tab_docks = TabDocks(self.tabs, self.docks, hidden_on=("Training", "Runs", "Similar cases"))
         self.readout = QtWidgets.QLabel("", self)
         self.readout.setObjectName("readout")
         convention = QtWidgets.QLabel(f"display: {DISPLAY_CONVENTION} (patient left on screen "

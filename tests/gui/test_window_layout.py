@@ -39,6 +39,7 @@ def test_side_docks_follow_the_tab_and_remember_the_users_choice(make_window, qt
     assert docks["cases"].isHidden()
     _press(window, QtCore.Qt.Key.Key_4, QtCore.Qt.KeyboardModifier.AltModifier)
     assert window.tabs.currentWidget() is window.tabs.similar
+    assert docks["tools"].isHidden() and docks["explain"].isHidden()
 
 
 def test_the_window_fits_a_laptop_screen(make_window) -> None:
