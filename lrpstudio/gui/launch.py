@@ -70,6 +70,8 @@ def screenshot(window: QtWidgets.QWidget, out: Path) -> Path:
     app = QtWidgets.QApplication.instance()
     for _ in range(5):
         app.processEvents()
+        # processEvents() leaves deleteLater() to the event loop; a script has none.
+        app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(out)):
         raise OSError(f"{out}: could not write the screenshot")

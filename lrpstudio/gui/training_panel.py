@@ -354,6 +354,8 @@ class TrainingPanel(QtWidgets.QWidget):
     def _on_message(self, text: str) -> None:
         self._check_thread()
         self.log.appendPlainText(text)
+        bar = self.log.verticalScrollBar()
+        bar.setValue(bar.maximum())  # the newest line in view, as in a terminal
 
     def _finish(self, how: str) -> None:
         self._form_before_resume = None
