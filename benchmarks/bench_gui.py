@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
+
+from benchmarks.scratch import scratch_home
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
@@ -61,85 +62,76 @@ def run(quick: bool = False) -> list[dict]:
 
     app = create_application()
     repeats = 30 if quick else 200
-    saved_home = os.environ.get("LRPSTUDIO_HOME")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            # Settings and logs of the run go to a scratch home, never the user's folders.
-            os.environ["LRPSTUDIO_HOME"] = str(Path(tmp) / "home")
-            data = generate_demo(Path(tmp) / "data", DemoConfig(cases=2, seed=11, workers=1))
-            window = MainWindow(prompter=ScriptedPrompter(), recent=RecentList(Path(tmp) / "r.json"))
-            window.resize(1500, 900)
-            window.show()
-            window.open_path(data, Path(tmp) / "ws")
+    with scratch_home() as tmp:
+        data = generate_demo(Path(tmp) / "data", DemoConfig(cases=2, seed=11, workers=1))
+        window = MainWindow(prompter=ScriptedPrompter(), recent=RecentList(Path(tmp) / "r.json"))
+        window.resize(1500, 900)
+        window.show()
+        window.open_path(data, Path(tmp) / "ws")
+        app.processEvents()
+        views = list(window.views.views.values())
+        axial = window.views.views["axial"]
+
+        def repaint_all() -> None:
+            for view in views:
+                view.viewport().repaint()
+
+        def slice_change(i: int) -> None:
+            window.views.step_slice(+1 if (i // 10) % 2 == 0 else -1)
+            app.processEvents()  # Qt paints what changed, as it would for the user
+
+        def slice_change_full(i: int) -> None:
+            window.views.step_slice(+1 if (i // 10) % 2 == 0 else -1)
+            repaint_all()  # worst case: every view repainted in full
+
+        repaint_all()
+        rows = _stats("slice change + overlay", "240x240x155", _timed(repeats, slice_change))
+        rows += _stats("slice change + full repaint of 3 views", "240x240x155",
+                       _timed(repeats, slice_change_full))
+
+        window.actions["tool.brush"].trigger()
+        window.panel.radius.setValue(3)
+        c = window.state.cursor
+        T = QtCore.QEvent.Type
+        vp = axial.viewport()
+
+        def mouse(kind: QtCore.QEvent.Type, voxel: tuple[int, int, int]) -> None:
+            pos = QtCore.QPointF(axial.widget_pos_of(voxel))
+            held = QtCore.Qt.MouseButton.NoButton if kind == T.MouseButtonRelease else QtCore.Qt.MouseButton.LeftButton
+            button = QtCore.Qt.MouseButton.NoButton if kind == T.MouseMove else QtCore.Qt.MouseButton.LeftButton
+            QtWidgets.QApplication.sendEvent(vp, QtGui.QMouseEvent(
+                kind, pos, pos, button, held, QtCore.Qt.KeyboardModifier.NoModifier))
+
+        path = [(c[0] - 20 + (i % 40), c[1] + ((i // 40) % 5) * 4 - 8, c[2]) for i in range(repeats)]
+        mouse(T.MouseButtonPress, path[0])
+
+        def dab(i: int) -> None:
+            mouse(T.MouseMove, path[i])
             app.processEvents()
-            views = list(window.views.views.values())
-            axial = window.views.views["axial"]
 
-            def repaint_all() -> None:
-                for view in views:
-                    view.viewport().repaint()
+        rows += _stats("brush dab (drag) + paint", "radius 3, 2D", _timed(repeats, dab))
+        mouse(T.MouseButtonRelease, path[-1])
 
-            def slice_change(i: int) -> None:
-                window.views.step_slice(+1 if (i // 10) % 2 == 0 else -1)
-                app.processEvents()  # Qt paints what changed, as it would for the user
+        def click(i: int) -> None:
+            window.actions["tool.brush" if i % 2 == 0 else "tool.eraser"].trigger()
+            mouse(T.MouseButtonPress, path[i])
+            mouse(T.MouseButtonRelease, path[i])
+            app.processEvents()
 
-            def slice_change_full(i: int) -> None:
-                window.views.step_slice(+1 if (i // 10) % 2 == 0 else -1)
-                repaint_all()  # worst case: every view repainted in full
+        rows += _stats("brush click (journaled, fsync) + paint", "radius 3, 2D",
+                       _timed(max(10, repeats // 4), click))
+        window.controller.discard()
+        window.case = None
+        browser_rows = [r for r in window.browser.rows if r.openable]
 
-            repaint_all()
-            rows = _stats("slice change + overlay", "240x240x155", _timed(repeats, slice_change))
-            rows += _stats("slice change + full repaint of 3 views", "240x240x155",
-                           _timed(repeats, slice_change_full))
+        def open_case(i: int) -> None:
+            window.open_case(browser_rows[i % len(browser_rows)])
+            app.processEvents()
 
-            window.actions["tool.brush"].trigger()
-            window.panel.radius.setValue(3)
-            c = window.state.cursor
-            T = QtCore.QEvent.Type
-            vp = axial.viewport()
-
-            def mouse(kind: QtCore.QEvent.Type, voxel: tuple[int, int, int]) -> None:
-                pos = QtCore.QPointF(axial.widget_pos_of(voxel))
-                held = QtCore.Qt.MouseButton.NoButton if kind == T.MouseButtonRelease else QtCore.Qt.MouseButton.LeftButton
-                button = QtCore.Qt.MouseButton.NoButton if kind == T.MouseMove else QtCore.Qt.MouseButton.LeftButton
-                QtWidgets.QApplication.sendEvent(vp, QtGui.QMouseEvent(
-                    kind, pos, pos, button, held, QtCore.Qt.KeyboardModifier.NoModifier))
-
-            path = [(c[0] - 20 + (i % 40), c[1] + ((i // 40) % 5) * 4 - 8, c[2]) for i in range(repeats)]
-            mouse(T.MouseButtonPress, path[0])
-
-            def dab(i: int) -> None:
-                mouse(T.MouseMove, path[i])
-                app.processEvents()
-
-            rows += _stats("brush dab (drag) + paint", "radius 3, 2D", _timed(repeats, dab))
-            mouse(T.MouseButtonRelease, path[-1])
-
-            def click(i: int) -> None:
-                window.actions["tool.brush" if i % 2 == 0 else "tool.eraser"].trigger()
-                mouse(T.MouseButtonPress, path[i])
-                mouse(T.MouseButtonRelease, path[i])
-                app.processEvents()
-
-            rows += _stats("brush click (journaled, fsync) + paint", "radius 3, 2D",
-                           _timed(max(10, repeats // 4), click))
-            window.controller.discard()
-            window.case = None
-            browser_rows = [r for r in window.browser.rows if r.openable]
-
-            def open_case(i: int) -> None:
-                window.open_case(browser_rows[i % len(browser_rows)])
-                app.processEvents()
-
-            rows += _stats("case open (4 modalities + seg, .nii.gz)", "240x240x155",
-                           _timed(6 if quick else 12, open_case))
-            window.controller.discard()
-            window.close()
-    finally:
-        if saved_home is None:
-            os.environ.pop("LRPSTUDIO_HOME", None)
-        else:
-            os.environ["LRPSTUDIO_HOME"] = saved_home
+        rows += _stats("case open (4 modalities + seg, .nii.gz)", "240x240x155",
+                       _timed(6 if quick else 12, open_case))
+        window.controller.discard()
+        window.close()
     return rows
 
 

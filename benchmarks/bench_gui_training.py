@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.scratch import scratch_home
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -91,33 +92,25 @@ def run(quick: bool = False) -> list[dict]:
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     seconds = 8.0 if quick else 30.0
     size = 64 if quick else 128
-    saved_home = os.environ.get("LRPSTUDIO_HOME")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ["LRPSTUDIO_HOME"] = str(Path(tmp) / "home")  # never the user's settings
-            data = save_dataset(tiny_dataset(n_cases=12, slices_per_case=8, size=size, seed=0),
-                                Path(tmp) / "dataset")
-            panel = TrainingPanel()
-            panel.resize(1400, 860)
-            panel.show()
-            panel.set_source(data, runs_dir=Path(tmp) / "runs")
-            rows = _rows(f"idle, {size}px", _lateness(app, 2.0))
-            rows += _train_and_measure(app, panel, seconds, f"panel, LRPLoss p=1, {size}px, batch 8")
-            panel.close()
-            # The whole window, Training tab in front: what a user of the app sees.
-            window = MainWindow(prompter=ScriptedPrompter(), recent=RecentList(Path(tmp) / "r.json"))
-            window.resize(1500, 900)
-            window.show()
-            window.tabs.open_dataset(data, runs_dir=Path(tmp) / "runs2")
-            window.tabs.setCurrentWidget(window.tabs.training)
-            rows += _train_and_measure(app, window.tabs.training, seconds,
-                                       f"main window, LRPLoss p=1, {size}px, batch 8")
-            window.close()
-    finally:
-        if saved_home is None:
-            os.environ.pop("LRPSTUDIO_HOME", None)
-        else:
-            os.environ["LRPSTUDIO_HOME"] = saved_home
+    with scratch_home() as tmp:
+        data = save_dataset(tiny_dataset(n_cases=12, slices_per_case=8, size=size, seed=0),
+                            Path(tmp) / "dataset")
+        panel = TrainingPanel()
+        panel.resize(1400, 860)
+        panel.show()
+        panel.set_source(data, runs_dir=Path(tmp) / "runs")
+        rows = _rows(f"idle, {size}px", _lateness(app, 2.0))
+        rows += _train_and_measure(app, panel, seconds, f"panel, LRPLoss p=1, {size}px, batch 8")
+        panel.close()
+        # The whole window, Training tab in front: what a user of the app sees.
+        window = MainWindow(prompter=ScriptedPrompter(), recent=RecentList(Path(tmp) / "r.json"))
+        window.resize(1500, 900)
+        window.show()
+        window.tabs.open_dataset(data, runs_dir=Path(tmp) / "runs2")
+        window.tabs.setCurrentWidget(window.tabs.training)
+        rows += _train_and_measure(app, window.tabs.training, seconds,
+                                   f"main window, LRPLoss p=1, {size}px, batch 8")
+        window.close()
     return rows
 
 
