@@ -180,6 +180,18 @@ def short_labels(runs: list[Path]) -> list[str]:
     return labels
 
 
+def resume_choices(runs_dir: str | Path | None) -> list[tuple[str, Path]]:
+    """Runs that can be resumed (they saved a checkpoint), newest first, with a label each:
+    ``"paper LRP p1 15:13 — cancelled, 3/8 epochs"``."""
+    runs = [r for r in find_runs(runs_dir) if RunFolder(r).checkpoint("last").is_file()] if runs_dir else []
+    runs.sort(key=lambda r: r.name, reverse=True)  # folder names start with the date and time
+    choices = []
+    for run, label in zip(runs, short_labels(runs)):
+        row = summarize_run(run)
+        choices.append((f"{label} — {row['status']}, {row['epochs']} epochs", run))
+    return choices
+
+
 def image_size(run_dir: str | Path) -> int | None:
     """The image size a run was trained at (None when its config does not say)."""
     try:

@@ -22,6 +22,7 @@ from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.user_pins import read_pins
 from lrpstudio.gui.curves import CurvesWidget, CurveStore
 from lrpstudio.gui.fig7_view import Fig7View
+from lrpstudio.gui.run_table import resume_choices
 from lrpstudio.gui.shortcuts import shortcut
 from lrpstudio.gui.training_form import DataOptions, TrainingForm
 from lrpstudio.gui.training_status import EtaClock, format_eta, free_folder, run_name
@@ -199,9 +200,18 @@ class TrainingPanel(QtWidgets.QWidget):
         return read_pins(self.workspace.root) if self.workspace is not None else ()
 
     def choose_resume(self) -> None:
-        """Ask for a run folder and resume it."""
-        start = str(self.runs_dir) if self.runs_dir else ""
-        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Resume run", start)
+        """Ask which run to continue (the workspace's runs, or any folder) and resume it."""
+        choices = resume_choices(self.runs_dir)
+        other = "Another run folder…"
+        label, ok = QtWidgets.QInputDialog.getItem(
+            self, "Resume run", "Continue this run from its last saved epoch:",
+            [text for text, _run in choices] + [other], 0, False) if choices else (other, True)
+        if not ok:
+            return
+        path: Path | str | None = dict(choices).get(label)
+        if path is None:
+            start = str(self.runs_dir) if self.runs_dir else ""
+            path = QtWidgets.QFileDialog.getExistingDirectory(self, "Resume run", start)
         if path:
             self.resume_run(Path(path))
 

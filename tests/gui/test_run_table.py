@@ -69,3 +69,19 @@ def test_pinned_slices_read_in_column_order(tmp_path: Path) -> None:
     (RunFolder(run).heatmap_dir / "pinned.json").write_text("{broken")
     with pytest.raises(LrpStudioError, match="cannot read the pinned slices"):
         pinned_slices(run)
+
+
+def test_resume_choices_list_runs_with_a_checkpoint_newest_first(tmp_path: Path) -> None:
+    from lrpstudio.gui.run_table import resume_choices
+
+    older = fake_run(tmp_path, "20261126-091000-paper-lrp-p1")
+    newer = fake_run(tmp_path, "20261126-101500-paper-none", kind="none", penalty=0.0)
+    fake_run(tmp_path, "20261126-111500-paper-lrp-p1")  # no checkpoint: nothing to resume
+    for run in (older, newer):
+        checkpoint = RunFolder(run).checkpoint("last")
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        checkpoint.write_bytes(b"saved")
+    choices = resume_choices(tmp_path)
+    assert [path for _label, path in choices] == [newer, older]
+    assert choices[0][0].startswith("paper CE 10:15 — ") and "epochs" in choices[0][0]
+    assert resume_choices(None) == [] and resume_choices(tmp_path / "missing") == []
