@@ -17,13 +17,16 @@ from lrpstudio.core.data.demo import DemoConfig, generate_demo  # noqa: E402
 DEMO_SHAPE = (48, 48, 32)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def gui_thread_collection(qapp) -> None:
+@pytest.fixture(scope="module", autouse=True)
+def gui_thread_collection(qapp) -> Iterator[None]:
     """Garbage collection as the app configures it: only in the GUI thread (see
-    :func:`lrpstudio.gui.workers.keep_collection_in_gui_thread`)."""
+    :func:`lrpstudio.gui.workers.keep_collection_in_gui_thread`); given back to Python
+    after each module, for the non-GUI tests that may follow in the same process."""
     from lrpstudio.gui.workers import keep_collection_in_gui_thread
 
-    keep_collection_in_gui_thread(qapp)
+    collector = keep_collection_in_gui_thread(qapp)
+    yield
+    collector.unkeep()
 
 
 @pytest.fixture(scope="session")

@@ -86,3 +86,41 @@ def test_pool_threads_never_collect_in_the_app(qtbot) -> None:
         qtbot.waitUntil(lambda: threading.main_thread().name in collecting_threads, timeout=5000)
     finally:
         gc.callbacks.remove(note)
+
+
+def test_full_collections_wait_for_enough_new_long_lived_objects() -> None:
+    # A full pass over a loaded app took about half a second: as in CPython, it runs only
+    # when the objects promoted since the last one exceed a quarter of the long-lived ones.
+    app = QtWidgets.QApplication.instance()
+    collector = MainThreadCollector(app, interval_ms=3_600_000)  # ticked by hand below
+    collector.keep()
+    full: list[int] = []
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+
+    def churn(rounds: int, keep: list | None = None) -> None:
+        for _ in range(rounds):
+            for _ in range(gc.get_threshold()[0] + 10):
+                node: list = []
+                node.append(node)  # garbage only the cyclic collector frees
+                if keep is not None:
+                    keep.append([])
+            collector.collect()
+
+    long_lived = [[] for _ in range(200_000)]
+    gc.collect()
+    collector._recount()
+    gc.callbacks.append(note)
+    try:
+        churn(300)  # >10 gen-1 passes of short-lived garbage: no full pass
+        assert not full
+        survivors: list = []
+        churn(300, keep=survivors)  # 200k+ new long-lived objects: now a full pass is due
+        assert full
+    finally:
+        gc.callbacks.remove(note)
+        collector.unkeep()
+        collector.deleteLater()
+    assert len(long_lived) == 200_000
