@@ -29,9 +29,8 @@ from lrpstudio.gui.training_status import EtaClock, format_eta, free_folder, run
 from lrpstudio.gui.training_worker import TrainingWorker, TrainJob
 
 
-#: The panel's keys (active while the focus is in the panel): button -> key sequences.
-#: They are not in :mod:`lrpstudio.gui.shortcuts` (the window-wide table), but none clashes with it.
-#: The panel's keys (active while the focus is inside it), from the one shortcut table.
+#: The panel's keys (button -> key sequences), active while the focus is inside the panel;
+#: they are the ``panel`` rows of the one shortcut table (so the cheat-sheet lists them).
 PANEL_KEYS: dict[str, tuple[str, ...]] = {
     name: shortcut(f"panel.{name}").keys for name in ("start", "pause", "stop")}
 
@@ -57,7 +56,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.runs_dir: Path | None = None
         self.worker: TrainingWorker | None = None
         self.run_dir: Path | None = None
-        self._form_before_resume: TrainConfig | None = None
+        self._form_before_resume: tuple[TrainConfig, DataOptions] | None = None
         self.eta = EtaClock()
         self.epochs_total = 0
         self.thread_violations = 0
@@ -178,11 +177,21 @@ class TrainingPanel(QtWidgets.QWidget):
         if self.state == "idle":
             self.status.setText(f"Data: {self.source}\nRuns: {self.runs_dir}")
 
-    def _provider(self, options: DataOptions) -> Callable[[], Any]:
+    def _provider(self, options: DataOptions | PrepareConfig) -> Callable[[], Any]:
         source, workspace = self.source, self.workspace
-        config = PrepareConfig(image_size=options.image_size, use_corrections=options.use_corrections)
+        config = options if isinstance(options, PrepareConfig) else PrepareConfig(
+            image_size=options.image_size, use_corrections=options.use_corrections)
         # Runs in the worker thread: only plain values are captured, never widgets.
         return lambda: dataset_from(source, config, workspace)
+
+    def _run_data(self, record: dict[str, Any], saved: TrainConfig) -> Callable[[], Any]:
+        """The data a run was trained on: its recorded preparation (with or without the
+        corrected masks as it was), whatever the form says now."""
+        params = record.get("dataset", {}).get("manifest", {}).get("parameters", {})
+        if params:
+            return self._provider(PrepareConfig.from_dict(params))
+        return self._provider(DataOptions(image_size=saved.image_size or DataOptions().image_size,
+                                          use_corrections=self.form.use_corrections.isChecked()))
 
     # -- commands -------------------------------------------------------------------------
     def start(self, run_dir: str | Path | None = None) -> Path:
@@ -223,17 +232,13 @@ class TrainingPanel(QtWidgets.QWidget):
             raise RuntimeError("a training run is already running")
         record = RunFolder(run_dir).read_config()
         saved = TrainConfig.from_dict(record["train"])
-        self._form_before_resume = self.form.config()  # put back if the resume fails
+        # Put back if the resume is refused: the form, image size and mask choice.
+        self._form_before_resume = (self.form.config(), self.form.data_options())
         self.form.set_config(saved)
         if epochs is not None:
             self.form.epochs.setValue(epochs)
-        # The run's own data: with or without corrected masks as it was trained, whatever
-        # the check box says now.
-        params = record.get("dataset", {}).get("manifest", {}).get("parameters", {})
-        options = DataOptions(image_size=saved.image_size or DataOptions().image_size,
-                              use_corrections=bool(params.get("use_corrections",
-                                                              self.form.use_corrections.isChecked())))
-        job = TrainJob(self.form.resumable(saved), self._provider(options), Path(run_dir), resume=True)
+        job = TrainJob(self.form.resumable(saved), self._run_data(record, saved), Path(run_dir),
+                       resume=True)
         self._launch(job)
         self.curves.set_store(CurveStore.from_run(run_dir))
         self.fig7.load_saved_epochs(run_dir)
@@ -401,6 +406,11 @@ class TrainingPanel(QtWidgets.QWidget):
     def _on_failed(self, error: BaseException) -> None:
         self._check_thread()
         self._show_error(error)
-        if self._form_before_resume is not None:  # a refused resume leaves the form as it was
-            self.form.set_config(self._form_before_resume)
+        if self._form_before_resume is not None:  # a refused resume leaves the panel as it was
+            config, options = self._form_before_resume
+            self.form.set_config(config)
+            self.form.image_size.setValue(options.image_size)
+            self.form.use_corrections.setChecked(options.use_corrections)
+            self.curves.clear()  # the refused run's curves and heatmaps are not being continued
+            self.fig7.clear()
         self._finish("failed")

@@ -21,9 +21,10 @@ from PySide6 import QtCore
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
-from lrpstudio.core.train.engine import TrainCallbacks, fit
+from lrpstudio.core.train.engine import RunResult, TrainCallbacks, fit
 from lrpstudio.core.train.heatmaps import display_channel
 from lrpstudio.core.train.pinned import pinned_pool, saved_pinned_rows
+from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.gui.workers import guard_gc
 
 log = logging.getLogger(__name__)
@@ -161,11 +162,12 @@ class TrainingWorker(QtCore.QThread):
             self._val = val if len(val) else train  # the engine's own fallback
             self._all = dataset  # user-pinned slices index the whole dataset
             self.dataset_ready.emit(len(train), len(val))
-            if self.job.resume:
-                self._send_saved_pins()
-            if self.control.cancelled:
-                return
-            result = self._fit(dataset)
+            if self.control.cancelled:  # stopped while the data was prepared
+                result = RunResult(run_dir=Path(self.job.run_dir), status="cancelled",
+                                   epochs_done=len(RunFolder(self.job.run_dir).read_metrics()),
+                                   best_epoch=0, history=[])
+            else:
+                result = self._fit(dataset)
         except BaseException as error:  # noqa: BLE001 - every failure must reach the GUI
             log.exception("training failed")
             self.failed.emit(error)
@@ -183,12 +185,17 @@ class TrainingWorker(QtCore.QThread):
 
     def _callbacks(self) -> TrainCallbacks:
         return TrainCallbacks(
-            on_epoch_start=lambda e, n: self.epoch_started.emit(int(e), int(n)),
+            on_epoch_start=self._on_epoch_start,
             on_batch=lambda step, parts: self.batch_done.emit(int(step), dict(parts)),
             on_epoch_end=lambda e, row: self.epoch_done.emit(int(e), dict(row)),
             on_heatmaps=self._on_heatmaps,
             on_log=lambda text: self.message.emit(str(text)),
         )
+
+    def _on_epoch_start(self, epoch: int, epochs: int) -> None:
+        if self.job.resume and not self._pinned_sent:  # fit accepted the run's data by now
+            self._send_saved_pins()
+        self.epoch_started.emit(int(epoch), int(epochs))
 
     def _send_saved_pins(self) -> None:
         """A resumed run shows its pinned slices at once, beside the heatmaps it saved."""

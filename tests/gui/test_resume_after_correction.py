@@ -35,11 +35,16 @@ def test_resume_uses_the_runs_own_masks_and_names_a_new_correction(make_window, 
 
     # The run trained with corrections has other data now: refused, cause named, form kept.
     panel.form.epochs.setValue(7)
+    panel.form.image_size.setValue(48)
+    panel.form.use_corrections.setChecked(False)
     panel.resume_run(corrected_masks, epochs=2)
     qtbot.waitUntil(lambda: panel.worker is None, timeout=TIMEOUT_MS)
     assert panel.ended[-1] == (str(corrected_masks), "failed")
     assert f"mask corrected since the run: {case_id}" in panel.status.text()
-    assert panel.form.epochs.value() == 7 and panel.form.use_corrections.isChecked()
+    assert panel.form.epochs.value() == 7 and panel.form.image_size.value() == 48
+    assert not panel.form.use_corrections.isChecked()
+    assert not panel.fig7.epochs and panel.curves.store.last_step == 0  # nothing of the refused run
+    panel.form.use_corrections.setChecked(True)
 
     # The run trained on the original masks resumes on them, though the box is ticked.
     panel.resume_run(original_masks, epochs=2)

@@ -50,15 +50,31 @@ def wait_idle(qtbot, panel: TrainingPanel) -> None:
     qtbot.waitUntil(lambda: panel.worker is None, timeout=TIMEOUT_MS)
 
 
-def test_training_from_the_panel(qtbot, dataset_dir: Path, tmp_path: Path) -> None:
+def _threads_of_a_new_thread() -> int:
+    """torch's thread count as a thread started now sees it (the worker sets it for all)."""
+    import threading
+
+    seen: list[int] = []
+    thread = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
+def test_training_from_the_panel(qtbot, dataset_dir: Path, tmp_path: Path, monkeypatch) -> None:
     panel = make_panel(qtbot, dataset_dir, tmp_path / "runs")
-    threads = torch.get_num_threads()
+    # Two threads on two cores: the run takes one and must give it back afterwards.
+    monkeypatch.setattr("lrpstudio.gui.training_worker._cores", lambda: 2)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    threads = _threads_of_a_new_thread()
     run_dir = panel.start()
     assert panel.state == "running" and not panel.start_button.isEnabled()
     wait_idle(qtbot, panel)
     assert panel.ended == [(str(run_dir), "finished")], panel.log.toPlainText()
     assert panel.thread_violations == 0
-    assert torch.get_num_threads() == threads  # the interface's core is given back
+    assert _threads_of_a_new_thread() == threads == 2  # the interface's core is given back
+    torch.set_num_threads(before)
     assert (RunFolder(run_dir).heatmap_dir / "epoch_002.png").stat().st_size > 1000
     # Curves got every batch (2 epochs x 2 batches) and every epoch.
     panel.curves.redraw()
@@ -249,3 +265,30 @@ def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path: Path) -
     assert free_folder(first).name == "20260101-120000-paper-lrp-p1-2"
     (tmp_path / "20260101-120000-paper-lrp-p1-2").mkdir()
     assert free_folder(first).name == "20260101-120000-paper-lrp-p1-3"
+
+
+def test_a_stop_while_the_data_is_prepared_ends_the_run(qtbot, dataset_dir: Path, tmp_path: Path) -> None:
+    import threading
+
+    from lrpstudio.core.data.slice_dataset import load_dataset
+    from lrpstudio.core.train.config import TrainConfig
+    from lrpstudio.gui.training_worker import TrainingWorker, TrainJob
+
+    preparing, release = threading.Event(), threading.Event()
+
+    def slow_dataset():  # noqa: ANN202 - the worker's provider
+        preparing.set()
+        release.wait(10)
+        return load_dataset(dataset_dir)
+
+    worker = TrainingWorker(TrainJob(TrainConfig(epochs=1), slow_dataset, tmp_path / "run"))
+    ended: list[str] = []
+    worker.finished_run.connect(lambda result: ended.append(result.status))
+    worker.failed.connect(lambda error: ended.append(f"failed: {error}"))
+    worker.start()
+    assert preparing.wait(10)
+    worker.stop()  # Stop pressed during "Preparing data…"
+    release.set()
+    qtbot.waitUntil(lambda: bool(ended), timeout=10_000)
+    assert ended == ["cancelled"]
+    worker.wait()
