@@ -262,8 +262,11 @@ class SimilarPanel(QtWidgets.QWidget):
 
     def _option_changed(self, _on: bool) -> None:
         """Ask again for the slice shown (not the viewer's current one) with the new option."""
-        if self.query is not None and self.result is not None:
-            self._ask(self.query)
+        if self.query is not None and self.result is not None and not self._ask(self.query):
+            # Busy: the box goes back to what the neighbours shown were found with.
+            blocker = QtCore.QSignalBlocker(self.one_per_patient)
+            self.one_per_patient.setChecked(not self.one_per_patient.isChecked())
+            del blocker
 
     def _clear_tiles(self) -> None:
         # Hidden at once: deleteLater waits for the event loop, and until then a stale

@@ -80,6 +80,12 @@ def test_one_slice_per_patient_is_the_default_and_the_titles_keep_the_case_numbe
     qtbot.waitUntil(lambda: panel.worker is None, timeout=60_000)
     plain = panel.result["neighbours"]
     assert any(len({n.case_id for n in ns}) < K for ns in plain.values())
+    # Ticked while a computation runs: refused, and the box goes back to what is shown.
+    assert panel.select(panel.neighbour_tiles()[0])  # a BiLRP computation starts
+    assert panel.worker is not None
+    panel.one_per_patient.setChecked(True)
+    assert not panel.one_per_patient.isChecked() and "Busy" in panel.busy.text()
+    qtbot.waitUntil(lambda: panel.worker is None, timeout=60_000)
 
 
 def test_old_tiles_are_hidden_before_the_event_loop_deletes_them(panel, qtbot) -> None:

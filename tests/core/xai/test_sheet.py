@@ -61,3 +61,12 @@ def test_colour_bar_runs_from_blue_through_white_to_red(tmp_path: Path) -> None:
     reds = np.flatnonzero((line[:, 0] - line[:, 2]) > 200)
     blues = np.flatnonzero((line[:, 2] - line[:, 0]) > 200)
     assert reds.size and blues.size and blues.max() < reds.min()
+
+
+def test_a_narrow_sheet_widens_for_the_colour_bar_note(tmp_path: Path) -> None:
+    from lrpstudio.core.xai.sheet import BAR_NOTE, font
+
+    out = render_sheet(tmp_path / "one.png", [[Cell(np.full((8, 8, 4), 200, np.uint8))]], colour_bar=1.0,
+                       style=SheetStyle(min_tile=16))
+    note = ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(BAR_NOTE, font=font(12))
+    assert Image.open(out).width >= 200 + note
