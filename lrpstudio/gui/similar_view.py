@@ -292,6 +292,10 @@ class SimilarPanel(QtWidgets.QWidget):
                 tile.double_clicked.connect(self.open_neighbour)
                 self.grid.addWidget(tile, i, j + 1)
                 self.tiles.append(tile)
+        for tile in self.tiles:
+            # Shown now: a layout shows widgets added to a visible parent only from the
+            # event loop, and until then the grid would be empty (in scripts, and in tests).
+            tile.show()
         self.verdict.setText(self._verdict_text(result))
 
     def _verdict_text(self, result: dict[str, Any]) -> str:
