@@ -35,13 +35,16 @@ def colour_bar(vmax: float, width: int = 90, height: int = 10) -> QtGui.QPixmap:
 
 
 def drop_tiles(tiles: Iterable[QtWidgets.QWidget]) -> None:
-    """Remove tiles from view now and delete them later.
+    """Remove tiles from view and from their layout now, and delete them later.
 
     ``deleteLater`` alone leaves a tile drawn until the event loop deletes it, under the
-    tiles that replace it.
+    tiles that replace it (scripts that only call ``processEvents()`` saw them).
     """
     for tile in tiles:
         tile.hide()
+        parent = tile.parentWidget()
+        if parent is not None and parent.layout() is not None:
+            parent.layout().removeWidget(tile)
         tile.deleteLater()
 
 

@@ -25,7 +25,7 @@ from lrpstudio.core.train.pinned import user_rows
 from lrpstudio.core.xai.pictures import caption, heat_rgba, input_rgba, mask_rgba
 from lrpstudio.gui.explain_view import ViewerSlice, explain_current
 from lrpstudio.gui.fig7_view import Fig7View
-from lrpstudio.gui.heat_tiles import Tile
+from lrpstudio.gui.heat_tiles import Tile, drop_tiles
 from lrpstudio.gui.run_table import pinned_slices, short_labels
 from lrpstudio.gui.training_worker import pinned_inputs
 
@@ -153,10 +153,7 @@ class Fig5Grid(QtWidgets.QWidget):
 
     def clear(self, message: str) -> None:
         """Remove the grid and say why there is none."""
-        for tile in self.tiles:
-            tile.hide()  # gone now, not at the next deferred delete
-            self.grid.removeWidget(tile)
-            tile.deleteLater()
+        drop_tiles(self.tiles)
         self.tiles, self.arrays = [], None
         self.note.setText(message)
         self.note.show()

@@ -25,7 +25,7 @@ from lrpstudio.core.xai.similar import SimilarCases, SimilarConfig
 from lrpstudio.gui.bilrp_view import MAX_PAIRS, BilrpView
 from lrpstudio.gui.explain_view import run_data_settings, viewer_slice
 from lrpstudio.core.xai.pictures import input_rgba
-from lrpstudio.gui.heat_tiles import Tile
+from lrpstudio.gui.heat_tiles import Tile, drop_tiles
 from lrpstudio.gui.run_table import fill_run_box
 from lrpstudio.gui.workers import Worker
 
@@ -269,12 +269,7 @@ class SimilarPanel(QtWidgets.QWidget):
             del blocker
 
     def _clear_tiles(self) -> None:
-        # Hidden at once: deleteLater waits for the event loop, and until then a stale
-        # tile would still be drawn (scripts that only call processEvents() saw them).
-        for tile in self.tiles:
-            tile.hide()
-            self.grid.removeWidget(tile)
-            tile.deleteLater()
+        drop_tiles(self.tiles)
         self.tiles, self.selected = [], None
 
     def _show(self, result: dict[str, Any]) -> None:
