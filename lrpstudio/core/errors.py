@@ -9,6 +9,7 @@ dialog and logs the traceback.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -158,3 +159,59 @@ class Problem:
 
 class DemoDataError(InputError):
     """Demo data cannot be made where asked: the folder holds other data, or cannot be written."""
+
+
+class StorageError(InputError, OSError):
+    """A file or folder cannot be written: disk full, name too long, no permission, read-only.
+
+    Also an :class:`OSError`, so code that already handles OS failures keeps doing so;
+    :attr:`errno` is the operating system's code.
+    """
+
+    def __init__(self, problem: str, path: str | Path | None = None, *,
+                 code: int | None = None) -> None:
+        super().__init__(problem, path)
+        self.errno = code
+
+
+#: errno -> (what happened, what to do), for the OS failures a user can act on.
+_STORAGE_ADVICE: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: ("no space left on the device", "free some space or choose another folder"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space or choose another folder"),
+    errno.ENAMETOOLONG: ("file name too long for the file system",
+                         "use a shorter case id or a folder with a shorter path"),
+    errno.EACCES: ("permission denied", "choose a folder you can write to, or fix its permissions"),
+    errno.EPERM: ("operation not permitted", "choose a folder you can write to, or fix its permissions"),
+    errno.EROFS: ("read-only file system", "choose a folder on a writable disk"),
+    errno.EFBIG: ("file too large for the file system or the process limit",
+                  "choose another disk or raise the file-size limit"),
+}
+
+
+def storage_error(error: OSError, path: str | Path | None = None, action: str = "write",
+                  ) -> StorageError:
+    """One line for an OS failure: the path, what happened and what to do.
+
+    Parameters
+    ----------
+    error
+        The OS error (its ``filename`` names the path when ``path`` is None).
+    path
+        The file or folder concerned, when the error does not say.
+    action
+        What was attempted (``"write"``, ``"read"``, ``"access"``), for the message.
+    """
+    if isinstance(error, StorageError):
+        return error
+    where = path if path is not None else error.filename
+    known = _STORAGE_ADVICE.get(error.errno or -1)
+    if known is not None:
+        problem = f"cannot {action}: {known[0]}; {known[1]}"
+    else:
+        reason = error.strerror or str(error) or type(error).__name__
+        problem = f"cannot {action}: {reason}"
+    return StorageError(problem, where, code=error.errno)
+
+
+class WorkspacePathError(InputError):
+    """A workspace path leads outside the workspace (a symbolic link, or a loop of them)."""
