@@ -11,7 +11,10 @@ The file is NIfTI (``.nii.gz``) with the source's affine and header: same shape,
 sform and qform (codes included), dtype uint8, scl_slope 1 / scl_inter 0. It is written
 atomically (temporary file + ``os.replace``), read back with nibabel and compared voxel
 by voxel; a mismatch is a :class:`CorrectionError`. It never goes into the data folder's
-case files.
+case files, nor through a symbolic link out of the workspace. Saves of one case are
+serialised by a lock file in its correction folder, so two processes saving at once
+each write and verify whole files (the last one wins) instead of reading back the
+other's.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import nibabel as nib
 import numpy as np
 
 from lrpstudio import __version__
-from lrpstudio.core.atomic import atomic_write
+from lrpstudio.core.atomic import atomic_write, make_dirs
 from lrpstudio.core.data.case import Case
 from lrpstudio.core.data.layouts import (
     CANONICAL_LABELS,
@@ -39,8 +42,11 @@ from lrpstudio.core.data.validation import seg_to_canonical, unknown_values
 from lrpstudio.core.data.volume_io import read_volume
 from lrpstudio.core.data.workspace import Workspace, _write_json, open_workspace, utc_now
 from lrpstudio.core.errors import CorrectionError, LrpStudioError, SegmentationError
+from lrpstudio.core.locks import file_lock
 
 _CAVITY = 4  # BraTS 2024 resection cavity (canonical 0)
+#: Folder of the per-case lock files, inside ``corrections/`` (one writer per case at a time).
+LOCK_DIR = ".locks"
 #: Header fields that define the grid: they must read back exactly as the source's.
 _GEOMETRY_FIELDS = ("sform_code", "qform_code", "srow_x", "srow_y", "srow_z", "quatern_b",
                     "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z", "pixdim")
@@ -206,21 +212,35 @@ def save_correction(case: Case, seg: np.ndarray, workspace: Workspace | str | Pa
     CorrectionError
         The target is inside the data's case folders, or the file did not read back
         identically.
+    WorkspacePathError
+        The target or its sidecar leads through a symbolic link out of the workspace.
+    StorageError
+        The workspace cannot be written (full, read-only, no permission, name too long).
     """
     ws = workspace if isinstance(workspace, Workspace) else open_workspace(workspace)
-    target = ws.correction_path(case.id)
+    target = ws.contain(ws.correction_path(case.id))
+    sidecar = ws.contain(ws.sidecar_path(case.id))
     canonical = _canonical_input(case, seg, target)
     _check_target(case, target)
     original_raw, original_canonical = _original(case)
     data = to_release_labels(canonical, case.release, original_raw)
     image = _build_image(case, data)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(target, lambda handle: handle.write(_encode(image)))
-    _verify(target, data, image, case.affine)
     changed = (int(np.count_nonzero(canonical != original_canonical))
                if original_canonical is not None else int(np.count_nonzero(canonical)))
-    _write_json(ws.sidecar_path(case.id), _sidecar(case, target, changed))
+    encoded = _encode(image)
+    make_dirs(target.parent)
+    ws.contain(target.parent)  # created just now: still inside (no link swapped in)
+    with file_lock(_lock_path(ws, case.id)):
+        atomic_write(target, lambda handle: handle.write(encoded))
+        _verify(target, data, image, case.affine)
+        _write_json(sidecar, _sidecar(case, target, changed))
     return target
+
+
+def _lock_path(ws: Workspace, case_id: str) -> Path:
+    """The lock file of a case's saves: named by a hash, so any case id fits in a file name."""
+    folder = ws.contain(make_dirs(ws.corrections_dir / LOCK_DIR))
+    return folder / f"{hashlib.sha256(case_id.encode('utf-8')).hexdigest()[:20]}.lock"
 
 
 def _sidecar(case: Case, target: Path, changed: int) -> dict[str, Any]:

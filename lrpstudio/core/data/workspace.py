@@ -10,6 +10,9 @@ Layout::
 
 The default workspace of a data folder is ``<data_root>/.lrpstudio`` when that can be
 written, else ``<user data>/workspaces/<name>-<hash>`` (read-only data stays untouched).
+Everything lrpstudio writes in a workspace must resolve inside it: a data folder that
+arrives with ``.lrpstudio``, ``corrections`` or a case folder as a symbolic link to
+elsewhere is refused (:meth:`Workspace.contain`), never followed.
 ``workspace.json`` records the data root, relative to the workspace when the workspace
 sits inside it (so moving the whole folder keeps them together), so opening a workspace
 later reopens its data.
@@ -26,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from lrpstudio import __version__
-from lrpstudio.core.atomic import atomic_write_text
-from lrpstudio.core.errors import InputError
+from lrpstudio.core.atomic import atomic_write_text, make_dirs
+from lrpstudio.core.errors import InputError, StorageError, WorkspacePathError
 from lrpstudio.core.paths import user_data_dir
 
 WORKSPACE_FILE = "workspace.json"
@@ -55,7 +58,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
@@ -88,6 +91,30 @@ class Workspace:
         """The sidecar of ``case_id``'s correction, or None when it is absent."""
         path = self.sidecar_path(case_id)
         return _read_json(path) if path.is_file() else None
+
+    def contain(self, path: str | Path) -> Path:
+        """``path`` itself, once checked to resolve inside the workspace.
+
+        Every symbolic link on the way is followed (as a write would follow it); a path
+        that ends up outside the workspace's real folder, or runs into a loop of links,
+        is refused.
+
+        Raises
+        ------
+        WorkspacePathError
+            The path leaves the workspace.
+        """
+        path = Path(path)
+        try:
+            root, resolved = self.root.resolve(), path.resolve()
+        except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop (Python < 3.13)
+            raise WorkspacePathError(f"refusing to write through a broken or looping link ({error})",
+                                     path) from error
+        if not resolved.is_relative_to(root):
+            raise WorkspacePathError(
+                "refusing to write outside the workspace: a symbolic link leads elsewhere; "
+                "remove the link", path, expected=f"inside {root}", actual=str(resolved))
+        return path
 
     def corrected_cases(self) -> list[str]:
         """Ids of every case with a correction, sorted."""
@@ -128,7 +155,7 @@ def open_workspace(path: str | Path, data_root: str | Path | None = None) -> Wor
     recorded = _resolve_data_root(root, record.get("data_root"))
     new_root = Path(data_root).resolve() if data_root is not None else None
     if not record or (new_root is not None and new_root != recorded):
-        root.mkdir(parents=True, exist_ok=True)
+        make_dirs(root)
         record = {"format": WORKSPACE_FORMAT, "created_utc": record.get("created_utc", utc_now()),
                   "lrpstudio_version": __version__,
                   "data_root": _data_root_text(root, new_root or recorded)}
@@ -158,6 +185,7 @@ def _resolve_data_root(workspace: Path, text: object) -> Path | None:
 def _writable(folder: Path) -> bool:
     """True when a workspace folder can be created in ``folder`` (tried, not guessed)."""
     target = folder / DEFAULT_NAME
+    _refuse_linked_default(folder, target)
     try:
         target.mkdir(exist_ok=True)
         probe = target / f".probe-{os.getpid()}"
@@ -166,6 +194,25 @@ def _writable(folder: Path) -> bool:
         return True
     except OSError:
         return False
+
+
+def _refuse_linked_default(data_root: Path, target: Path) -> None:
+    """A data folder's own ``.lrpstudio`` must not be a link out of the data folder.
+
+    Such a link arrives with copied or synced data; following it would write the
+    workspace (and probe files) wherever it points.
+    """
+    if not target.is_symlink():
+        return
+    try:
+        resolved, inside = target.resolve(), data_root.resolve()
+    except (OSError, RuntimeError) as error:
+        raise WorkspacePathError(f"the workspace link is broken or loops ({error}); remove it",
+                                 target) from error
+    if not resolved.is_relative_to(inside):
+        raise WorkspacePathError("the data folder's workspace is a symbolic link out of the data "
+                                 "folder; remove the link (lrpstudio then makes its own)", target,
+                                 expected=f"inside {inside}", actual=str(resolved))
 
 
 def fallback_workspace_dir(data_root: str | Path) -> Path:
@@ -182,13 +229,24 @@ def default_workspace(data_root: str | Path) -> Workspace:
     ------
     InputError
         ``data_root`` is not a folder.
+    WorkspacePathError
+        The data folder's ``.lrpstudio`` is a link out of it.
+    StorageError
+        Neither the data folder nor the per-user fallback can be written.
     """
     data_root = Path(data_root)
     if not data_root.is_dir():
         raise InputError("data folder does not exist", data_root)
     if _writable(data_root):
         return open_workspace(data_root / DEFAULT_NAME, data_root)
-    return open_workspace(fallback_workspace_dir(data_root), data_root)
+    fallback = fallback_workspace_dir(data_root)
+    try:
+        return open_workspace(fallback, data_root)
+    except StorageError as error:
+        # Both places failed: say so, and where the second one is (it is not obvious).
+        raise StorageError(f"the data folder is read-only and the per-user workspace cannot be "
+                           f"made either ({os.strerror(error.errno) if error.errno else error.detail()}); make it writable or set "
+                           "LRPSTUDIO_HOME to a writable folder", fallback, code=error.errno) from error
 
 
 def is_workspace(path: str | Path) -> bool:

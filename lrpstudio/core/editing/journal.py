@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import JournalError
+from ..errors import JournalError, storage_error
 from .change import Change, apply_change, bounding_box, merge_changes
 from .history import DEFAULT_MAX_STEPS, History
 
@@ -314,16 +314,21 @@ class JournalWriter:
         self.path = Path(path)
         self.header = header
         self._buffer: list[bytes] = []
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = -1
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if resume_at is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
+            else:
+                self._fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+                os.ftruncate(self._fd, resume_at)
+                os.lseek(self._fd, resume_at, os.SEEK_SET)
+        except OSError as error:
+            raise storage_error(error, self.path) from error
         if resume_at is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
             self._buffer.append(MAGIC + _record(b"H", header.to_bytes()))
             self.flush()
             _fsync_folder(self.path.parent)
-        else:
-            self._fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_BINARY", 0))
-            os.ftruncate(self._fd, resume_at)
-            os.lseek(self._fd, resume_at, os.SEEK_SET)
 
     def chunk(self, change: Change) -> None:
         """Queue the voxels of the step in progress."""
@@ -351,14 +356,25 @@ class JournalWriter:
         if not self._buffer:
             return
         data = b"".join(self._buffer)
+        start = os.lseek(self._fd, 0, os.SEEK_CUR)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            # write() alone survives a killed process (the page cache outlives it); the sync
+            # also survives an OS crash or power loss. fdatasync skips timestamps where it exists.
+            getattr(os, "fdatasync", os.fsync)(self._fd)
+        except OSError as error:
+            # A full disk: cut the partial records off and keep them queued, so a later
+            # flush (after space is freed) appends whole records, never after a torn one.
+            try:
+                os.ftruncate(self._fd, start)
+                os.lseek(self._fd, start, os.SEEK_SET)
+            except OSError:
+                pass
+            raise storage_error(error, self.path) from error
         self._buffer.clear()
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
-        # write() alone survives a killed process (the page cache outlives it); the sync
-        # also survives an OS crash or power loss. fdatasync skips timestamps where it exists.
-        getattr(os, "fdatasync", os.fsync)(self._fd)
 
     def close(self) -> None:
         """Flush and close the file (it stays on disk)."""
