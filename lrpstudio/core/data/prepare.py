@@ -38,6 +38,7 @@ from lrpstudio.core.data.prepare_config import PrepareConfig
 from lrpstudio.core.data.prepare_worker import (
     CaseResult, CaseTask, ProgressCallback, is_cancelled, run_tasks,
 )
+from lrpstudio.core.data.dataset_store import settle
 from lrpstudio.core.data.slice_dataset import (
     ARRAYS_FILE, GRADES, MANIFEST_FILE, SliceDataset, load_dataset, save_dataset, save_manifest,
 )
@@ -86,7 +87,10 @@ def _check_output(out: Path) -> None:
     """Refuse to write into a folder that holds something other than a dataset."""
     if out.exists() and not out.is_dir():
         raise DatasetError("the output exists and is not a folder", out)
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_FILE).exists():
+    # Temporary files of a killed writer do not make a folder "not empty".
+    kept = [p for p in out.iterdir() if not (p.name.startswith(".") and p.name.endswith(".tmp"))] \
+        if out.is_dir() else []
+    if kept and not (out / MANIFEST_FILE).exists():
         raise DatasetError("the output folder is not empty and is not a prepared dataset; "
                            "choose a new or empty folder", out)
 
@@ -281,6 +285,7 @@ def prepare_dataset(
     config = config or PrepareConfig()
     # Absolute paths in the manifest: a re-run from another folder still matches them.
     data_root, out = Path(data_root).absolute(), Path(out)
+    settle(out)  # finish or undo a build a killed process left half swapped in
     _check_output(out)
     refs, problems = discover(data_root, grades=config.grades)
     previous = _load_previous(out)
@@ -378,6 +383,7 @@ def dataset_from(
     from lrpstudio.core.data.workspace import default_workspace, is_workspace, open_workspace
 
     path = Path(path)
+    settle(path.parent if path.name == ARRAYS_FILE else path)
     if is_prepared_dataset(path):
         return load_dataset(path)
     if not path.is_dir():
@@ -389,5 +395,5 @@ def dataset_from(
         path = Path(workspace.data_root)
     config = config or PrepareConfig()
     workspace = workspace if workspace is not None else default_workspace(path)
-    out = Path(workspace.root) / "datasets" / config.config_hash()
+    out = workspace.contain(Path(workspace.root) / "datasets" / config.config_hash())
     return prepare_dataset(path, out, config, workspace, progress, cancel, jobs=jobs)

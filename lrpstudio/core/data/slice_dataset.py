@@ -1,25 +1,30 @@
 """The 2D slice dataset: the container, and how it is stored on disk.
 
 A prepared dataset is a folder holding ``slices.npz`` (the arrays) and
-``manifest.json`` (source files with sizes and hashes, parameters, version).
-Building one from BraTS cases is :mod:`lrpstudio.core.data.prepare`'s job; this
-module only holds, subsets, saves and loads it.
+``manifest.json`` (source files with sizes and hashes, parameters, version, and the
+record of the arrays it belongs to). Building one from BraTS cases is
+:mod:`lrpstudio.core.data.prepare`'s job; this module only holds, subsets, saves and
+loads it. The folder is written and verified as one unit
+(:mod:`lrpstudio.core.data.dataset_store`): a dataset whose arrays and manifest
+disagree is refused, never used.
 """
 
 from __future__ import annotations
 
-import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lrpstudio.core.atomic import atomic_write, atomic_write_text
+from lrpstudio.core.data.dataset_store import (
+    ARRAYS_FILE, ARRAYS_KEY, MANIFEST_FILE, read_manifest, rewrite_manifest, write_dataset,
+)
 from lrpstudio.core.errors import DatasetError
 
-ARRAYS_FILE = "slices.npz"
-MANIFEST_FILE = "manifest.json"
+__all__ = ["ARRAYS_FILE", "MANIFEST_FILE", "GRADES", "SPLITS", "SliceDataset", "load_dataset",
+           "save_dataset", "save_manifest"]
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 GRADES: tuple[str, ...] = ("LGG", "HGG")  # label 0 = LGG, 1 = HGG (HGG is the positive class)
 
@@ -115,12 +120,13 @@ class SliceDataset:
 
 
 def save_dataset(dataset: SliceDataset, folder: str | Path) -> Path:
-    """Write ``dataset`` into ``folder`` atomically (arrays first, manifest last).
+    """Write ``dataset`` as the folder ``folder``, atomically and whole.
 
-    The manifest is written last, so a folder with a manifest always has complete arrays.
+    Both files are written beside it and swapped in together; an existing dataset in
+    ``folder`` is replaced, a folder holding anything else is refused
+    (:func:`lrpstudio.core.data.dataset_store.write_dataset`).
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     arrays = {
         "images": dataset.images.astype(np.float32, copy=False),
         "tumor_masks": dataset.tumor_masks.astype(bool, copy=False),
@@ -131,39 +137,36 @@ def save_dataset(dataset: SliceDataset, folder: str | Path) -> Path:
         "split": dataset.split.astype(str),
         "channels": np.asarray(dataset.channels, dtype=str),
     }
-    atomic_write(folder / ARRAYS_FILE, lambda f: np.savez(f, **arrays))
-    save_manifest(dataset.manifest, folder)
+    write_dataset(folder, lambda f: np.savez(f, **arrays), dataset.manifest)
     return folder
 
 
 def save_manifest(manifest: dict[str, Any], folder: str | Path) -> Path:
-    """Write (or rewrite) a dataset's ``manifest.json`` atomically; returns its path."""
-    text = json.dumps(manifest, indent=2, sort_keys=True, default=str)
-    return atomic_write_text(Path(folder) / MANIFEST_FILE, text)
+    """Rewrite the ``manifest.json`` of a saved dataset whose arrays stay; returns its path."""
+    return rewrite_manifest(folder, manifest)
 
 
 def load_dataset(path: str | Path) -> SliceDataset:
     """Load a prepared slice dataset from its folder (or its ``slices.npz``).
 
+    The manifest must record the arrays file it belongs to and match it; each array's
+    CRC-32 is checked as it is read. The returned manifest leaves that record out.
+
     Raises
     ------
     DatasetError
-        When the folder, the arrays or the manifest are missing or inconsistent.
+        When the folder, the arrays or the manifest are missing, damaged or disagree.
     """
     path = Path(path)
     folder = path.parent if path.name == ARRAYS_FILE else path
-    arrays_file, manifest_file = folder / ARRAYS_FILE, folder / MANIFEST_FILE
-    if not arrays_file.is_file() or not manifest_file.is_file():
-        raise DatasetError(
-            f"not a prepared slice dataset (needs {ARRAYS_FILE} and {MANIFEST_FILE}; "
-            "make one with `lrpstudio prepare`)", folder,
-        )
+    manifest = read_manifest(folder)
+    manifest.pop(ARRAYS_KEY)
+    arrays_file = folder / ARRAYS_FILE
     try:
-        manifest = json.loads(manifest_file.read_text())
         with np.load(arrays_file, allow_pickle=False) as npz:
             data = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError, KeyError) as error:
-        raise DatasetError(f"cannot read the dataset: {error}", folder) from error
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
+        raise DatasetError(f"cannot read the dataset: {error}", arrays_file) from error
     missing = {"images", "tumor_masks", "brain_masks", "labels", "case_ids",
                "slice_index", "split", "channels"} - set(data)
     if missing:
