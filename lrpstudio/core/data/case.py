@@ -141,9 +141,13 @@ class Case:
     @property
     def brain_mask(self) -> np.ndarray:
         """bool: any modality > 0 (BraTS is skull-stripped), tumour included."""
-        mask = self.tumor_mask.copy()
+        mask = self.tumor_mask  # a new array, in the volumes' (Fortran) memory order
+        # ndarray.copy() would make it C-ordered: OR-ing it with the Fortran-ordered
+        # volumes then walks memory across the grain (~16x slower on a BraTS case).
+        above = np.empty_like(mask)
         for array in self.images.values():
-            mask |= array > 0
+            np.greater(array, 0, out=above)
+            mask |= above
         return mask
 
     @property

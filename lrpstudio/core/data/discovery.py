@@ -84,13 +84,29 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".") or name in _IGNORED_DIRS
 
 
-def _volume_files(folder: Path) -> list[Path]:
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """``entry.is_dir()``, False where it raises (a symbolic link loop raises ELOOP)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _volume_files(folder: Path, *, folders: bool = False) -> list[Path]:
+    """Entries of ``folder`` named like volume files.
+
+    Not only regular files: a named pipe, a broken link or a link loop named like a
+    volume is listed too, so that the reader names what it is instead of the file being
+    "missing". With ``folders``, so is a folder named like a volume (in a case folder);
+    without, such a folder does not make its parent look like a case.
+    """
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return []
     return sorted(Path(e.path) for e in entries
-                  if not _is_hidden(e.name) and split_extension(e.name)[1] and e.is_file())
+                  if not _is_hidden(e.name) and split_extension(e.name)[1]
+                  and (folders or not _is_dir(e)))
 
 
 def iter_case_folders(root: Path, max_depth: int = _MAX_DEPTH) -> Iterator[Path]:
@@ -106,7 +122,7 @@ def iter_case_folders(root: Path, max_depth: int = _MAX_DEPTH) -> Iterator[Path]
         return
     try:
         subdirs = sorted(Path(e.path) for e in os.scandir(root)
-                         if e.is_dir() and not _is_hidden(e.name))
+                         if _is_dir(e) and not _is_hidden(e.name))
     except OSError:
         return
     for sub in subdirs:
@@ -217,7 +233,7 @@ def scan_case(folder: Path, *, release: Release | None = None, root_says_2024: b
               table: GradeTable | None = None, explicit: GradeTable | None = None,
               deep: bool = False) -> CaseRef:
     """One case folder -> :class:`CaseRef` with every problem found in it."""
-    paths = _volume_files(folder)
+    paths = _volume_files(folder, folders=True)
     family = _detect_family(paths) or _family_from_name(folder.name)
     if family is None:
         problem = Problem(folder.name, folder, "no BraTS-named volume files (expected names like "
@@ -324,9 +340,15 @@ class _Scan:
     deep: bool
 
     def __call__(self, folder: Path) -> CaseRef:
-        return scan_case(folder, release=self.forced, table=self.table, explicit=self.explicit,
-                         root_says_2024=self.says_2024 or _names_2024(self.root, folder),
-                         deep=self.deep)
+        try:
+            return scan_case(folder, release=self.forced, table=self.table,
+                             explicit=self.explicit, deep=self.deep,
+                             root_says_2024=self.says_2024 or _names_2024(self.root, folder))
+        except Exception as error:  # noqa: BLE001 - one case never stops the data set
+            text = " ".join(str(error).split())[:200]
+            problem = Problem(folder.name, folder,
+                              f"cannot be scanned ({type(error).__name__}: {text})")
+            return CaseRef(folder.name, None, Release.SINGLE, "unknown", folder, {}, (problem,))
 
 
 def _scan_all(scan: _Scan, folders: list[Path], progress: ProgressCallback | None,

@@ -36,6 +36,7 @@ from lrpstudio.core.data.validation import (
     AFFINE_TOLERANCE,
     EMPTY_TUMOUR,
     CaseCheck,
+    affine_distance,
     check_case_files,
     seg_to_canonical,
 )
@@ -164,7 +165,8 @@ def _raise_file_set_errors(ref: CaseRef) -> None:
         if kind not in ref.files:
             raise MissingModalityError(f"missing the {kind} image",
                                        ref.folder / case_file_name(ref.release, ref.id, kind))
-    for problem in sort_files(ref.folder, ref.release, _volume_files(ref.folder)).problems:
+    for problem in sort_files(ref.folder, ref.release,
+                                  _volume_files(ref.folder, folders=True)).problems:
         if problem.severity == "error":
             raise AmbiguousFilesError(problem.problem, ref.folder)
 
@@ -197,8 +199,8 @@ def _apply_correction(case: Case, ws: Workspace, path: Path) -> None:
     if volume.array.shape != case.shape:
         raise GeometryMismatchError("correction's shape differs from the case's", path,
                                     expected=case.shape, actual=volume.array.shape)
-    diff = float(np.max(np.abs(volume.affine - case.affine)))
-    if diff > AFFINE_TOLERANCE:
+    diff = affine_distance(volume.affine, case.affine)
+    if not diff <= AFFINE_TOLERANCE:
         raise GeometryMismatchError(f"correction's affine differs from the case's by up to "
                                     f"{diff:.4g} (max abs difference)", path)
     fallback = LABEL_CONVENTIONS[case.release]

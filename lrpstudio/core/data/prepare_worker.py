@@ -123,9 +123,10 @@ def _process(task: CaseTask) -> CaseResult:
         return _load_and_extract(task, files, correction, key)
     except LrpStudioError as error:
         return _skip(task, files, correction, key, Problem.from_error(task.case_id, error))
-    except (OSError, ValueError, MemoryError) as error:
-        # Readers below load_case may still leak a raw error on a strange file. No key:
-        # such a failure may be passing (memory, I/O), so the next run tries again.
+    except Exception as error:  # noqa: BLE001 - one case never stops the data set
+        # Every reader turns a bad file into a typed error; anything else (memory, I/O,
+        # a bug) is still this case's problem only. No key: such a failure may be
+        # passing, so the next run tries again.
         return _skip(task, files, correction, None, Problem(
             task.case_id, None, f"cannot prepare the case: {type(error).__name__}: {error}"))
 

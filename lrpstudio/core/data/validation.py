@@ -2,10 +2,17 @@
 
 Per file: readable, 3-D, finite (see :mod:`lrpstudio.core.data.volume_io`). Across files:
 the same shape and affine as the case's reference image (the first modality that reads,
-in t1, t1ce, t2, flair order), reported with the size of the disagreement. For the
-segmentation: whole-number values, only labels the release defines, and a tumour that
-is not empty (an empty one is a warning: the case can be reviewed but is left out of
-training).
+in t1, t1ce, t2, flair order), reported with the size of the disagreement, and a memory
+cost of all files together within the read limit. For the segmentation: whole-number
+values, only labels the release defines, and a tumour that is not empty (an empty one is
+a warning: the case can be reviewed but is left out of training).
+
+This is the one validation path: discovery (headers only), ``inspect`` (deep), ``prepare``
+and :func:`~lrpstudio.core.data.case.load_case` (deep, keeping the volumes) all call
+:func:`check_case_files`, so they give one verdict per file. A deep check first reads
+every header (what a header-only check reports), then the voxels of the files whose
+header passed. Whatever goes wrong in one file, expected or not, becomes a problem of
+that file: never an exception that stops the other files or cases.
 
 Errors are kept twice: as :class:`~lrpstudio.core.errors.Problem` records for reports,
 and as the typed exceptions themselves so that :func:`load_case` can raise the first.
@@ -16,11 +23,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping, TypeVar
 
 import numpy as np
 
 from lrpstudio.core.data.layouts import MODALITIES, LabelConvention, Release
+from lrpstudio.core.data.read_limits import BUDGET, case_cost_problem
 from lrpstudio.core.data.volume_io import Volume, VolumeHeader, read_header, read_volume
 from lrpstudio.core.errors import (
     GeometryMismatchError,
@@ -28,7 +36,10 @@ from lrpstudio.core.errors import (
     MissingModalityError,
     Problem,
     SegmentationError,
+    VolumeReadError,
 )
+
+_T = TypeVar("_T")
 
 #: Affines that differ by less than this (mm, per element) are the same grid: NIfTI
 #: stores float32, and a round trip through the quaternion form moves values by ~1e-5.
@@ -117,7 +128,8 @@ def seg_to_canonical(array: np.ndarray, convention: LabelConvention, path: Path,
             expected=sorted(allowed), actual=unknown)
     as_uint8 = array.astype(np.uint8, copy=False)
     if all(canonical == value for value, canonical in convention.mapping.items()):
-        return as_uint8 if as_uint8 is not array else as_uint8.copy()  # already canonical
+        # order="K": keep the volumes' (Fortran) memory order; mixing orders is slow later.
+        return as_uint8 if as_uint8 is not array else as_uint8.copy(order="K")  # canonical
     table = np.zeros(256, np.uint8)
     for value, canonical in convention.mapping.items():
         table[value] = canonical
@@ -141,8 +153,15 @@ def unknown_values(array: np.ndarray, allowed: frozenset[int]) -> list[int]:
     return [int(v) for v in np.unique(array[bad])]
 
 
+def affine_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest element-wise difference of two affines; inf when either is not finite
+    (NaN compares false with everything, so it would otherwise pass every check)."""
+    diff = np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))
+    return float(diff.max()) if np.isfinite(diff).all() else float("inf")
+
+
 def _same_grid(a: VolumeHeader, b: VolumeHeader) -> bool:
-    return a.shape == b.shape and float(np.max(np.abs(a.affine - b.affine))) <= AFFINE_TOLERANCE
+    return a.shape == b.shape and affine_distance(a.affine, b.affine) <= AFFINE_TOLERANCE
 
 
 def reference_kind(headers: Mapping[str, VolumeHeader]) -> str | None:
@@ -172,8 +191,8 @@ def check_geometry(check: CaseCheck) -> None:
                 f"shape differs from the {ref_kind} file's", header.path,
                 expected=ref.shape, actual=header.shape))
             continue
-        diff = float(np.max(np.abs(header.affine - ref.affine)))
-        if diff > AFFINE_TOLERANCE:
+        diff = affine_distance(header.affine, ref.affine)
+        if not diff <= AFFINE_TOLERANCE:
             check.add_error(GeometryMismatchError(
                 f"affine differs from the {ref_kind} file's by up to {diff:.4g} "
                 "(max abs difference)", header.path,
@@ -207,7 +226,7 @@ def check_case_files(
     release, convention
         How to read the segmentation.
     deep
-        Read the voxels too (NaN/inf, segmentation values, empty tumour); otherwise
+        Read the voxels too (CRC, NaN/inf, segmentation values, empty tumour); otherwise
         headers only (fast: what discovery does).
     keep
         With ``deep``, keep the volumes in ``check.volumes`` (for loading).
@@ -222,46 +241,103 @@ def check_case_files(
     for kind, path in missing.items():
         if kind != "seg":
             check.add_error(MissingModalityError(f"missing the {kind} image", path))
-    # Threads: zlib and numpy release the GIL, so files decompress side by side.
-    with ThreadPoolExecutor(max_workers=min(len(files), _READ_THREADS) or 1) as pool:
-        outcomes = list(pool.map(lambda item: _read_file(item[1], deep), files.items()))
-    for (kind, path), outcome in zip(files.items(), outcomes):
-        _record_file(check, kind, path, outcome, release, convention, keep=keep)
+    headers = _map_files(files, _header_outcome)
+    readable = {kind: out.header for kind, out in headers.items() if out.header is not None}
+    too_big = case_cost_problem({kind: h.read_cost for kind, h in readable.items()})
+    outcomes = dict(headers)
+    if deep and too_big is None:
+        deep_outcomes = _map_files({k: files[k] for k in readable}, lambda path, kind: (
+            _deep_outcome(path, kind, release, convention, keep)))
+        for kind, outcome in deep_outcomes.items():
+            # A file whose voxels fail keeps its (valid) header: the geometry check then
+            # sees the same headers as a header-only check, so a deep verdict only adds.
+            outcome.header = outcome.header or readable[kind]
+            outcomes[kind] = outcome
+    for kind in files:
+        _record(check, kind, outcomes[kind])
+    if too_big is not None:
+        check.add_error(VolumeReadError(too_big, _folder_of(files)))
     if seg_expected and "seg" not in files:
         check.add_warning(missing.get("seg"), NO_SEGMENTATION)
     check_geometry(check)
     return check
 
 
-def _read_file(path: Path, deep: bool) -> VolumeHeader | Volume | LrpStudioError:
-    """Read a header (or a whole volume); a typed error is returned, not raised."""
+@dataclass
+class _Outcome:
+    """What examining one file found (a volume only when it is to be kept)."""
+
+    header: VolumeHeader | None = None
+    error: LrpStudioError | None = None
+    volume: Volume | None = None
+    seg: np.ndarray | None = None
+    warning: str | None = None
+
+
+def _folder_of(files: Mapping[str, Path]) -> Path | None:
+    return next(iter(files.values())).parent if files else None
+
+
+def _map_files(files: Mapping[str, Path], examine: Callable[[Path, str], _T]) -> dict[str, _T]:
+    """``examine(path, kind)`` for every file, side by side in threads (zlib and numpy
+    release the GIL, so files decompress in parallel)."""
+    with ThreadPoolExecutor(max_workers=min(len(files), _READ_THREADS) or 1) as pool:
+        results = list(pool.map(lambda item: examine(item[1], item[0]), files.items()))
+    return dict(zip(files, results))
+
+
+def _unexpected(path: Path, error: Exception) -> VolumeReadError:
+    """An error no reader anticipated, as one line naming the file (a problem, not a crash)."""
+    text = " ".join(str(error).split())[:200]
+    return VolumeReadError(f"cannot be read ({type(error).__name__}: {text})", path)
+
+
+def _header_outcome(path: Path, kind: str) -> _Outcome:
     try:
-        return read_volume(path) if deep else read_header(path)
+        return _Outcome(header=read_header(path))
     except LrpStudioError as error:
-        return error
+        return _Outcome(error=error)
+    except Exception as error:  # noqa: BLE001 - one file must never stop the others
+        return _Outcome(error=_unexpected(path, error))
 
 
-def _record_file(check: CaseCheck, kind: str, path: Path,
-                 outcome: VolumeHeader | Volume | LrpStudioError, release: Release,
-                 convention: LabelConvention, *, keep: bool) -> None:
-    """Record what reading one file found, and check its values when they were read."""
-    if isinstance(outcome, LrpStudioError):
-        check.add_error(outcome)
-        return
-    if isinstance(outcome, VolumeHeader):
-        check.headers[kind] = outcome
-        return
-    volume = outcome
-    check.headers[kind] = volume.header
-    if kind == "seg":
+def _deep_outcome(path: Path, kind: str, release: Release, convention: LabelConvention,
+                  keep: bool) -> _Outcome:
+    """Read a file's voxels and check its values; the volume's memory (and the checks'
+    temporaries) stays in the read budget until this returns."""
+    with BUDGET.session():
         try:
-            check.seg = seg_to_canonical(volume.array, convention, path, release)
-        except SegmentationError as error:
-            check.add_error(error)
-            return
-        if not check.seg.any():
-            check.add_warning(path, EMPTY_TUMOUR)
+            volume = read_volume(path)
+            return _values(volume, kind, release, convention, keep)
+        except LrpStudioError as error:
+            return _Outcome(error=error)
+        except Exception as error:  # noqa: BLE001 - MemoryError included: a problem, not a crash
+            return _Outcome(error=_unexpected(path, error))
+
+
+def _values(volume: Volume, kind: str, release: Release, convention: LabelConvention,
+            keep: bool) -> _Outcome:
+    """Check a volume's values: labels of a segmentation, an all-zero image."""
+    outcome = _Outcome(header=volume.header, volume=volume if keep else None)
+    if kind == "seg":
+        outcome.seg = seg_to_canonical(volume.array, convention, volume.path, release)
+        if not outcome.seg.any():
+            outcome.warning = EMPTY_TUMOUR
     elif not volume.array.any():
-        check.add_warning(path, f"the {kind} image is all zero")
-    if keep:
-        check.volumes[kind] = volume
+        outcome.warning = f"the {kind} image is all zero"
+    return outcome
+
+
+def _record(check: CaseCheck, kind: str, outcome: _Outcome) -> None:
+    """Record what examining one file found."""
+    if outcome.header is not None:
+        check.headers[kind] = outcome.header
+    if outcome.error is not None:
+        check.add_error(outcome.error)
+        return
+    if outcome.seg is not None:
+        check.seg = outcome.seg
+    if outcome.warning is not None:
+        check.add_warning(outcome.header.path, outcome.warning)
+    if outcome.volume is not None:
+        check.volumes[kind] = outcome.volume

@@ -1,0 +1,148 @@
+"""Read a gzip file once, in pieces, and verify it: every member's CRC32 and length trailer.
+
+nibabel (through Python's ``gzip``) reads a ``.nii.gz`` only as far as the header says and
+never reaches the trailer, so a damaged deflate stream that still inflates, or a wrong
+length trailer, goes unnoticed. :class:`GzipStream` inflates with zlib's own gzip
+wrapper, which checks CRC32 and ISIZE at the end of each member, and copies the output
+straight into a caller's (preallocated) buffer: the file is read once, the CRC is
+computed once (inside zlib), and the memory in flight is bounded by :data:`OUT_STEP`
+whatever the compression ratio (a gzip bomb cannot make a large temporary).
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from lrpstudio.core.errors import VolumeReadError
+
+#: Compressed bytes read per step (measured: 256 KiB-1 MiB read ~40% faster than nibabel's
+#: gzip reader on a BraTS volume; larger steps are slower again).
+IN_STEP = 1 << 18
+#: Most decompressed bytes made per zlib call: bounds the temporary of a highly
+#: compressible stream (a bomb inflates 1000:1).
+OUT_STEP = 1 << 24
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _zlib_problem(error: zlib.error) -> str:
+    """zlib's reason in words: CRC, length trailer, or a damaged deflate stream."""
+    text = str(error)
+    if "incorrect data check" in text:
+        return "corrupt: the gzip CRC32 check failed (the compressed data is damaged)"
+    if "incorrect length check" in text:
+        return "corrupt: the gzip length trailer disagrees with the data"
+    reason = text.split(":", 1)[-1].strip() or text
+    return f"corrupt: the compressed data is damaged ({reason})"
+
+
+class GzipStream:
+    """Sequential, verifying reader of a gzip file (all members).
+
+    Parameters
+    ----------
+    handle
+        The file, opened in binary mode at its start.
+    path
+        The file's path, for error messages.
+    """
+
+    def __init__(self, handle: BinaryIO, path: Path) -> None:
+        self._handle = handle
+        self._path = path
+        self._inflater: Any = zlib.decompressobj(_GZIP_WBITS)  # None once the stream ended
+        self._pending = b""  # compressed input not yet given to zlib
+        self.position = 0  # decompressed bytes delivered so far
+        #: Decompressed size the caller expects (its header's word), for messages.
+        self.expected_total: int | None = None
+
+    def _next_input(self) -> bytes:
+        """Compressed bytes to feed: what zlib left over, else the next piece of the file."""
+        if self._pending:
+            return self._pending
+        return self._handle.read(IN_STEP)
+
+    def _inflate(self, data: bytes, limit: int) -> bytes:
+        try:
+            out = self._inflater.decompress(data, limit)
+        except zlib.error as error:
+            raise VolumeReadError(_zlib_problem(error), self._path) from error
+        self._pending = self._inflater.unconsumed_tail
+        if self._inflater.eof:
+            self._next_member(self._inflater.unused_data + self._pending)
+        return out
+
+    def _next_member(self, rest: bytes) -> None:
+        """After a member's verified trailer: start the next member, or accept zero padding."""
+        if len(rest) < 2:
+            rest += self._handle.read(IN_STEP)
+        if rest[:2] == _GZIP_MAGIC:
+            self._inflater = zlib.decompressobj(_GZIP_WBITS)
+            self._pending = rest
+            return
+        while rest:  # only zero padding may follow the last member (as gzip -d accepts)
+            if rest.strip(b"\x00"):
+                raise VolumeReadError("corrupt: unexpected bytes after the end of the gzip "
+                                      "data", self._path)
+            rest = self._handle.read(IN_STEP)
+        self._pending = b""
+        self._inflater = None
+
+    @property
+    def finished(self) -> bool:
+        """True once the last member ended with a verified trailer."""
+        return self._inflater is None
+
+    def read_into(self, view: memoryview) -> None:
+        """Fill ``view`` with the next decompressed bytes.
+
+        Raises
+        ------
+        VolumeReadError
+            The data ends early (truncated) or fails its checks (corrupt).
+        """
+        filled, size = 0, len(view)
+        while filled < size:
+            data = b"" if self.finished else self._next_input()
+            if not data:
+                raise VolumeReadError(
+                    "truncated: the compressed data ends early", self._path,
+                    expected=f"{self.expected_total or self.position - filled + size} bytes",
+                    actual=f"{self.position} bytes")
+            out = self._inflate(data, min(size - filled, OUT_STEP))
+            view[filled:filled + len(out)] = out
+            filled += len(out)
+            self.position += len(out)
+
+    def read(self, size: int) -> bytes:
+        """The next ``size`` decompressed bytes (for headers: small sizes only)."""
+        buffer = bytearray(size)
+        self.read_into(memoryview(buffer))
+        return bytes(buffer)
+
+    def finish(self, max_extra: int) -> int:
+        """Inflate the rest, discarding it, so that every trailer is verified.
+
+        Returns the number of bytes after the current position.
+
+        Raises
+        ------
+        VolumeReadError
+            The stream is damaged or truncated, or more than ``max_extra`` bytes follow
+            (data the header does not describe: refused rather than inflated without end).
+        """
+        extra = 0
+        while not self.finished:
+            data = self._next_input()
+            if not data:
+                raise VolumeReadError("truncated: the compressed data ends before its gzip "
+                                      "trailer", self._path)
+            extra += len(self._inflate(data, OUT_STEP))
+            if extra > max_extra:
+                raise VolumeReadError(
+                    "holds more data than its header describes", self._path,
+                    expected=f"at most {max_extra} extra bytes", actual=f"over {extra} bytes")
+        self.position += extra
+        return extra
