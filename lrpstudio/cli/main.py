@@ -4,7 +4,9 @@ Each sub-command lives in its own module under :mod:`lrpstudio.cli` and exposes
 ``register(subparsers)``, which adds its parser and sets ``handler`` to a function
 ``run(args) -> int``. This module is the CLI's error boundary: a core
 :class:`~lrpstudio.core.errors.LrpStudioError` becomes one line on stderr and the
-error's exit code (2 bad input, 1 internal); anything else is an internal failure.
+error's exit code (2 bad input, 1 internal); an operating-system failure the core did
+not name (full disk, permission, name too long) becomes one line naming its path and
+what to do, exit code 2; anything else is an internal failure.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from typing import Sequence
 
 from lrpstudio import __version__
-from lrpstudio.core.errors import LrpStudioError
+from lrpstudio.core.errors import LrpStudioError, storage_error
 
 #: Sub-command name -> module under lrpstudio.cli. Order = order in --help.
 SUBCOMMANDS: dict[str, str] = {
@@ -83,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LrpStudioError as error:
         print(f"lrpstudio {args.command}: error: {error.message()}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:
+        named = storage_error(error, action="read or write")
+        print(f"lrpstudio {args.command}: error: {named.message()}", file=sys.stderr)
+        return named.exit_code
     except KeyboardInterrupt:
         print(f"lrpstudio {args.command}: interrupted", file=sys.stderr)
         return 130

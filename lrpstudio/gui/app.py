@@ -22,7 +22,7 @@ os.environ.setdefault("QT_API", "pyside6")  # pyqtgraph must pick PySide6
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402  (after QT_API)
 
 from lrpstudio import __version__  # noqa: E402
-from lrpstudio.core.errors import LrpStudioError  # noqa: E402
+from lrpstudio.core.errors import LrpStudioError, storage_error  # noqa: E402
 from lrpstudio.core.paths import resources_root, user_log_dir  # noqa: E402
 from lrpstudio.gui.workers import keep_collection_in_gui_thread  # noqa: E402
 
@@ -50,6 +50,8 @@ def user_message(error: BaseException) -> str:
     """The one line a user sees for an error."""
     if isinstance(error, LrpStudioError):
         return error.message()
+    if isinstance(error, OSError):  # a full disk or a permission: the path and what to do
+        return storage_error(error, action="read or write").message()
     return (f"Internal error: {type(error).__name__}: {error}\n"
             f"Details are in {user_log_dir() / LOG_NAME}")
 

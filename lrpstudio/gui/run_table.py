@@ -100,14 +100,21 @@ def _best_row(rows: list[dict[str, float]], metric: str) -> dict[str, float] | N
     return max(scored, key=lambda r: (sign * r[f"val_{metric}"], -r.get("val_total", 0.0)))
 
 
+def unreadable(error: BaseException) -> str:
+    """The status of a run that cannot be read: ``unreadable: <file>: <what is wrong>``."""
+    if isinstance(error, LrpStudioError) and error.path is not None:
+        return f"unreadable: {error.path.name}: {error.detail()}"
+    return f"unreadable: {error}"
+
+
 def summarize_all(paths: Iterable[Path]) -> list[dict[str, Any]]:
-    """Rows of every readable run (a broken run gets a row saying so)."""
+    """Rows of every readable run (a broken run gets a row saying so, and why)."""
     rows = []
     for path in paths:
         try:
             rows.append(summarize_run(path))
-        except (LrpStudioError, OSError, ValueError, KeyError) as error:
-            rows.append({"run": path.name, "path": str(path), "status": f"unreadable: {error}"})
+        except (LrpStudioError, OSError, ValueError, KeyError, TypeError) as error:
+            rows.append({"run": path.name, "path": str(path), "status": unreadable(error)})
     return rows
 
 
@@ -187,7 +194,10 @@ def resume_choices(runs_dir: str | Path | None) -> list[tuple[str, Path]]:
     runs.sort(key=lambda r: r.name, reverse=True)  # folder names start with the date and time
     choices = []
     for run, label in zip(runs, short_labels(runs)):
-        row = summarize_run(run)
+        try:
+            row = summarize_run(run)
+        except LrpStudioError:
+            continue  # a broken run cannot be resumed; the Runs table says why
         choices.append((f"{label} — {row['status']}, {row['epochs']} epochs", run))
     return choices
 

@@ -255,7 +255,11 @@ class RunsView(QtWidgets.QWidget):
         runs = self.selected_runs()
         self.overlay.getPlotItem().legend.setColumnCount(2 if len(runs) > 3 else 1)  # keep the plot tall
         for k, (run, label) in enumerate(zip(runs, short_labels(runs))):
-            rows = RunFolder(run).read_metrics()
+            try:
+                rows = RunFolder(run).read_metrics()
+            except LrpStudioError as error:  # its row already says "unreadable" and why
+                self.status.setText(f"{run.name} not drawn: {error.detail()}")
+                continue
             xs = [r["epoch"] for r in rows if math.isfinite(r.get(metric, math.nan))]
             ys = [r[metric] for r in rows if math.isfinite(r.get(metric, math.nan))]
             colour = PALETTE[k % len(PALETTE)]

@@ -85,3 +85,31 @@ def test_resume_choices_list_runs_with_a_checkpoint_newest_first(tmp_path: Path)
     assert [path for _label, path in choices] == [newer, older]
     assert choices[0][0].startswith("paper CE 10:15 — ") and "epochs" in choices[0][0]
     assert resume_choices(None) == [] and resume_choices(tmp_path / "missing") == []
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.core.train.broken_runs import make_tiny_run
+    from tests.core.train.factory import tiny_dataset
+
+    return make_tiny_run(tmp_path_factory.mktemp("table") / "run",
+                         tiny_dataset(n_cases=8, slices_per_case=2, size=32))
+
+
+def _table_corpus() -> list[str]:
+    from tests.core.train.broken_runs import CORPUS
+
+    return sorted(name for name, damage in CORPUS.items() if "table" in damage.refused_by)
+
+
+@pytest.mark.parametrize("name", _table_corpus())
+def test_a_broken_run_is_an_unreadable_row_with_its_reason(tiny_run: Path, name: str, tmp_path: Path) -> None:
+    from lrpstudio.gui.run_table import summarize_all
+    from tests.core.train.broken_runs import CORPUS, checkpoint_for, damaged_copy
+
+    broken = damaged_copy(tiny_run, name, tmp_path / "run")
+    good, row = summarize_all([tiny_run, broken])
+    assert good["status"] == "finished" and row["run"] == "run"
+    file = Path(checkpoint_for(name, "table")).name or "run"
+    assert row["status"].startswith(f"unreadable: {file}: ") and CORPUS[name].says in row["status"]
+    assert "\n" not in row["status"]

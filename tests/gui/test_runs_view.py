@@ -233,3 +233,23 @@ def test_saved_heatmaps_open_from_the_runs_tab(qtbot, mixed: tuple[Path, Callabl
     view.table.itemDoubleClicked.emit(view.table.item(row, 0))
     qtbot.waitUntil(lambda: view.worker is None and view.heatmaps_dialog is not first, timeout=TIMEOUT_MS)
     assert "(p0)" in view.heatmaps_dialog.windowTitle()
+
+
+def test_a_broken_run_is_an_unreadable_row_and_is_left_out_of_the_overlay(
+        qtbot, trained: tuple[Path, Path], tmp_path: Path) -> None:
+    _, runs = trained
+    copies = tmp_path / "runs"
+    shutil.copytree(runs / "p1", copies / "p1")
+    shutil.copytree(runs / "p0", copies / "broken")
+    with (copies / "broken" / "metrics.csv").open("a") as handle:
+        handle.write("\0\0\0 garbage\n")
+    view = RunsView()
+    qtbot.addWidget(view)
+    view.set_runs_dir(copies)
+    status = [k for k, _ in COLUMNS].index("status")
+    cells = {view.table.item(i, 0).text(): view.table.item(i, status).text() for i in range(2)}
+    assert cells["p1"] == "finished"
+    assert cells["broken"].startswith("unreadable: metrics.csv: line 4 holds NUL bytes")
+    view.select_runs([copies / "p1", copies / "broken"])  # draws the overlay: no exception
+    assert len(view.overlay.getPlotItem().listDataItems()) == 1
+    assert "broken not drawn" in view.status.text()

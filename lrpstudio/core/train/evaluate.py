@@ -15,11 +15,13 @@ import torch
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.errors import CheckpointError, DatasetError
 from lrpstudio.core.models import build_model
-from lrpstudio.core.models.checkpoints import load_checkpoint
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.heatmaps import explain_batch
 from lrpstudio.core.train.metrics import EpochSums
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.run_record import (
+    check_run_folder, load_weights, read_model_checkpoint, train_config,
+)
 from lrpstudio.core.train.session import resolve_device
 
 #: ``(done, total, message)``, the core's progress callback.
@@ -40,18 +42,15 @@ def load_run_model(run_dir: str | Path, which: str = "best", device: str = "cpu"
         Where to put the model.
     """
     folder = RunFolder(run_dir)
-    folder.read_config()  # a clear error when run_dir is not a run
+    check_run_folder(folder.root)  # not a run, or a damaged record: one line naming the file
     path = folder.checkpoint(which)
     if which == "best" and not path.is_file():
         raise CheckpointError("the run has no best checkpoint yet (no finished epoch)", path)
-    payload = load_checkpoint(path)
-    try:
-        config = TrainConfig.from_dict(payload["config"])
-        model = build_model(config.model, image_size=config.image_size,
-                            in_channels=config.in_channels, num_classes=2)
-        model.load_state_dict(payload["model"])
-    except (KeyError, RuntimeError) as error:
-        raise CheckpointError(f"checkpoint does not fit its model: {error}", path) from error
+    payload = read_model_checkpoint(path)  # weights present, finite; options valid
+    config = train_config(payload["config"], path)
+    model = build_model(config.model, image_size=config.image_size,
+                        in_channels=config.in_channels, num_classes=2)
+    load_weights(model, payload["model"], path)
     model.to(resolve_device(device)).eval()
     return model, config, payload
 

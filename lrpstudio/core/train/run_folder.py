@@ -16,6 +16,10 @@ JSON object with at least ``time`` (UTC ISO-8601) and ``event``, one of ``start`
 ``heatmaps``, ``epoch_end`` (metrics, best), ``log``, and a final ``end``, ``cancelled``
 or ``diverged`` (message). Lines are appended and flushed one at a time; a reader
 should ignore a last line that does not parse yet.
+
+Reading is validated (:mod:`lrpstudio.core.train.run_record`): a damaged record is a
+one-line :class:`CheckpointError` naming the file, never a traceback or silently
+half-read data. A line torn by a killed writer is cut off before the next append.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lrpstudio.core.atomic import atomic_write_text
-from lrpstudio.core.errors import CheckpointError
+from lrpstudio.core.atomic import atomic_write_text, make_dirs
+from lrpstudio.core.errors import storage_error
+from lrpstudio.core.train import run_record
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.csv"
@@ -63,6 +68,7 @@ class RunFolder:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self._tail_checked = False  # log_event cuts a torn last line once per folder object
 
     @property
     def config_path(self) -> Path:
@@ -92,24 +98,20 @@ class RunFolder:
     def create(self) -> None:
         """Make the folder and its sub-folders (existing ones are kept)."""
         for folder in (self.root, self.checkpoint_dir, self.heatmap_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            make_dirs(folder)
 
     def is_run(self) -> bool:
         """True when the folder holds a config.json."""
         return self.config_path.is_file()
 
     def write_config(self, record: dict[str, Any]) -> None:
-        """Write config.json atomically."""
+        """Write config.json atomically (stamped with the record version)."""
+        record = {**record, "record_version": run_record.RUN_RECORD_VERSION}
         atomic_write_text(self.config_path, json.dumps(_json_safe(record), indent=2, sort_keys=True) + "\n")
 
     def read_config(self) -> dict[str, Any]:
-        """Read config.json; a missing or broken file is a :class:`CheckpointError`."""
-        if not self.config_path.is_file():
-            raise CheckpointError("not a training run (config.json missing)", self.root)
-        try:
-            return json.loads(self.config_path.read_text())
-        except (OSError, ValueError) as error:
-            raise CheckpointError(f"cannot read run config: {error}", self.config_path) from error
+        """Read config.json, checked; a missing or broken file is a :class:`CheckpointError`."""
+        return run_record.read_run_config(self.config_path)
 
     def write_metrics(self, rows: list[dict[str, Any]]) -> None:
         """Rewrite metrics.csv atomically with ``rows`` (one per epoch, same keys)."""
@@ -124,12 +126,8 @@ class RunFolder:
         atomic_write_text(self.metrics_path, buffer.getvalue())
 
     def read_metrics(self) -> list[dict[str, float]]:
-        """metrics.csv as a list of dicts of floats (empty when none yet)."""
-        if not self.metrics_path.is_file():
-            return []
-        with self.metrics_path.open(newline="") as handle:
-            return [{k: float(v) if v != "" else float("nan") for k, v in row.items()}
-                    for row in csv.DictReader(handle)]
+        """metrics.csv as a list of dicts of floats (empty when none yet), checked."""
+        return run_record.read_metrics(self.metrics_path)
 
     def log_event(self, event: str, sync: bool = True, **fields: Any) -> None:
         """Append one JSON line to events.jsonl (flushed; also fsynced when ``sync``).
@@ -140,23 +138,40 @@ class RunFolder:
         record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                   "event": event, **fields}
         line = json.dumps(_json_safe(record), sort_keys=False) + "\n"
-        with self.events_path.open("a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            if sync:
-                os.fsync(handle.fileno())
+        try:
+            with self.events_path.open("ab") as handle:
+                if not self._tail_checked:
+                    _cut_torn_line(handle)
+                    self._tail_checked = True
+                handle.write(line.encode("utf-8"))
+                handle.flush()
+                if sync:
+                    os.fsync(handle.fileno())
+        except OSError as error:
+            raise storage_error(error, self.events_path) from error
 
     def read_events(self) -> list[dict[str, Any]]:
-        """All complete events so far (a partial last line is ignored)."""
-        if not self.events_path.is_file():
-            return []
-        events = []
-        for line in self.events_path.read_text(encoding="utf-8").splitlines():
-            try:
-                events.append(json.loads(line))
-            except ValueError:
-                continue
-        return events
+        """All complete events so far (a partial last line is ignored), checked."""
+        return run_record.read_events(self.events_path)
+
+
+def _cut_torn_line(handle: Any) -> None:
+    """Truncate a last line without its newline (a writer killed mid-line) before appending.
+
+    Appending after it would glue the next event onto the torn one: a line that is no
+    longer "being written" but damaged for good.
+    """
+    end = handle.seek(0, os.SEEK_END)
+    if end == 0:
+        return
+    with open(handle.name, "rb") as reader:
+        start = max(0, end - run_record.MAX_EVENT_LINE)
+        reader.seek(start)
+        tail = reader.read()
+    if tail.endswith(b"\n"):
+        return
+    cut = tail.rfind(b"\n")
+    handle.truncate(start + cut + 1 if cut >= 0 else start)
 
 
 def _format(value: Any) -> str:

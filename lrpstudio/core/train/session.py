@@ -18,15 +18,16 @@ import numpy as np
 import torch
 
 from lrpstudio.core.data.slice_dataset import SPLITS, SliceDataset
-from lrpstudio.core.errors import CheckpointError, InputError
+from lrpstudio.core.errors import InputError
 from lrpstudio.core.models import build_model
-from lrpstudio.core.models.checkpoints import load_checkpoint, save_checkpoint
+from lrpstudio.core.models.checkpoints import save_checkpoint
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.data_change import describe_dataset_change
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.run_record import (
+    CHECKPOINT_FORMAT, CHECKPOINT_VERSION, check_run_folder, read_training_checkpoint, restore_state,
+)
 
-CHECKPOINT_FORMAT = "lrpstudio-checkpoint"
-CHECKPOINT_VERSION = 1
 #: Options that may change when a run is resumed.
 RESUMABLE_CHANGES: frozenset[str] = frozenset({"epochs", "device"})
 
@@ -178,7 +179,7 @@ def save_session_checkpoint(session: Session, folder: RunFolder, best: bool) -> 
 
 def restore_session(folder: RunFolder, config: TrainConfig, dataset: SliceDataset) -> Session:
     """Reopen a run from its last.pt, checking that config and data match the saved run."""
-    record = folder.read_config()
+    record = check_run_folder(folder.root, for_resume=True)
     saved = TrainConfig.from_dict(record["train"])
     config = complete_config(config, dataset)
     changed = {k for k, v in config.to_dict().items() if saved.to_dict()[k] != v} - RESUMABLE_CHANGES
@@ -192,20 +193,14 @@ def restore_session(folder: RunFolder, config: TrainConfig, dataset: SliceDatase
                          "on the data as it is now", folder.config_path,
                          expected=record["dataset"]["data_hash"][:12],
                          actual=dataset_fingerprint(dataset)[:12])
-    if config != saved:  # more epochs or another device: config.json says what ran
-        folder.write_config({**record, "train": config.to_dict()})
-    payload = load_checkpoint(folder.checkpoint("last"))
-    if payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError("not an lrpstudio training checkpoint", folder.checkpoint("last"))
+    payload = read_training_checkpoint(folder.checkpoint("last"))
     device = resolve_device(config.device)
     model, optimizer = _build(config, device)
-    model.load_state_dict(payload["model"])
-    optimizer.load_state_dict(payload["optimizer"])
     generator = torch.Generator()
-    generator.set_state(payload["rng"]["data"])
-    torch.set_rng_state(payload["rng"]["torch"])
-    if device.type == "cuda" and "cuda" in payload["rng"]:
-        torch.cuda.set_rng_state(payload["rng"]["cuda"], device)
+    restore_state(payload, model, optimizer, generator, device, folder.checkpoint("last"))
+    # Only once the checkpoint is known to fit: a refused resume changes nothing on disk.
+    if config != saved:  # more epochs or another device: config.json says what ran
+        folder.write_config({**record, "train": config.to_dict()})
     best = payload["best"]
     return Session(config, model, optimizer, generator, device, epoch=int(payload["epoch"]),
                    step=int(payload["step"]), history=list(payload["history"]),
