@@ -1,214 +1,216 @@
-"""The paper's comparison: one model per penalty, same seed and data (Table 1, Fig. 5).
+"""The paper's comparison over seeds and folds: Table 1 as mean ± sd, Fig. 5, paired tests.
 
-``run_experiment`` trains one run per penalty p into ``OUT/p<p>/`` (p = 0 is plain
-cross-entropy), evaluates each best model on the test split, and writes
-``table1.csv``, ``table1.md`` and ``fig5.png`` (input, mask, then each model's heatmap
-with score and prediction, for the same test slices). A finished run is reused and an
-unfinished one resumed, so an interrupted experiment continues where it stopped.
+``run_experiment`` trains one run per penalty p (p = 0 is plain cross-entropy) for
+every seed and, with ``folds``, every fold of a patient-level cross-validation (runs
+and folders: :mod:`lrpstudio.core.train.experiment_runs`). It evaluates each best
+model on its own fold's test split and writes
 
-Under torchrun the runs are spread over the processes, each rank training whole runs
-(run i on rank i mod world size, each an ordinary single-process :func:`fit` with the
-experiment's seed), so the runs and Table 1 are the same as in one process; rank 0
-waits for all runs and then writes the tables and the figure.
+- ``runs.csv``: every run's metrics,
+- ``table1.csv`` / ``.md`` / ``.json``: per penalty, mean ± sd over all runs of
+  accuracy, balanced accuracy, weighted and macro F1, sensitivity, specificity and
+  the mean TumorLRPScore per class, with the number of runs and of collapsed runs
+  (one class for >= 95 % of the slices); ``.md`` and ``.json`` add the paired
+  comparison of each p > 0 with p = 0 over matched (seed, fold) runs, for balanced
+  accuracy and the mean score ((LGG + HGG) / 2): mean difference, bootstrap 95 % CI,
+  Wilcoxon p (:mod:`lrpstudio.core.train.experiment_stats`), also in
+  ``comparison.csv``,
+- ``fig5.png``: the same test slices explained by each penalty's model of the first
+  seed and fold,
+
+and the same with an ``_external`` suffix for a second dataset. A finished run is
+reused and an unfinished one resumed, so an interrupted experiment continues where
+it stopped. Under torchrun rank 0 waits for all runs, then writes the outputs.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.data.slice_dataset import SliceDataset
-from lrpstudio.core.errors import DatasetError, LrpStudioError
-from lrpstudio.core.train.config import TrainConfig
+from lrpstudio.core.errors import DatasetError
 from lrpstudio.core.train.control import TrainControl
-from lrpstudio.core.train.distributed import SINGLE, DistContext, agree, any_rank
-from lrpstudio.core.train.engine import RunResult, TrainCallbacks, fit, to_batch
+from lrpstudio.core.train.distributed import SINGLE, DistContext, any_rank
+from lrpstudio.core.train.engine import TrainCallbacks, to_batch
 from lrpstudio.core.train.evaluate import evaluate_run, load_run_model
+from lrpstudio.core.train.experiment_runs import (
+    ExperimentConfig, RunKey, fold_datasets, model_name, penalty_config, plan_runs, run_dir, run_name,
+    split_sizes, train_share,
+)
+from lrpstudio.core.train.experiment_stats import (
+    BOOTSTRAP_RESAMPLES, CONFIDENCE, mean_sd, paired_comparison,
+)
+from lrpstudio.core.train.experiment_tables import write_report
 from lrpstudio.core.train.heatmaps import (
     display_channel, explain_batch, pin_slices, render_comparison_png,
 )
-from lrpstudio.core.train.run_folder import RunFolder
 
-TABLE_COLUMNS: tuple[str, ...] = ("model", "penalty", "accuracy", "f1_weighted", "sensitivity",
-                                  "specificity", "score_lgg", "score_hgg", "best_epoch")
+__all__ = ["ExperimentConfig", "ExperimentReport", "RunKey", "METRICS", "model_name", "penalty_config",
+           "run_experiment", "run_name"]
+
+#: Metrics of Table 1 (mean ± sd per penalty), as ``evaluate_model`` names them.
+METRICS: tuple[str, ...] = ("accuracy", "balanced_accuracy", "f1_weighted", "f1_macro", "sensitivity",
+                            "specificity", "score_lgg", "score_hgg")
+#: Metrics compared with p = 0 over matched runs.
+COMPARED: tuple[str, ...] = ("balanced_accuracy", "mean_score")
 
 
 @dataclass(frozen=True)
-class ExperimentConfig:
-    """An experiment: the base training config and the penalties to compare.
+class ExperimentReport:
+    """What an experiment found on one dataset.
 
     Attributes
     ----------
-    train
-        Settings shared by every run (seed, epochs, model...); its guidance is the
-        template whose penalty is varied.
-    penalties
-        LRPLoss powers p; 0 = plain cross-entropy.
-    split
-        Split the table and the figure are computed on.
-    figure_slices
-        Rows of the Fig. 5 grid (slices of both classes from ``split``).
+    table
+        Table 1: one dict per penalty (model, penalty, runs, collapsed, ``<metric>_mean``,
+        ``<metric>_sd`` for each of :data:`METRICS`).
+    comparison
+        One dict per penalty p > 0: model, penalty, and per compared metric a
+        :class:`~lrpstudio.core.train.experiment_stats.PairedComparison` as a dict.
+    runs
+        One dict per run: model, penalty, seed, fold, the metrics, mean_score,
+        best_epoch, collapse (None or words), run (folder relative to the experiment).
+    settings
+        split, seeds, folds, bootstrap resamples and confidence.
     """
 
-    train: TrainConfig
-    penalties: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0)
-    split: str = "test"
-    figure_slices: int = 4
-
-
-def model_name(penalty: float) -> str:
-    """The paper's names: ``Original`` for p = 0, ``PenalizationP`` otherwise."""
-    return "Original" if penalty == 0 else f"Penalization{penalty:g}"
-
-
-def run_name(penalty: float) -> str:
-    """Sub-folder of the run with penalty p, e.g. ``p0``, ``p1``, ``p0.5``."""
-    return f"p{penalty:g}"
-
-
-def penalty_config(train: TrainConfig, penalty: float) -> TrainConfig:
-    """The base config with LRPLoss power ``penalty`` (plain CE for 0)."""
-    kind = "none" if penalty == 0 else "lrp"
-    return replace(train, guidance=replace(train.guidance, kind=kind, penalty=float(penalty)))
-
-
-def _train_one(config: TrainConfig, dataset: SliceDataset, run_dir: Path,
-               callbacks: TrainCallbacks | None, control: TrainControl | None) -> RunResult | None:
-    """Train (or resume, or reuse) one run; None when it was already finished."""
-    folder = RunFolder(run_dir)
-    if folder.is_run() and folder.checkpoint("last").is_file():
-        done = len(folder.read_metrics())
-        saved = TrainConfig.from_dict(folder.read_config()["train"])
-        if done >= config.epochs and replace(saved, epochs=config.epochs) == replace(
-                config, image_size=saved.image_size, in_channels=saved.in_channels):
-            return None
-        return fit(config, dataset, callbacks, control, run_dir, resume=True)
-    return fit(config, dataset, callbacks, control, run_dir)
+    table: list[dict[str, Any]]
+    comparison: list[dict[str, Any]]
+    runs: list[dict[str, Any]]
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def run_experiment(dataset: SliceDataset, out: str | Path, config: ExperimentConfig,
-                   callbacks: Callable[[float], TrainCallbacks] | None = None,
+                   callbacks: Callable[[RunKey], TrainCallbacks] | None = None,
                    control: TrainControl | None = None,
                    test_data: SliceDataset | None = None,
-                   dist: DistContext = SINGLE) -> list[dict[str, Any]]:
-    """Train one model per penalty and write Table 1 and Fig. 5 into ``out``.
+                   dist: DistContext = SINGLE) -> ExperimentReport | None:
+    """Train every run of the experiment and write its tables and Fig. 5 into ``out``.
 
     Parameters
     ----------
     dataset
-        Slices with train/val/test splits.
+        Slices with train/val/test splits (with folds: split anew per fold).
     out
         Experiment folder.
     config
-        Base settings and penalties.
+        Base settings, penalties, seeds and folds.
     callbacks
-        ``penalty -> TrainCallbacks`` for each run (progress bars, GUI signals).
+        ``RunKey -> TrainCallbacks`` for each run (progress bars, GUI signals).
     control
         One token for the whole experiment; cancelling stops after the current batch.
     test_data
         Optional second dataset (e.g. the same kind of data without a confounder):
-        its ``config.split`` gives ``table1_external.*`` and ``fig5_external.png``.
+        ``table1_external.*``, ``runs_external.csv``, ``fig5_external.png``. With
+        folds its patients that ``dataset`` holds follow ``dataset``'s folds.
     dist
-        The torchrun job: each rank trains the runs ``penalties[rank::world_size]``.
+        The torchrun job: each rank trains the runs ``plan_runs(config)[rank::world_size]``.
 
     Returns
     -------
-    list of dict
-        Table 1 rows on ``dataset`` (empty when cancelled, and on ranks other than 0).
+    ExperimentReport or None
+        The report on ``dataset``; None when cancelled, and on ranks other than 0.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for data in (dataset, test_data):
-        if data is not None and len(data.subset(config.split)) == 0:
-            raise DatasetError(f"the {config.split!r} split is empty: nothing to compare on",
+    datasets = fold_datasets(dataset, config)
+    external = fold_datasets(test_data, config, reference=dataset) if test_data is not None else None
+    for folds in (datasets, external):
+        empty = [k for k, n in split_sizes(folds or {}, config.split).items() if n == 0]
+        if empty:
+            where = "" if empty[0] is None else f" of fold {empty[0]}"
+            raise DatasetError(f"the {config.split!r} split{where} is empty: nothing to compare on",
                                expected="> 0 slices", actual=0)
-    cancelled = _train_share(dataset, out, config, callbacks, control, dist)
+    cancelled = train_share(datasets, out, config, callbacks, control, dist)
     if any_rank(cancelled, dist) or not dist.is_main:
-        return []
-    rows = compare(dataset, out, config, "")
-    if test_data is not None:
-        compare(test_data, out, config, "_external")
-    return rows
+        return None
+    report = compare(datasets, out, config, "")
+    if external is not None:
+        compare(external, out, config, "_external")
+    return report
 
 
-def _train_share(dataset: SliceDataset, out: Path, config: ExperimentConfig,
-                 callbacks: Callable[[float], TrainCallbacks] | None, control: TrainControl | None,
-                 dist: DistContext) -> bool:
-    """Train this rank's runs; True when cancelled. Every rank learns if one failed."""
-    try:
-        for penalty in config.penalties[dist.rank::dist.world_size]:
-            result = _train_one(penalty_config(config.train, penalty), dataset, out / run_name(penalty),
-                                callbacks(penalty) if callbacks else None, control)
-            if result is not None and result.status == "cancelled":
-                break
-        else:
-            result = None
-    except BaseException:
-        agree(False, dist)
-        raise
-    if not agree(True, dist):
-        raise LrpStudioError("a run of the experiment failed on another rank (see its error)", out)
-    return result is not None and result.status == "cancelled"
+def compare(datasets: dict[int | None, SliceDataset], out: Path, config: ExperimentConfig,
+            suffix: str) -> ExperimentReport:
+    """Evaluate every run on its fold of ``datasets``; write the tables and Fig. 5 (``suffix``)."""
+    runs = evaluate_runs(datasets, out, config)
+    report = ExperimentReport(table=summarise(runs, config), comparison=compare_with_control(runs, config),
+                              runs=runs, settings=_settings(config))
+    write_report(report, out, suffix)
+    first = config.fold_list[0]
+    keys = [RunKey(float(p), config.train.seed, first) for p in config.penalties]
+    comparison_figure(datasets[first], out, config, keys, suffix)
+    return report
 
 
-def compare(dataset: SliceDataset, out: Path, config: ExperimentConfig, suffix: str) -> list[dict[str, Any]]:
-    """Evaluate every run of the experiment on ``dataset``; write table1{suffix}.* and fig5{suffix}.png."""
+def evaluate_runs(datasets: dict[int | None, SliceDataset], out: Path,
+                  config: ExperimentConfig) -> list[dict[str, Any]]:
+    """One row per run: its metrics on ``config.split`` of its fold."""
     rows = []
-    for penalty in config.penalties:
-        run_dir = out / run_name(penalty)
-        metrics = evaluate_run(run_dir, dataset, config.split, device=config.train.device)
-        _, _, payload = load_run_model(run_dir, "best")
-        rows.append({"model": model_name(penalty), "penalty": float(penalty),
-                     **{k: metrics[k] for k in TABLE_COLUMNS[2:8]},
-                     "best_epoch": int(payload["epoch"])})
-    write_tables(rows, out, suffix)
-    comparison_figure(dataset, out, config, suffix)
+    for key in plan_runs(config):
+        folder = run_dir(out, config, key)
+        metrics = evaluate_run(folder, datasets[key.fold], config.split, device=config.train.device)
+        rows.append({"model": model_name(key.penalty), "penalty": key.penalty, "seed": key.seed,
+                     "fold": key.fold, **{m: metrics[m] for m in METRICS},
+                     "mean_score": (metrics["score_lgg"] + metrics["score_hgg"]) / 2.0,
+                     "best_epoch": int(metrics["epoch"]), "collapse": metrics["collapse"],
+                     "run": folder.relative_to(out).as_posix()})
     return rows
 
 
-def write_tables(rows: list[dict[str, Any]], out: Path, suffix: str = "") -> None:
-    """table1{suffix}.csv (full precision) and .md (rounded, the paper's layout)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(TABLE_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows([{k: row[k] for k in TABLE_COLUMNS} for row in rows])
-    atomic_write_text(out / f"table1{suffix}.csv", buffer.getvalue())
-    atomic_write_text(out / f"table1{suffix}.md", markdown_table(rows))
+def summarise(runs: list[dict[str, Any]], config: ExperimentConfig) -> list[dict[str, Any]]:
+    """Table 1: per penalty, mean ± sd of each metric over its runs, runs, collapsed runs."""
+    table = []
+    for penalty in config.penalties:
+        mine = [r for r in runs if r["penalty"] == float(penalty)]
+        row: dict[str, Any] = {"model": model_name(penalty), "penalty": float(penalty), "runs": len(mine),
+                               "collapsed": sum(r["collapse"] is not None for r in mine)}
+        for metric in METRICS:
+            row[f"{metric}_mean"], row[f"{metric}_sd"] = mean_sd([r[metric] for r in mine])
+        table.append(row)
+    return table
 
 
-def markdown_table(rows: list[dict[str, Any]]) -> str:
-    """Table 1 as Markdown, numbers to two decimals (n/a where a class has no score)."""
-    head = ["Model", "p", "Accuracy", "F1 (weighted)", "Sensitivity", "Specificity",
-            "Mean score LGG", "Mean score HGG", "Best epoch"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        cells = [row["model"], f"{row['penalty']:g}"] + [_cell(row[k]) for k in TABLE_COLUMNS[2:8]]
-        cells.append(str(row["best_epoch"]))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+def compare_with_control(runs: list[dict[str, Any]], config: ExperimentConfig) -> list[dict[str, Any]]:
+    """Each penalty p > 0 against p = 0 over the runs that share seed and fold.
+
+    Empty when p = 0 is not among the penalties (there is nothing to pair with).
+    """
+    control = {(r["seed"], r["fold"]): r for r in runs if r["penalty"] == 0}
+    if not control:
+        return []
+    rows = []
+    for penalty in (float(p) for p in config.penalties if p != 0):
+        pairs = [(r, control[(r["seed"], r["fold"])]) for r in runs
+                 if r["penalty"] == penalty and (r["seed"], r["fold"]) in control]
+        row: dict[str, Any] = {"model": model_name(penalty), "penalty": penalty, "pairs": len(pairs)}
+        for metric in COMPARED:
+            result = paired_comparison([t[metric] for t, _ in pairs], [c[metric] for _, c in pairs])
+            row[metric] = result.as_dict()
+        rows.append(row)
+    return rows
 
 
-def _cell(value: float) -> str:
-    return "n/a" if value is None or not math.isfinite(value) else f"{value:.2f}"
+def _settings(config: ExperimentConfig) -> dict[str, Any]:
+    return {"split": config.split, "seeds": list(config.seed_list), "folds": config.folds,
+            "bootstrap_resamples": BOOTSTRAP_RESAMPLES, "confidence": CONFIDENCE}
 
 
-def comparison_figure(dataset: SliceDataset, out: Path, config: ExperimentConfig, suffix: str = "") -> Path:
-    """fig5{suffix}.png: the same slices explained by every model of the experiment."""
+def comparison_figure(dataset: SliceDataset, out: Path, config: ExperimentConfig, keys: list[RunKey],
+                      suffix: str = "") -> Path:
+    """fig5{suffix}.png: the same slices explained by the model of each run in ``keys``."""
     part = dataset.subset(config.split)
     rows = pin_slices(part, config.figure_slices, config.train.seed)
     names, maps = [], []
-    for penalty in config.penalties:
-        model, run_config, _ = load_run_model(out / run_name(penalty), "best", config.train.device)
+    for key in keys:
+        model, run_config, _ = load_run_model(run_dir(out, config, key), "best", config.train.device)
         batch = to_batch(part, rows, next(model.parameters()).device)
         maps.append(explain_batch(model, batch.images, batch.labels, batch.tumor, batch.brain,
                                   run_config.composite))
-        names.append(model_name(penalty))
+        names.append(model_name(key.penalty))
     titles = [f"{part.case_ids[r]} z{int(part.slice_index[r])}" for r in rows]
     channel = display_channel(part.channels)
     return render_comparison_png(out / f"fig5{suffix}.png", part.images[rows, channel], part.tumor_masks[rows],
                                  part.labels[rows], titles, names, maps)
+

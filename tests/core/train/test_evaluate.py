@@ -1,8 +1,7 @@
-"""Evaluation, single-slice explanation and the penalty experiment on a trained tiny run."""
+"""Evaluation and single-slice explanation on a trained tiny run."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import numpy as np
@@ -10,10 +9,9 @@ import pytest
 import torch
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
-from lrpstudio.core.errors import CheckpointError, DatasetError, InputError
+from lrpstudio.core.errors import CheckpointError, DatasetError
 from lrpstudio.core.train.engine import fit
 from lrpstudio.core.train.evaluate import evaluate_run, load_run_model
-from lrpstudio.core.train.experiment import ExperimentConfig, markdown_table, run_experiment
 from lrpstudio.core.train.explain import explain_slice
 from lrpstudio.core.xai.relevance import relevance
 from lrpstudio.core.xai.score import tumor_lrp_score
@@ -65,28 +63,3 @@ def test_explain_slice_writes_png(run, dataset, tmp_path) -> None:
     assert out["case"] == case and out["prediction"] in ("LGG", "HGG") and 0 <= out["score"] <= 1
     with pytest.raises(DatasetError, match="no slice"):
         explain_slice(run, dataset, case, tmp_path / "y.png", slice_index=999)
-
-
-def test_experiment_writes_table_and_figure(dataset, config, tmp_path) -> None:
-    base = dataclasses.replace(config, epochs=1, pinned=0)
-    rows = run_experiment(dataset, tmp_path / "exp", ExperimentConfig(base, penalties=(0.0, 1.0),
-                                                                        figure_slices=2))
-    assert [r["model"] for r in rows] == ["Original", "Penalization1"]
-    csv_text = (tmp_path / "exp" / "table1.csv").read_text().splitlines()
-    assert csv_text[0].startswith("model,penalty,accuracy") and len(csv_text) == 3
-    md = (tmp_path / "exp" / "table1.md").read_text()
-    assert md == markdown_table(rows) and "Penalization1" in md
-    assert (tmp_path / "exp" / "fig5.png").stat().st_size > 1000
-    guidance = json.loads((tmp_path / "exp" / "p0" / "config.json").read_text())["train"]["guidance"]
-    assert guidance["kind"] == "none"
-    # Same seed and data: both runs start from the same weights (epoch-0 checkpoints are overwritten,
-    # so compare the recorded seeds and data hashes).
-    records = [json.loads((tmp_path / "exp" / p / "config.json").read_text()) for p in ("p0", "p1")]
-    assert records[0]["dataset"]["data_hash"] == records[1]["dataset"]["data_hash"]
-    assert records[0]["train"]["seed"] == records[1]["train"]["seed"]
-    again = run_experiment(dataset, tmp_path / "exp", ExperimentConfig(base, penalties=(0.0, 1.0),
-                                                                         figure_slices=2))
-    assert again == rows  # finished runs are reused, not retrained
-    other = ExperimentConfig(dataclasses.replace(base, lr=0.01), penalties=(0.0,))
-    with pytest.raises(InputError, match="own settings"):  # never reuse a run made otherwise
-        run_experiment(dataset, tmp_path / "exp", other)
