@@ -198,3 +198,31 @@ def test_new_session_keeps_an_unrestored_journal_as_backup(tmp_path: Path) -> No
     backup = tmp_path / "recovery" / "c.journal.bak"
     np.testing.assert_array_equal(recover(backup, base), lost_work)
     np.testing.assert_array_equal(recover(fresh.journal_file, base), fresh.seg)
+
+
+def test_a_full_disk_keeps_whole_records_queued_and_names_the_journal(tmp_path: Path, monkeypatch) -> None:
+    import errno
+    import os
+
+    from lrpstudio.core.editing import journal as journal_module
+    from lrpstudio.core.editing.journal import JournalHeader, JournalWriter
+    from lrpstudio.core.errors import StorageError
+
+    path = tmp_path / "case.journal"
+    writer = JournalWriter(path, JournalHeader("case", None, "0" * 64, (2, 2, 2)))
+    size = path.stat().st_size
+    writer.commit(1, "first")
+    plain = os.write
+
+    def half_then_full(fd: int, data: bytes) -> int:  # part of the records, then ENOSPC
+        plain(fd, bytes(data)[:3])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(journal_module.os, "write", half_then_full)
+    with pytest.raises(StorageError, match="no space left") as info:
+        writer.flush()
+    assert str(info.value).startswith(str(path)) and path.stat().st_size == size  # torn bytes cut
+    monkeypatch.undo()
+    writer.flush()  # space again: the queued records go out whole
+    records, end = read_records(path.read_bytes())
+    assert [kind for kind, _ in records] == [b"H", b"C"] and end == path.stat().st_size
