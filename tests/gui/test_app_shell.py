@@ -125,3 +125,16 @@ def test_cases_load_in_the_background_and_stale_loads_are_dropped(make_window, d
     assert window.case.id == third
     assert window.browser.current().case_id == third
     assert window.controller.session.case_id == third
+
+
+def test_an_os_failure_is_one_line_naming_the_path_and_what_to_do(tmp_path: Path) -> None:
+    import errno
+
+    from lrpstudio.gui.app import user_message
+
+    full = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "ws" / "review.json"))
+    text = user_message(full)
+    assert text == (f"{tmp_path / 'ws' / 'review.json'}: cannot read or write: no space left on the "
+                    "device; free some space or choose another folder")
+    denied = user_message(PermissionError(errno.EACCES, "Permission denied", str(tmp_path)))
+    assert "\n" not in denied and "permission denied" in denied and "Internal error" not in denied
