@@ -15,7 +15,7 @@ from pathlib import Path
 from lrpstudio.core.errors import VolumeReadError
 
 _KINDS = (
-    (stat.S_ISDIR, "a folder named like a volume file"),
+    (stat.S_ISDIR, "a folder"),
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
     (stat.S_ISSOCK, "a socket"),
     (stat.S_ISCHR, "a character device"),

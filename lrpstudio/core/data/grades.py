@@ -13,6 +13,7 @@ value than HGG/LGG is a :class:`~lrpstudio.core.errors.GradeError` naming the fi
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from lrpstudio.core.errors import GradeError
+from lrpstudio.core.data.file_checks import regular_file_size
+from lrpstudio.core.errors import GradeError, VolumeReadError
 
 GRADE_VALUES: tuple[str, ...] = ("HGG", "LGG")
 NAME_MAPPING_FILE = "name_mapping.csv"
@@ -29,6 +31,8 @@ GRADES_FILE = "grades.csv"
 _UNLABELLED = frozenset({"", "na", "n/a", "nan", "none", "unknown", "?"})
 _CASE_COLUMNS = ("case", "case_id", "id", "subject", "subject_id", "brats_2020_subject_id")
 _GRADE_COLUMNS = ("grade",)
+#: A grade table lists a few thousand cases at most: a bigger file is something else.
+MAX_TABLE_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -77,20 +81,57 @@ def grade_from_folder(name: str) -> str | None:
     return upper if upper in GRADE_VALUES else None
 
 
+def _table_text(path: Path) -> str:
+    """The text of a grade table: a regular, small, UTF-8 (or UTF-16 with BOM) file."""
+    try:
+        size = regular_file_size(path)
+    except VolumeReadError as error:
+        problem = "grade table does not exist" if error.problem == "file does not exist" \
+            else f"grade table {error.problem}"
+        raise GradeError(problem, path) from error
+    if size > MAX_TABLE_BYTES:
+        raise GradeError("is too large for a grade table", path,
+                         expected=f"at most {MAX_TABLE_BYTES} bytes", actual=f"{size} bytes")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise GradeError(f"grade table cannot be read ({error.strerror or error})", path) from error
+    return _decode(data, path)
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """UTF-8 (BOM optional) or UTF-16 with a BOM, as spreadsheets write "Unicode text"."""
+    encoding = "utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise GradeError(
+            f"is not a text grade table: byte 0x{data[error.start]:02x} at offset {error.start} "
+            f"is not {error.encoding.upper().replace('-SIG', '')} (save it as UTF-8 CSV)",
+            path) from error
+    if "\x00" in text:
+        raise GradeError("is not a text grade table: it holds NUL bytes (binary data, or "
+                         "UTF-16 without a byte-order mark; save it as UTF-8 CSV)", path)
+    return text
+
+
 def _read_rows(path: Path) -> list[list[str]]:
     """All rows of a small CSV (``,`` ``;`` or tab separated; a UTF-8 BOM is fine)."""
-    if not path.is_file():
-        raise GradeError("grade table does not exist", path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise GradeError(f"grade table cannot be read ({error})", path) from error
+    text = _table_text(path)
     sample = text[:4096]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel  # one column or an odd file: let the row checks report it
-    return [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        return [row for row in reader if any(c.strip() for c in row)]
+    except csv.Error as error:
+        # The csv module refuses a cell over 128 KB (its field_size_limit) and some
+        # broken quoting: no grade table has such cells.
+        reason = (f"a cell is longer than {csv.field_size_limit()} characters"
+                  if "field limit" in str(error) else f"not a readable CSV row ({error})")
+        raise GradeError(f"line {reader.line_num}: {reason}", path) from error
 
 
 def _find_column(header: list[str], names: tuple[str, ...]) -> int | None:

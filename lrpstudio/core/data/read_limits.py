@@ -38,7 +38,9 @@ def read_limit() -> int:
         megabytes = float(text) if text.strip() else DEFAULT_LIMIT_MB
     except ValueError:
         megabytes = DEFAULT_LIMIT_MB
-    return int(max(megabytes, 1) * _MIB)
+    if not 0 < megabytes < 1e9:  # unusable (0, negative, NaN): the default, not "nothing"
+        megabytes = DEFAULT_LIMIT_MB
+    return int(megabytes * _MIB)
 
 
 def mib(n_bytes: int) -> str:
