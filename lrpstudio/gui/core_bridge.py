@@ -8,7 +8,7 @@ No Qt here beyond the browser's row type, so it is easy to test on its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +71,28 @@ class DataSource:
         return rows
 
     def load(self, row: CaseRow) -> Case:
-        """Load a case's volumes (the workspace's correction when there is one)."""
-        return load_case(row.ref if row.ref is not None else self.ref(row.case_id),
-                         workspace=self.workspace)
+        """Load a case's volumes (the workspace's correction when there is one).
+
+        A case whose full read fails (a damaged gzip stream passes a header-only check)
+        keeps that problem: its row then gives the verdict ``inspect`` gives.
+        """
+        ref = row.ref if row.ref is not None else self.ref(row.case_id)
+        try:
+            return load_case(ref, workspace=self.workspace)
+        except LrpStudioError as error:
+            self._note_failure(ref, error)
+            raise
+
+    def _note_failure(self, ref: CaseRef, error: LrpStudioError) -> None:
+        problem = Problem.from_error(ref.id, error)
+        current = next((r for r in self.refs if r.id == ref.id), ref)
+        if problem not in current.problems:
+            updated = replace(current, problems=current.problems + (problem,))
+            self.refs = [updated if r.id == ref.id else r for r in self.refs]
+
+    def row(self, case_id: str) -> CaseRow | None:
+        """The browser row of one case (after a failed load: with its new problem)."""
+        return next((row for row in self.rows() if row.case_id == case_id), None)
 
     def session(self, case: Case, journal: Path | None = None) -> EditSession:
         """An edit session on the case's mask, journaling into the workspace.

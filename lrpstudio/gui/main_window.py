@@ -167,9 +167,16 @@ class MainWindow(QtWidgets.QMainWindow):
             if action_id.startswith(("tool.", "label.")):  # its settings are in the Tools dock
                 action.triggered.connect(self._show_tools)
         self.loader.loaded.connect(lambda loaded: self.run_guarded(lambda: self._show_loaded(loaded)))
-        self.loader.failed.connect(lambda error, case_id: self.reporter.report(
-            error, f"could not open {case_id}"))
+        self.loader.failed.connect(self._on_load_failed)
         QtWidgets.QApplication.instance().installEventFilter(self)
+
+    def _on_load_failed(self, error: Exception, case_id: str) -> None:
+        """Report a case that could not be opened, and show its new problem in its row."""
+        self.reporter.report(error, f"could not open {case_id}")
+        row = self.data.row(case_id) if self.data is not None else None
+        if row is not None:
+            self.browser.update_row(case_id, problems=row.problems, openable=row.openable,
+                                    ref=row.ref)
 
     # -- helpers ----------------------------------------------------------------------
     def run_guarded(self, func: Callable[[], object]) -> None:
