@@ -71,6 +71,20 @@ def _normalise(argv: list[str]) -> list[str]:
     return ["gui", *argv]
 
 
+def _tolerate_undecodable_names() -> None:
+    """Let reports print file names that are not valid UTF-8.
+
+    Python hands such names over as lone surrogates; a strict stdout would raise on
+    them after all the work is done. They are printed as backslash escapes instead.
+    """
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):  # a detached or closed stream: nothing to print to
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     args_list = _normalise(list(sys.argv[1:] if argv is None else argv))
@@ -80,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    _tolerate_undecodable_names()
     try:
         return int(handler(args) or 0)
     except LrpStudioError as error:
