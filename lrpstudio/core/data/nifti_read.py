@@ -76,6 +76,9 @@ def _read_layout(source: _Source, file_size: int) -> NiftiLayout:
     """Read and validate the header (and its extensions) from the start of ``source``."""
     path, compressed = source.path, source.stream is not None
     first4 = source.read(4)
+    if not compressed and first4[:2] == b"\x1f\x8b":
+        raise VolumeReadError("not a NIfTI file: it is gzip-compressed although named .nii "
+                              "(name it .nii.gz)", path)
     size, order = nifti_guard.header_size(first4, path)
     block = first4 + source.read(size - 4)
     raw = nifti_guard.validate(block, order, path, file_size, compressed)

@@ -290,6 +290,7 @@ NIFTI_DEFECTS: dict[str, tuple[Maker, str]] = {
 
 #: Uncompressed .nii defects (the path must end in .nii).
 NII_DEFECTS: dict[str, tuple[Maker, str]] = {
+    "gzip_named_nii": (lambda p: write(p, gzip_bytes(nifti_bytes())), "name it .nii.gz"),
     "lying_dims_nii": (lying_dims_nii, "shorter than its header"),
     "truncated_nii": (truncated_nii, "shorter than its header"),
     "random_bytes_nii": (random_bytes_nii, "not a NIfTI"),
@@ -323,11 +324,13 @@ def folder(path: Path) -> Path:
     return path
 
 
+#: Links and named pipes need a POSIX system (Windows: privileges, no FIFOs).
+POSIX = hasattr(os, "mkfifo")
 FILE_KIND_DEFECTS: dict[str, tuple[Maker, str]] = {
-    "symlink_loop": (symlink_loop, "symbolic link loop"),
-    "broken_link": (broken_link, "broken symbolic link"),
-    "fifo": (fifo, "not a regular file: a named pipe"),
     "folder": (folder, "not a regular file: a folder"),
+    **({"symlink_loop": (symlink_loop, "symbolic link loop"),
+        "broken_link": (broken_link, "broken symbolic link"),
+        "fifo": (fifo, "not a regular file: a named pipe")} if POSIX else {}),
 }
 
 
@@ -384,7 +387,7 @@ ITK_DEFECTS: dict[str, tuple[Maker, str]] = {
                                             "gzip"), "far too small"),
     "mhd_missing_raw": (lambda p: mhd_pointing_to(p.with_suffix(".mhd"), lambda r: r),
                         "does not exist"),
-    "mhd_fifo_raw": (lambda p: mhd_pointing_to(p.with_suffix(".mhd"), fifo), "named pipe"),
-    "mhd_loop_raw": (lambda p: mhd_pointing_to(p.with_suffix(".mhd"), symlink_loop),
-                     "symbolic link loop"),
+    **({"mhd_fifo_raw": (lambda p: mhd_pointing_to(p.with_suffix(".mhd"), fifo), "named pipe"),
+        "mhd_loop_raw": (lambda p: mhd_pointing_to(p.with_suffix(".mhd"), symlink_loop),
+                         "symbolic link loop")} if POSIX else {}),
 }
