@@ -139,7 +139,11 @@ def _data_room(path: Path, fields: dict[str, str], offset: int) -> tuple[Path | 
         if any(c in detached for c in "%*") or detached.upper().startswith("LIST"):
             return None, 0, False  # file patterns and lists: ITK checks those itself
         data = path.parent / detached
-        return data, regular_file_size(data), compressed
+        try:
+            return data, regular_file_size(data), compressed
+        except VolumeReadError as error:  # the problem is the header file's, naming its data
+            raise VolumeReadError(f"its data file {detached} {error.problem.replace('file ', '')}",
+                                  path) from error
     return path, regular_file_size(path) - max(offset, 0), compressed
 
 
@@ -161,8 +165,36 @@ def check_room(path: Path, shape: tuple[int, ...], itemsize: int) -> None:
             actual=f"{room} bytes")
 
 
+#: (dimension key, sizes key, pixel type key, most dimensions) per format. ITK itself
+#: crashes (segmentation fault) on some of these fields' bad values, e.g. ``NDims = -1``.
+_REQUIRED = {".nrrd": ("dimension", "sizes", "type", 16),
+             ".mha": ("ndims", "dimsize", "elementtype", 16)}
+
+
+def check_text_header(path: Path) -> None:
+    """Check the fields ITK would trust before ITK sees them: the dimension count and
+    every size, whole numbers in range and as many sizes as dimensions."""
+    fields, offset = header_fields(path)
+    suffix = ".nrrd" if path.suffix.lower() == ".nrrd" else ".mha"
+    dim_key, sizes_key, type_key, most = _REQUIRED[suffix]
+    if offset < 0 or not {dim_key, sizes_key, type_key} <= set(fields):
+        raise VolumeReadError(f"has no complete {suffix.lstrip('.').upper()} header (its "
+                              f"{dim_key}, {sizes_key} and {type_key} fields)", path)
+    try:
+        dim = int(fields[dim_key])
+        sizes = [int(v) for v in fields[sizes_key].split()]
+    except ValueError:
+        dim, sizes = -1, []
+    if not 1 <= dim <= most or len(sizes) != dim or min(sizes) < 1:
+        raise VolumeReadError("has an invalid header: its dimension count or sizes are not "
+                              "whole positive numbers that agree", path,
+                              expected=f"{dim_key} 1 to {most} and as many sizes >= 1",
+                              actual=f"{fields[dim_key]!r}, {fields[sizes_key]!r}"[:120])
+
+
 def read_itk_header(path: Path) -> tuple[tuple[int, ...], np.ndarray, np.dtype, int]:
     """(size as stored, RAS affine, dtype, read cost) of a checked header."""
+    check_text_header(path)
     reader = _reader(path)
     shape, affine = geometry(path, reader.GetSize(), reader.GetSpacing(), reader.GetOrigin(),
                              reader.GetDirection(), reader.GetNumberOfComponents())

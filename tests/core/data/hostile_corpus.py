@@ -377,6 +377,15 @@ ITK_DEFECTS: dict[str, tuple[Maker, str]] = {
     "mha_short_data": (lambda p: mha(p.with_suffix(".mha"), (64, 64, 64), 5000),
                        "shorter than its header"),
     "mha_zero_spacing": (lambda p: mha(p.with_suffix(".mha"), spacing="1 0 1"), "singular"),
+    "mha_negative_ndims": (lambda p: write(p.with_suffix(".mha"), mha(p.with_suffix(".mha"))
+                                           .read_bytes().replace(b"NDims = 3", b"NDims = -1")),
+                           "dimension count"),
+    "mha_no_dimsize": (lambda p: write(p.with_suffix(".mha"), mha(p.with_suffix(".mha"))
+                                       .read_bytes().replace(b"DimSize = 12 10 8\n", b"")),
+                       "no complete MHA header"),
+    "nrrd_sizes_disagree": (lambda p: write(p.with_suffix(".nrrd"), nrrd(p.with_suffix(".nrrd"))
+                                            .read_bytes().replace(b"sizes: 12 10 8", b"sizes: 12 10")),
+                            "dimension count"),
     "mha_unparsable_origin": (lambda p: mha(p.with_suffix(".mha"), origin="0 1e400 0"),
                               "cannot be read as .mha"),
     "mha_vector": (lambda p: mha(p.with_suffix(".mha"), n_bytes=int(np.prod(SHAPE)) * 6,
@@ -386,7 +395,7 @@ ITK_DEFECTS: dict[str, tuple[Maker, str]] = {
     "nrrd_gzip_lying_dims": (lambda p: nrrd(p.with_suffix(".nrrd"), (2000, 2000, 900), 3000,
                                             "gzip"), "far too small"),
     "mhd_missing_raw": (lambda p: mhd_pointing_to(p.with_suffix(".mhd"), lambda r: r),
-                        "does not exist"),
+                        "its data file scan.raw does not exist"),
     **({"mhd_fifo_raw": (lambda p: mhd_pointing_to(p.with_suffix(".mhd"), fifo), "named pipe"),
         "mhd_loop_raw": (lambda p: mhd_pointing_to(p.with_suffix(".mhd"), symlink_loop),
                          "symbolic link loop")} if POSIX else {}),

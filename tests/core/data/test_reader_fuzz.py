@@ -92,6 +92,29 @@ def test_random_bytes_inside_a_nifti_keep_the_promises(noise: bytes, start: int)
         _check_promises(path)
 
 
+_itk_values = st.one_of(st.sampled_from(["-1", "0", "1e308", "nan", "", "3 3", "-5 -5 -5",
+                                          "99999999", "LIST", "%d", "True", "MET_DOUBLE"]),
+                        st.text(alphabet="0123456789 -.e", max_size=12))
+_itk_keys = st.sampled_from(["NDims", "DimSize", "ElementSpacing", "Offset", "TransformMatrix",
+                             "ElementNumberOfChannels", "ElementType", "CompressedData",
+                             "HeaderSize", "ElementDataFile", "BinaryData"])
+
+
+@FUZZ
+@given(changes=st.dictionaries(_itk_keys, _itk_values, max_size=3), cut=st.integers(0, 2000))
+def test_fuzzed_metaimage_headers_keep_the_promises(changes: dict, cut: int) -> None:
+    """ITK trusts these fields (``NDims = -1`` crashed the process): checked first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = corpus.mha(Path(tmp) / "scan_t2.mha")
+        head, data = path.read_bytes().split(b"ElementDataFile = LOCAL\n")
+        lines = [line for line in head.decode().splitlines()
+                 if line.split(" = ")[0] not in changes]
+        lines += [f"{key} = {value}" for key, value in changes.items()]
+        path.write_bytes(("\n".join(lines) + "\nElementDataFile = LOCAL\n").encode()
+                         + data[: max(0, len(data) - cut)])
+        _check_promises(path)
+
+
 _cells = st.one_of(st.text(max_size=12), st.sampled_from(["HGG", "LGG", "hgg", "", "NA", "GBM"]))
 _rows = st.lists(st.lists(_cells, min_size=0, max_size=4), max_size=8)
 
