@@ -23,15 +23,18 @@ IN_STEP = 1 << 18
 #: Most decompressed bytes made per zlib call: bounds the temporary of a highly
 #: compressible stream (a bomb inflates 1000:1).
 OUT_STEP = 1 << 24
-_GZIP_WBITS = 16 + zlib.MAX_WBITS
+GZIP_WBITS = 16 + zlib.MAX_WBITS
+#: A zlib stream (MetaImage's CompressedData): its Adler-32 is checked at its end.
+ZLIB_WBITS = zlib.MAX_WBITS
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _zlib_problem(error: zlib.error) -> str:
+def _zlib_problem(error: zlib.error, wbits: int) -> str:
     """zlib's reason in words: CRC, length trailer, or a damaged deflate stream."""
     text = str(error)
     if "incorrect data check" in text:
-        return "corrupt: the gzip CRC32 check failed (the compressed data is damaged)"
+        check = "gzip CRC32" if wbits == GZIP_WBITS else "zlib Adler-32"
+        return f"corrupt: the {check} check failed (the compressed data is damaged)"
     if "incorrect length check" in text:
         return "corrupt: the gzip length trailer disagrees with the data"
     reason = text.split(":", 1)[-1].strip() or text
@@ -39,20 +42,24 @@ def _zlib_problem(error: zlib.error) -> str:
 
 
 class GzipStream:
-    """Sequential, verifying reader of a gzip file (all members).
+    """Sequential, verifying reader of a gzip file (all members), or of one zlib stream.
 
     Parameters
     ----------
     handle
-        The file, opened in binary mode at its start.
+        The file, opened in binary mode where the stream starts.
     path
         The file's path, for error messages.
+    wbits
+        :data:`GZIP_WBITS` (gzip members, zero padding allowed after them) or
+        :data:`ZLIB_WBITS` (one zlib stream; what follows it is not looked at).
     """
 
-    def __init__(self, handle: BinaryIO, path: Path) -> None:
+    def __init__(self, handle: BinaryIO, path: Path, wbits: int = GZIP_WBITS) -> None:
         self._handle = handle
         self._path = path
-        self._inflater: Any = zlib.decompressobj(_GZIP_WBITS)  # None once the stream ended
+        self._wbits = wbits
+        self._inflater: Any = zlib.decompressobj(wbits)  # None once the stream ended
         self._pending = b""  # compressed input not yet given to zlib
         self.position = 0  # decompressed bytes delivered so far
         #: Decompressed size the caller expects (its header's word), for messages.
@@ -68,7 +75,7 @@ class GzipStream:
         try:
             out = self._inflater.decompress(data, limit)
         except zlib.error as error:
-            raise VolumeReadError(_zlib_problem(error), self._path) from error
+            raise VolumeReadError(_zlib_problem(error, self._wbits), self._path) from error
         self._pending = self._inflater.unconsumed_tail
         if self._inflater.eof:
             self._next_member(self._inflater.unused_data + self._pending)
@@ -76,10 +83,13 @@ class GzipStream:
 
     def _next_member(self, rest: bytes) -> None:
         """After a member's verified trailer: start the next member, or accept zero padding."""
+        if self._wbits != GZIP_WBITS:
+            self._pending, self._inflater = b"", None
+            return
         if len(rest) < 2:
             rest += self._handle.read(IN_STEP)
         if rest[:2] == _GZIP_MAGIC:
-            self._inflater = zlib.decompressobj(_GZIP_WBITS)
+            self._inflater = zlib.decompressobj(GZIP_WBITS)
             self._pending = rest
             return
         while rest:  # only zero padding may follow the last member (as gzip -d accepts)
@@ -115,6 +125,14 @@ class GzipStream:
             view[filled:filled + len(out)] = out
             filled += len(out)
             self.position += len(out)
+
+    def skip(self, n_bytes: int, step: int = 1 << 22) -> None:
+        """Inflate and drop the next ``n_bytes`` (scratch memory of at most ``step``)."""
+        scratch = memoryview(bytearray(min(n_bytes, step)))
+        while n_bytes > 0:
+            size = min(n_bytes, len(scratch))
+            self.read_into(scratch[:size])
+            n_bytes -= size
 
     def read(self, size: int) -> bytes:
         """The next ``size`` decompressed bytes (for headers: small sizes only)."""

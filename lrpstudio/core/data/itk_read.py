@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lrpstudio.core.data.file_checks import regular_file_size
+from lrpstudio.core.data.gzip_stream import GZIP_WBITS, ZLIB_WBITS, GzipStream
 from lrpstudio.core.data.read_limits import BUDGET, affine_problem, check_cost
 from lrpstudio.core.errors import InvalidValuesError, VolumeReadError
 
@@ -120,49 +122,85 @@ def _meta_fields(head: bytes) -> tuple[dict[str, str], int]:
     return fields, offset
 
 
-def _data_room(path: Path, fields: dict[str, str], offset: int) -> tuple[Path | None, int, bool]:
-    """(data file, bytes available for the data, compressed) or (None, 0, False) if unknown."""
+@dataclass(frozen=True)
+class DataLayout:
+    """Where a text header's voxel data lies: file, start, bytes there, and its coding
+    (``"raw"``, ``"gzip"``, ``"zlib"`` or ``"other"``: compressed, not verified here)."""
+
+    file: Path
+    offset: int
+    room: int
+    codec: str
+    detached: str | None
+
+
+def data_layout(path: Path) -> DataLayout | None:
+    """The data layout of a NRRD / MetaImage file; None where lrpstudio cannot tell
+    (ASCII data, skips, file lists and patterns: ITK checks those itself)."""
+    fields, offset = header_fields(path)
     if path.suffix.lower() == ".nrrd":
         detached = fields.get("datafile")
         encoding = fields.get("encoding", "raw").lower()
-        compressed = encoding in ("gzip", "gz", "bzip2", "bz2")
-        plain = encoding == "raw" and not ({"lineskip", "byteskip"} & set(fields))
-        if not (plain or compressed):
-            return None, 0, False
+        codec = {"raw": "raw", "gzip": "gzip", "gz": "gzip", "bzip2": "other",
+                 "bz2": "other"}.get(encoding)
+        if codec is None or {"lineskip", "byteskip"} & set(fields):
+            return None
     else:
         detached = fields.get("elementdatafile")
         detached = None if (detached or "").upper() == "LOCAL" else detached
-        compressed = fields.get("compresseddata", "false").lower() == "true"
+        codec = "zlib" if fields.get("compresseddata", "false").lower() == "true" else "raw"
         if fields.get("binarydata", "true").lower() == "false" or "headersize" in fields:
-            return None, 0, False
-    if detached:
-        if any(c in detached for c in "%*") or detached.upper().startswith("LIST"):
-            return None, 0, False  # file patterns and lists: ITK checks those itself
-        data = path.parent / detached
-        try:
-            return data, regular_file_size(data), compressed
-        except VolumeReadError as error:  # the problem is the header file's, naming its data
-            raise VolumeReadError(f"its data file {detached} {error.problem.replace('file ', '')}",
-                                  path) from error
-    return path, regular_file_size(path) - max(offset, 0), compressed
+            return None
+    if not detached:
+        return DataLayout(path, offset, regular_file_size(path) - max(offset, 0), codec, None)
+    if any(c in detached for c in "%*") or detached.upper().startswith("LIST"):
+        return None
+    data = path.parent / detached
+    try:
+        return DataLayout(data, 0, regular_file_size(data), codec, detached)
+    except VolumeReadError as error:  # the problem is the header file's, naming its data
+        raise VolumeReadError(f"its data file {detached} {error.problem.replace('file ', '')}",
+                              path) from error
+
+
+def _where(layout: DataLayout) -> str:
+    return f"its data file {layout.detached}" if layout.detached else "the file"
 
 
 def check_room(path: Path, shape: tuple[int, ...], itemsize: int) -> None:
     """Refuse a header that describes more data than the file (or its data file) holds."""
-    fields, offset = header_fields(path)
-    data_path, room, compressed = _data_room(path, fields, offset)
-    if data_path is None:
+    layout = data_layout(path)
+    if layout is None:
         return
     needed = math.prod(shape) * itemsize
-    if not compressed and room < needed:
-        raise VolumeReadError("truncated: the file is shorter than its header says", data_path,
-                              expected=f"{needed} bytes of voxel data", actual=f"{room} bytes")
-    if compressed and needed > room * _MAX_DEFLATE_RATIO + (1 << 16):
+    if layout.codec == "raw" and layout.room < needed:
+        raise VolumeReadError(f"truncated: {_where(layout)} is shorter than its header says",
+                              path, expected=f"{needed} bytes of voxel data",
+                              actual=f"{layout.room} bytes")
+    if layout.codec != "raw" and needed > layout.room * _MAX_DEFLATE_RATIO + (1 << 16):
         raise VolumeReadError(
             "truncated or a wrong header: the compressed data is far too small for the data "
-            "its header describes", data_path,
+            "its header describes", path,
             expected=f"at least {needed // _MAX_DEFLATE_RATIO} compressed bytes",
-            actual=f"{room} bytes")
+            actual=f"{layout.room} bytes")
+
+
+def verify_compressed(path: Path, shape: tuple[int, ...], itemsize: int) -> None:
+    """Inflate gzip (NRRD) or zlib (MetaImage) voxel data once, checking its CRC32 /
+    Adler-32 and length: ITK reads damaged compressed data without a word."""
+    layout = data_layout(path)
+    if layout is None or layout.codec not in ("gzip", "zlib"):
+        return
+    wbits = GZIP_WBITS if layout.codec == "gzip" else ZLIB_WBITS
+    try:
+        with layout.file.open("rb") as handle:
+            handle.seek(layout.offset)
+            stream = GzipStream(handle, path, wbits)
+            stream.expected_total = math.prod(shape) * itemsize
+            stream.skip(stream.expected_total)
+            stream.finish(max_extra=0)
+    except OSError as error:
+        raise VolumeReadError(f"cannot be read ({error.strerror or error})", path) from error
 
 
 #: (dimension key, sizes key, pixel type key, most dimensions) per format. ITK itself
@@ -211,8 +249,10 @@ def read_itk_header(path: Path) -> tuple[tuple[int, ...], np.ndarray, np.dtype, 
     return shape, affine, dtype, cost
 
 
-def read_itk_voxels(path: Path, cost: int) -> np.ndarray:
-    """The voxels as ``[x, y, z, ...]`` (a transposed view of ITK's ``z, y, x`` array)."""
+def read_itk_voxels(path: Path, shape: tuple[int, ...], dtype: np.dtype, cost: int) -> np.ndarray:
+    """The voxels as ``[x, y, z, ...]`` (a transposed view of ITK's ``z, y, x`` array),
+    compressed data verified first."""
+    verify_compressed(path, shape, dtype.itemsize)
     sitk = _sitk()
     with BUDGET.hold(cost):
         try:

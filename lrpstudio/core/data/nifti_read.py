@@ -32,7 +32,6 @@ from lrpstudio.core.errors import VolumeReadError
 #: Bytes after the voxels that a compressed file may hold (padding some writers add);
 #: more is data the header does not describe, refused rather than inflated without end.
 MAX_TRAILING_BYTES = 1 << 24
-_SKIP_STEP = 1 << 22
 
 
 class _Source:
@@ -111,18 +110,9 @@ def read_nifti_layout(path: Path, compressed: bool, file_size: int,
         if source.stream is not None and _isize(handle) != layout.end % 2**32:
             # A cut file, a wrong trailer, or several gzip members: only a full pass can
             # tell, and it must say what a full read says.
-            _skip(source.stream, layout.end - source.stream.position)
+            source.stream.skip(layout.end - source.stream.position)
             source.stream.finish(MAX_TRAILING_BYTES)
         return layout
-
-
-def _skip(stream: GzipStream, n_bytes: int) -> None:
-    """Inflate and drop ``n_bytes`` (bounded scratch memory)."""
-    scratch = memoryview(bytearray(min(n_bytes, _SKIP_STEP)))
-    while n_bytes > 0:
-        step = min(n_bytes, len(scratch))
-        stream.read_into(scratch[:step])
-        n_bytes -= step
 
 
 def read_nifti(path: Path, compressed: bool, file_size: int, check: LayoutCheck) -> np.ndarray:

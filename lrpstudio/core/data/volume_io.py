@@ -143,8 +143,9 @@ def read_volume(path: str | Path, *, check_finite: bool = True) -> Volume:
         array = read_nifti(path, ext == ".nii.gz", size, headers.add)
         header = headers.first
     else:
-        header = _itk_header(path)
-        array = read_itk_voxels(path, header.read_cost)
+        size, affine, dtype, cost = read_itk_header(path)
+        header = _itk_volume_header(path, size, affine, dtype, cost)
+        array = read_itk_voxels(path, size, dtype, cost)
     if array.ndim > 3:  # a singleton 4th axis (more volumes were refused by the header)
         array = array[(...,) + (0,) * (array.ndim - 3)]
     if check_finite:
@@ -246,6 +247,10 @@ class _NiftiHeaders:
 
 
 def _itk_header(path: Path) -> VolumeHeader:
-    size, affine, dtype, cost = read_itk_header(path)
+    return _itk_volume_header(path, *read_itk_header(path))
+
+
+def _itk_volume_header(path: Path, size: tuple[int, ...], affine: np.ndarray, dtype: np.dtype,
+                       cost: int) -> VolumeHeader:
     return VolumeHeader(path=path, shape=_squeeze_shape(path, size), affine=affine,
                         dtype=dtype, format="itk", read_cost=cost)

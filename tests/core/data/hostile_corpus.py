@@ -400,3 +400,24 @@ ITK_DEFECTS: dict[str, tuple[Maker, str]] = {
         "mhd_loop_raw": (lambda p: mhd_pointing_to(p.with_suffix(".mhd"), symlink_loop),
                          "symbolic link loop")} if POSIX else {}),
 }
+
+
+def _damaged_itk(path: Path) -> Path:
+    """A compressed NRRD / MetaImage written by SimpleITK, bytes changed in its data."""
+    import SimpleITK as sitk
+
+    image = sitk.GetImageFromArray(good_array((20, 30, 40), seed=7))
+    sitk.WriteImage(image, str(path), True)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"LOCAL\n") + 6 if path.suffix == ".mha" else data.index(b"\n\n") + 2
+    middle = (start + len(data)) // 2
+    data[middle:middle + 16] = bytes(b ^ 0x33 for b in data[middle:middle + 16])
+    return write(path, bytes(data))
+
+
+#: Damage in compressed NRRD / MetaImage voxel data (ITK reads it without a word): only
+#: a full read finds it.
+ITK_STREAM_DEFECTS: dict[str, tuple[Maker, str]] = {
+    "mha_zlib_damaged": (lambda p: _damaged_itk(p.with_suffix(".mha")), "corrupt"),
+    "nrrd_gzip_damaged": (lambda p: _damaged_itk(p.with_suffix(".nrrd")), "corrupt"),
+}

@@ -74,6 +74,14 @@ def test_lying_itk_headers_are_refused_before_reading(tmp_path: Path, name: str)
         _one_line_error(path, read, words)
 
 
+@pytest.mark.parametrize("name", sorted(corpus.ITK_STREAM_DEFECTS))
+def test_damaged_compressed_itk_data_is_found_by_a_full_read(tmp_path: Path, name: str) -> None:
+    maker, words = corpus.ITK_STREAM_DEFECTS[name]
+    path = maker(tmp_path / "scan")
+    assert read_header(path).shape == (40, 30, 20)
+    _one_line_error(path, read_volume, words)
+
+
 def _nibabel(path: Path) -> np.ndarray:
     image = nib.load(str(path))
     return np.asanyarray(image.dataobj)
