@@ -1,7 +1,10 @@
 """The training options form: every :class:`TrainConfig` choice a user makes, with defaults.
 
 The form only builds and reads frozen configs; it starts nothing. Defaults are the
-core's defaults (the paper's setup), except a shorter default run for a desktop session.
+core's defaults, except a shorter default run for a desktop session. The recipe (class
+balance, best-epoch metric, early stopping, warm-up, ramp, clipping, schedule, the
+score's seed) sits below the main rows in a folding section
+(:class:`~lrpstudio.gui.recipe_form.RecipeForm`).
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ from lrpstudio.core.models.registry import model_names
 from lrpstudio.core.train.augment import AugmentConfig
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.xai.composites import COMPOSITES, DEFAULT_COMPOSITE
-from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.core.xai.losses import LOSS_FORMS, GuidanceConfig
+from lrpstudio.gui.recipe_form import RecipeForm, select_key
 
 GUIDANCE_CHOICES: tuple[tuple[str, str], ...] = (
-    ("lrp", "LRPLoss (CE / S^p)"), ("none", "Cross-entropy"), ("rrr", "RRR (input gradients)"),
+    ("lrp", "LRPLoss (tumour score S)"), ("none", "Cross-entropy"), ("rrr", "RRR (input gradients)"),
 )
+#: Words for the LRPLoss forms (a form missing here is shown by its name).
+FORM_NAMES = {"ratio": "CE / S^p (paper)", "additive": "CE + p·(1 − S)"}
 SCORE_VARIANTS: tuple[tuple[str, str], ...] = (
     ("plain", "plain (paper)"), ("normalized", "area-normalised"),
 )
@@ -51,7 +57,12 @@ def available_devices() -> list[str]:
 ROWS: tuple[tuple[str, str, str], ...] = (
     ("model", "Model", "Network architecture"),
     ("guidance", "Loss", "Guidance loss: LRPLoss rewards relevance inside the tumour"),
-    ("penalty", "Penalty p", "LRPLoss penalty power p in CE / S^p (0: plain cross-entropy)"),
+    ("penalty", "Penalty p", "Strength p of the LRPLoss guidance: the power in CE / S^p, or the weight "
+                             "of 1 − S in the additive form (0: plain cross-entropy)"),
+    ("loss_form", "Form", "How the tumour score S enters the loss. CE / S^p (the paper): a higher S "
+                     "shrinks the loss, which a model can also reach by raising S alone. "
+                     "CE + p·(1 − S) (additive, ISNet-style): the classification term is never "
+                     "scaled down, so S cannot pay for wrong grades"),
     ("epochs", "Epochs", "Number of epochs (on resume: the new total)"),
     ("device", "Device", "Where the network trains: cpu or a CUDA GPU"),
     ("batch_size", "Batch size", "Slices per optimiser step"),
@@ -80,6 +91,8 @@ class TrainingForm(QtWidgets.QWidget):
         self.model = self._combo([(name, name) for name in model_names()])
         self.guidance = self._combo(list(GUIDANCE_CHOICES))
         self.penalty = self._double(0.0, 3.0, 0.5, d.guidance.penalty, 2)
+        self.loss_form = self._combo([(key, FORM_NAMES.get(key, key)) for key in LOSS_FORMS])
+        select_key(self.loss_form, d.guidance.form)
         self.score = self._combo(list(SCORE_VARIANTS))
         self.gradient = self._combo([("full", "through S"), ("detached", "detached S (ablation)")])
         self.composite = self._combo([(name, name) for name in COMPOSITES])
@@ -97,12 +110,18 @@ class TrainingForm(QtWidgets.QWidget):
         self.use_corrections = QtWidgets.QCheckBox("corrected in viewer", self)
         self.use_corrections.setChecked(True)
         self.device = self._combo([(name, name) for name in available_devices()])
+        self.recipe = RecipeForm(self)
         self._lay_out()
         self.guidance.currentIndexChanged.connect(self._sync)
         self._sync()
 
     def _lay_out(self) -> None:
-        form = QtWidgets.QFormLayout(self)
+        column = QtWidgets.QVBoxLayout(self)
+        form = QtWidgets.QFormLayout()
+        column.addLayout(form)
+        column.addWidget(self.recipe)
+        column.addStretch(1)
+        self.rows = form
         form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(3)  # every row counts: the Device row must show without scrolling
         for attribute, label, tip in ROWS:
@@ -136,22 +155,23 @@ class TrainingForm(QtWidgets.QWidget):
         return box
 
     def _sync(self) -> None:
-        lrp = self.guidance.currentData() == "lrp"
-        for widget in (self.penalty, self.gradient):
-            widget.setEnabled(lrp)
+        kind = self.guidance.currentData()
+        for widget in (self.penalty, self.gradient, self.loss_form):
+            widget.setEnabled(kind == "lrp")
+        self.recipe.set_guided(kind != "none", kind == "lrp")
 
     def config(self) -> TrainConfig:
         """The :class:`TrainConfig` the form describes."""
         guidance = GuidanceConfig(
             kind=self.guidance.currentData(), penalty=float(self.penalty.value()),
-            composite=self.composite.currentText(), normalized=self.score.currentData() == "normalized",
-            score_gradient=self.gradient.currentData())
+            form=self.loss_form.currentData(), composite=self.composite.currentText(),
+            normalized=self.score.currentData() == "normalized", score_gradient=self.gradient.currentData())
         flips = self.flips.isChecked()
-        return TrainConfig(
+        return self.recipe.apply(TrainConfig(
             model=self.model.currentText(), guidance=guidance, epochs=self.epochs.value(),
             batch_size=self.batch_size.value(), lr=float(self.lr.value()),
             augmentation=AugmentConfig(rotation=float(self.rotation.value()), hflip=flips, vflip=flips),
-            seed=self.seed.value(), device=self.device.currentText(), pinned=self.pinned.value())
+            seed=self.seed.value(), device=self.device.currentText(), pinned=self.pinned.value()))
 
     def data_options(self) -> DataOptions:
         """How the dataset is prepared for the run."""
@@ -164,6 +184,7 @@ class TrainingForm(QtWidgets.QWidget):
         self.model.setCurrentText(config.model)
         self.guidance.setCurrentIndex(max(0, self.guidance.findData(g.kind)))
         self.penalty.setValue(g.penalty)
+        select_key(self.loss_form, g.form)
         self.score.setCurrentIndex(1 if g.normalized else 0)
         self.gradient.setCurrentIndex(max(0, self.gradient.findData(g.score_gradient)))
         self.composite.setCurrentText(g.composite)
@@ -176,6 +197,7 @@ class TrainingForm(QtWidgets.QWidget):
         self.pinned.setValue(config.pinned)
         if config.image_size:
             self.image_size.setValue(config.image_size)
+        self.recipe.set_config(config)
 
     def resumable(self, saved: TrainConfig) -> TrainConfig:
         """The saved run's config with what may change on resume (epochs, device) from the form."""
