@@ -27,7 +27,10 @@ from lrpstudio.core.train.smoothing import debiased_ema
 PLOTS: dict[str, list[tuple[str, str]]] = {
     "Loss": [("ce", "#1f77b4"), ("guidance", "#ff7f0e"), ("total", "#2ca02c"),
              ("val_total", "#d62728")],
-    "Accuracy": [("train_accuracy", "#1f77b4"), ("val_accuracy", "#d62728")],
+    # Balanced accuracy beside accuracy: on imbalanced data a one-grade model scores a high
+    # accuracy and 0.5 balanced accuracy, and the best epoch is chosen by the latter.
+    "Accuracy": [("train_accuracy", "#1f77b4"), ("val_accuracy", "#d62728"),
+                 ("val_balanced_accuracy", "#ff7f0e")],
     "Validation TumorLRPScore": [("val_score_lgg", "#9467bd"), ("val_score_hgg", "#8c564b")],
 }
 BATCH_SERIES = ("ce", "guidance", "total", "score")
@@ -38,6 +41,7 @@ BOUNDED = ("Accuracy", "Validation TumorLRPScore")
 BOUNDED_MARGIN = 0.06  # room for the 0 and 1 tick labels
 #: legend text where the plot title already says what a series is (hover keeps full names)
 LEGEND_NAMES = {"val_total": "val", "train_accuracy": "train", "val_accuracy": "val",
+                "val_balanced_accuracy": "val balanced",
                 "val_score_lgg": "val LGG", "val_score_hgg": "val HGG"}
 REDRAW_MS = 250  # each plot is redrawn at most this often
 

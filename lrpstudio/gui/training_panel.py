@@ -25,8 +25,9 @@ from lrpstudio.gui.fig7_view import Fig7View
 from lrpstudio.gui.run_table import resume_choices
 from lrpstudio.gui.shortcuts import shortcut
 from lrpstudio.gui.training_form import DataOptions, TrainingForm
-from lrpstudio.gui.training_status import EtaClock, format_eta, free_folder, run_name
+from lrpstudio.gui.training_status import EtaClock, data_lines, format_eta, free_folder, run_name
 from lrpstudio.gui.training_worker import TrainingWorker, TrainJob
+from lrpstudio.gui.warning_banner import WarningBanner
 
 
 #: The panel's keys (button -> key sequences), active while the focus is inside the panel;
@@ -88,6 +89,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.progress.setFormat("%p%")
         self.status = QtWidgets.QLabel("Open a data folder or a prepared dataset to train.", self)
         self.status.setWordWrap(True)
+        self.banner = WarningBanner(self)
         self.log = QtWidgets.QPlainTextEdit(self)
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -96,10 +98,14 @@ class TrainingPanel(QtWidgets.QWidget):
         self.form_scroll = QtWidgets.QScrollArea(left)
         self.form_scroll.setWidgetResizable(True)
         self.form_scroll.setWidget(self.form)
+        # Unfolding the recipe at the foot of the form brings its rows into view.
+        self.form.recipe.expanded_changed.connect(lambda on: on and QtCore.QTimer.singleShot(
+            0, lambda: self.form_scroll.ensureWidgetVisible(self.form.recipe, 0, 0)))
         column.addWidget(self.form_scroll, 1)
         column.addLayout(buttons)
         column.addWidget(self.progress)
         column.addWidget(self.status)
+        column.addWidget(self.banner)
         column.addWidget(self.log, 0)
         # The log is a record, the form is what one works with: the form gets the height.
         self.log.setMaximumHeight(130)
@@ -242,6 +248,9 @@ class TrainingPanel(QtWidgets.QWidget):
         self._launch(job)
         self.curves.set_store(CurveStore.from_run(run_dir))
         self.fig7.load_saved_epochs(run_dir)
+        saved_rows = RunFolder(run_dir).read_metrics()
+        if saved_rows:  # a run that had collapsed says so before its next epoch ends
+            self.banner.show_epoch(int(saved_rows[-1]["epoch"]), saved_rows[-1])
 
     def _launch(self, job: TrainJob) -> None:
         if self.worker is not None:
@@ -249,6 +258,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.run_dir = job.run_dir
         self.curves.clear()
         self.fig7.clear()
+        self.banner.clear_all()
         self.progress.setFormat("%p%")
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
@@ -256,6 +266,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.epochs_total = 0
         worker = TrainingWorker(job, self)
         worker.dataset_ready.connect(self._on_dataset)
+        worker.data_reported.connect(self._on_data_report)
         worker.epoch_started.connect(self._on_epoch_start)
         worker.batch_done.connect(self._on_batch)
         worker.epoch_done.connect(self._on_epoch)
@@ -331,6 +342,13 @@ class TrainingPanel(QtWidgets.QWidget):
         self._check_thread()
         self.status.setText(f"Training on {n_train} slices (validation {n_val})")
 
+    def _on_data_report(self, report: dict[str, Any]) -> None:
+        """The data's class counts go to the log, its balance warnings to the banner too."""
+        self._check_thread()
+        for line in data_lines(report):
+            self.log.appendPlainText(line)
+        self.banner.set_data_warnings(report["warnings"])
+
     def _on_epoch_start(self, epoch: int, epochs: int) -> None:
         self._check_thread()
         self.epochs_total = epochs
@@ -357,6 +375,7 @@ class TrainingPanel(QtWidgets.QWidget):
     def _on_epoch(self, epoch: int, row: dict[str, float]) -> None:
         self._check_thread()
         self.curves.add_epoch(epoch, row)
+        self.banner.show_epoch(epoch, row)
 
     def _on_pinned(self, inputs: dict[str, Any]) -> None:
         self._check_thread()
@@ -413,4 +432,5 @@ class TrainingPanel(QtWidgets.QWidget):
             self.form.use_corrections.setChecked(options.use_corrections)
             self.curves.clear()  # the refused run's curves and heatmaps are not being continued
             self.fig7.clear()
+            self.banner.clear_all()
         self._finish("failed")

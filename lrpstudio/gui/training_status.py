@@ -1,4 +1,5 @@
-"""What the Training tab shows about a run's progress and names: ETA and run folders.
+"""What the Training tab shows about a run's progress, data and names: ETA, the data's
+class counts and balance warnings, and run folders.
 
 No widgets here: the panel (:mod:`lrpstudio.gui.training_panel`) uses them.
 """
@@ -8,8 +9,12 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+import numpy as np
+
+from lrpstudio.core.data.prepare import balance_warnings
+from lrpstudio.core.data.slice_dataset import GRADES, SPLITS, SliceDataset
 from lrpstudio.core.train.config import TrainConfig
 
 
@@ -76,3 +81,53 @@ def free_folder(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.name}-{n}")
     return candidate
+
+
+def class_counts(dataset: SliceDataset) -> dict[str, dict[str, int]]:
+    """Slices per split and grade (``split -> grade -> n``), counted in the arrays themselves.
+
+    Counted rather than read from the manifest's ``counts``, which datasets prepared
+    before that field existed do not have.
+    """
+    labels = np.asarray(dataset.labels)
+    return {split: {grade: int(((dataset.split == split) & (labels == k)).sum())
+                    for k, grade in enumerate(GRADES)} for split in SPLITS}
+
+
+def data_report(dataset: SliceDataset) -> dict[str, Any]:
+    """What the panel says about a run's data, as plain values (sent from the worker thread).
+
+    Returns
+    -------
+    dict
+        counts (``split -> grade -> slices``), warnings (one line per split worse than
+        60/40, see :func:`lrpstudio.core.data.prepare.balance_warnings`) and balance (the
+        manifest's record of how the slices per case were chosen; empty when it has none).
+    """
+    counts = class_counts(dataset)
+    balance = dataset.manifest.get("balance", {}) if isinstance(dataset.manifest, dict) else {}
+    return {"counts": counts, "warnings": balance_warnings(counts),
+            "balance": balance if isinstance(balance, dict) else {}}
+
+
+def data_lines(report: dict[str, Any]) -> list[str]:
+    """Log lines for :func:`data_report`: one per split, the balance used, then the warnings.
+
+    e.g. ``"train: 120 LGG, 115 HGG slices (49% HGG)"`` and
+    ``"slices per case (balance auto): LGG 15 from 8 cases, HGG 5 from 24 cases"``.
+    """
+    lines = []
+    for split, per_grade in report["counts"].items():
+        total = sum(per_grade.values())
+        if total:
+            share = f" ({per_grade.get('HGG', 0) / total:.0%} HGG)"
+            lines.append(f"{split} split: " + ", ".join(f"{n} {g}" for g, n in per_grade.items())
+                         + f" slices{share}")
+    per_case = report["balance"].get("slices_per_case", {})
+    if isinstance(per_case, dict) and per_case:
+        parts = [f"{grade} {info.get('count', '?')} from {info.get('cases', '?')} cases"
+                 for grade, info in per_case.items() if isinstance(info, dict)]
+        lines.append(f"slices per case (balance {report['balance'].get('mode', '?')}): "
+                     + ", ".join(parts))
+    lines += [f"warning: {line}" for line in report["warnings"]]
+    return lines

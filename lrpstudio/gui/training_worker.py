@@ -25,6 +25,7 @@ from lrpstudio.core.train.engine import RunResult, TrainCallbacks, fit
 from lrpstudio.core.train.heatmaps import display_channel
 from lrpstudio.core.train.pinned import pinned_pool, saved_pinned_rows
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.gui.training_status import data_report
 from lrpstudio.gui.workers import guard_gc
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,9 @@ class TrainingWorker(QtCore.QThread):
     -------
     dataset_ready(int, int)
         Training and validation slice counts, once the dataset is built.
+    data_reported(object)
+        :func:`~lrpstudio.gui.training_status.data_report` of the dataset: slices per
+        split and grade, the balance used and its warnings (plain values).
     epoch_started(int, int)
         Epoch (from 1) and the number of epochs.
     batch_done(int, object)
@@ -134,6 +138,7 @@ class TrainingWorker(QtCore.QThread):
     """
 
     dataset_ready = QtCore.Signal(int, int)
+    data_reported = QtCore.Signal(object)
     epoch_started = QtCore.Signal(int, int)
     batch_done = QtCore.Signal(int, object)
     epoch_done = QtCore.Signal(int, object)
@@ -162,6 +167,7 @@ class TrainingWorker(QtCore.QThread):
             self._val = val if len(val) else train  # the engine's own fallback
             self._all = dataset  # user-pinned slices index the whole dataset
             self.dataset_ready.emit(len(train), len(val))
+            self.data_reported.emit(data_report(dataset))
             if self.control.cancelled:  # stopped while the data was prepared
                 result = RunResult(run_dir=Path(self.job.run_dir), status="cancelled",
                                    epochs_done=len(RunFolder(self.job.run_dir).read_metrics()),

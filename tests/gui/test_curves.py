@@ -79,7 +79,7 @@ def test_an_epoch_end_is_drawn_one_plot_per_tick(qtbot) -> None:
     for step in range(1, 11):
         widget.add_batch(step, _batch(step))
     widget.add_epoch(1, {"val_total": 0.9, "train_accuracy": 0.5, "val_accuracy": 0.6,
-                         "val_score_lgg": 0.2, "val_score_hgg": 0.4})
+                         "val_balanced_accuracy": 0.55, "val_score_lgg": 0.2, "val_score_hgg": 0.4})
     drawn: list[set[str]] = []
     for _ in range(4):
         before = {name: widget.point_count(name) for name in widget.items}

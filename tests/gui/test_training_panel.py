@@ -3,6 +3,7 @@ what the status and progress say, the panel's keys and the form's fit."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,13 @@ import torch
 from PySide6 import QtCore
 
 from lrpstudio.core.data.slice_dataset import save_dataset
+from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.engine import RunResult
+from lrpstudio.core.train.metrics import collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.gui.curves import read_csv_rows
 from lrpstudio.gui.shortcuts import SHORTCUTS, cheat_sheet_html
+from lrpstudio.gui.training_form import TrainingForm
 from lrpstudio.gui.training_panel import PANEL_KEYS, TrainingPanel
 from lrpstudio.gui.training_status import EtaClock, format_eta
 from lrpstudio.gui.training_worker import interface_threads
@@ -103,12 +107,52 @@ def test_training_from_the_panel(qtbot, dataset_dir: Path, tmp_path: Path, monke
     assert sum(r["series"] == "total" for r in csv_rows) == 4
     assert panel.curves.export_png(tmp_path / "curves.png").stat().st_size > 1000
     assert RunFolder(run_dir).read_metrics()[-1]["epoch"] == 2.0
+    # The data's class counts are in the log; the banner follows the last epoch's collapse.
+    log = panel.log.toPlainText()
+    counts = RunFolder(run_dir).read_config()["dataset"]["slices"]
+    train_line = next(line for line in log.splitlines() if line.startswith("train split: "))
+    per_grade = re.findall(r"(\d+) (LGG|HGG)", train_line)
+    assert [g for _n, g in per_grade[:2]] == ["LGG", "HGG"]
+    assert sum(int(n) for n, _g in per_grade[:2]) == counts["train"]
+    last = RunFolder(run_dir).read_metrics()[-1]
+    words = collapse_message(last["val_predicted_hgg"])
+    if words:
+        assert f"Epoch 2: the model {words}" in panel.banner.text() and not panel.banner.isHidden()
+    else:
+        assert "the model predicts" not in panel.banner.text()
+
+
+def _recipe_not_default(form: TrainingForm) -> dict[str, object]:
+    """Set every recipe option away from its default; returns what config.json must record."""
+    d = TrainConfig()
+    recipe = form.recipe
+    for box, default in ((recipe.class_balance, d.class_balance), (recipe.best_metric, d.best_metric),
+                         (recipe.lr_schedule, d.lr_schedule), (recipe.seed, d.guidance.seed),
+                         (form.loss_form, d.guidance.form)):
+        box.setCurrentIndex(next(i for i in range(box.count()) if box.itemData(i) != default))
+    recipe.warmup_epochs.setValue(1)
+    recipe.ramp_epochs.setValue(1)
+    recipe.patience.setValue(d.patience + 5)
+    recipe.max_grad_norm.setValue(d.max_grad_norm + 2.0)
+    c = form.config()
+    return {"class_balance": c.class_balance, "best_metric": c.best_metric, "lr_schedule": c.lr_schedule,
+            "warmup_epochs": 1, "ramp_epochs": 1, "patience": d.patience + 5,
+            "max_grad_norm": d.max_grad_norm + 2.0, "form": c.guidance.form, "seed": c.guidance.seed}
+
+
+def _recorded(train: dict[str, object]) -> dict[str, object]:
+    guidance = train["guidance"]
+    assert isinstance(guidance, dict)
+    return {**{k: train[k] for k in ("class_balance", "best_metric", "lr_schedule", "warmup_epochs",
+                                     "ramp_epochs", "patience", "max_grad_norm")},
+            "form": guidance["form"], "seed": guidance["seed"]}
 
 
 def test_pause_stop_resume(qtbot, dataset_dir: Path, tmp_path: Path) -> None:
     panel = make_panel(qtbot, dataset_dir, tmp_path / "runs")
     panel.form.epochs.setValue(3)
     panel.form.batch_size.setValue(2)  # 6 batches per epoch: time to pause in epoch 1 or 2
+    recipe = _recipe_not_default(panel.form)
     run_dir = panel.start()
     qtbot.waitUntil(lambda: panel.curves.store.last_step >= 1, timeout=TIMEOUT_MS)
     panel.toggle_pause()
@@ -129,7 +173,11 @@ def test_pause_stop_resume(qtbot, dataset_dir: Path, tmp_path: Path) -> None:
     # The progress shows what is saved: finished epochs, not the batches of the dropped one.
     assert (panel.progress.value(), panel.progress.maximum()) == (done, 3)
     assert f"{done} of 3 epochs are saved" in panel.status.text()
+    # config.json records the recipe, and a resume puts it back in the form.
+    assert _recorded(RunFolder(run_dir).read_config()["train"]) == recipe
+    panel.form.set_config(TrainConfig())
     panel.resume_run(run_dir)
+    assert _recorded(panel.form.config().to_dict()) == recipe
     wait_idle(qtbot, panel)
     assert panel.ended[-1] == (str(run_dir), "finished"), panel.log.toPlainText()
     assert len(RunFolder(run_dir).read_metrics()) == 3
@@ -243,6 +291,23 @@ def test_keyboard_shortcuts_press_the_buttons(qtbot) -> None:
     for button, key in ((panel.start_button, "Ctrl+Return"), (panel.pause_button, "Ctrl+P"),
                         (panel.stop_button, "Ctrl+.")):
         assert f"({key})" in button.toolTip()
+
+
+def test_a_collapsed_epoch_shows_a_banner_until_the_model_recovers(qtbot) -> None:
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    row = {"epoch": 3.0, "val_accuracy": 0.79, "val_balanced_accuracy": 0.5, "val_predicted_hgg": 0.0}
+    panel._on_epoch(3, row)
+    assert panel.banner.isVisible()
+    assert panel.banner.text() == "⚠ Epoch 3: the model predicts LGG for every validation slice — it " \
+        "has collapsed to one grade; its accuracy and heatmaps mean little until it recovers"
+    panel._on_data_report({"counts": {"train": {"LGG": 79, "HGG": 21}}, "balance": {},
+                           "warnings": ["train split is imbalanced: 79% of its 100 slices are LGG"]})
+    assert "train split: 79 LGG, 21 HGG slices (21% HGG)" in panel.log.toPlainText()
+    assert panel.banner.text().endswith("Data: train split is imbalanced: 79% of its 100 slices are LGG")
+    panel._on_epoch(4, {**row, "epoch": 4.0, "val_predicted_hgg": 0.3})
+    assert "predicts" not in panel.banner.text()
 
 
 def test_the_form_fits_its_column_with_the_device_row_in_view(qtbot) -> None:
