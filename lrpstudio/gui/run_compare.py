@@ -1,4 +1,5 @@
-"""Comparing runs: the Fig. 5 arrays and grid, a run's Fig. 7 inputs, and the epoch axis.
+"""Comparing runs: the Fig. 5 arrays and grid, a run's Fig. 7 inputs, the epoch axis and
+the ± sd band of a group of seeds.
 
 :func:`comparison_arrays` explains the same slices with each selected run's best model
 (in a worker thread); :class:`Fig5Grid` draws the result, or one line saying why there is
@@ -190,3 +191,36 @@ class Fig5Grid(QtWidgets.QWidget):
         self.grid.addWidget(tile, row + 1, col)  # row 0 holds the note
         self.tiles.append(tile)
         return tile
+
+
+#: Opacity of a group's ± sd band (0-255): the mean line and other runs show through it.
+BAND_ALPHA = 60
+
+
+def draw_band(plot: pg.PlotItem, epochs: np.ndarray, mean: np.ndarray, sd: np.ndarray,
+              colour: str, label: str) -> tuple[pg.PlotDataItem, pg.FillBetweenItem | None]:
+    """A group's mean curve (in the legend as ``label``) over a shaded ± sd band.
+
+    Epochs where only one run has a value have no spread: the band is closed there.
+
+    Returns
+    -------
+    tuple
+        The mean curve and the band (None when there is nothing to shade).
+    """
+    line = plot.plot(epochs, mean, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
+                     symbolBrush=colour, name=label)
+    if not len(epochs):
+        return line, None
+    spread = np.where(np.isfinite(sd), sd, 0.0)
+    # The edges are drawn faintly; they are not measurements, so they stay out of the legend.
+    edge = pg.mkPen(pg.mkColor(colour).lighter(150), width=1)
+    lower = pg.PlotDataItem(epochs, mean - spread, pen=edge)
+    upper = pg.PlotDataItem(epochs, mean + spread, pen=edge)
+    fill = pg.mkColor(colour)
+    fill.setAlpha(BAND_ALPHA)
+    band = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(fill))
+    for item in (lower, upper, band):
+        plot.addItem(item)
+    band.setZValue(line.zValue() - 1)  # under the mean line
+    return line, band

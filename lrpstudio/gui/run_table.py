@@ -1,8 +1,10 @@
 """Rows of the runs table: one summary per run folder (no Qt).
 
 The numbers are the best epoch's validation metrics from metrics.csv (the paper's
-Table 1 columns) until the run is evaluated on another split; the config summary and
-the corrections the run's dataset used come from config.json.
+Table 1 columns, and balanced accuracy) until the run is evaluated on another split;
+the config summary and the corrections the run's dataset used come from config.json.
+A best epoch that predicts one grade for >= 95 % of its slices is named in the Collapse
+column in words (runs recorded before ``val_predicted_hgg`` existed show nothing there).
 """
 
 from __future__ import annotations
@@ -16,18 +18,22 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from lrpstudio.core.errors import LrpStudioError
+from lrpstudio.core.train.config import BEST_METRICS
+from lrpstudio.core.train.metrics import collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.gui.run_groups import group_key
 
 #: (key, header) of the table, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("run", "Run"), ("status", "Status"), ("model", "Model"), ("guidance", "Guidance"),
     ("penalty", "p"), ("epochs", "Epochs"), ("best_epoch", "Best"), ("split", "Split"),
-    ("accuracy", "Accuracy"), ("f1_weighted", "F1 (weighted)"), ("sensitivity", "Sensitivity"),
+    ("collapse", "Collapse"), ("balanced_accuracy", "Balanced accuracy"), ("accuracy", "Accuracy"),
+    ("f1_weighted", "F1 (weighted)"), ("sensitivity", "Sensitivity"),
     ("specificity", "Specificity"), ("score_lgg", "Score LGG"), ("score_hgg", "Score HGG"),
     ("corrections", "Corrected masks"), ("summary", "Config"),
 )
-METRICS: tuple[str, ...] = ("accuracy", "f1_weighted", "sensitivity", "specificity",
-                            "score_lgg", "score_hgg")
+METRICS: tuple[str, ...] = ("balanced_accuracy", "accuracy", "f1_weighted", "sensitivity",
+                            "specificity", "score_lgg", "score_hgg")
 _END_EVENTS = {"end": "finished", "cancelled": "stopped", "diverged": "diverged"}
 #: Folder names up to this length are short enough to show as they are.
 SHORT_NAME = 20
@@ -74,6 +80,7 @@ def summarize_run(run_dir: str | Path) -> dict[str, Any]:
     guidance = train.get("guidance", {})
     metrics = folder.read_metrics()
     best = _best_row(metrics, train.get("best_metric", "f1_weighted"))
+    share = best.get("val_predicted_hgg", math.nan) if best else math.nan
     row: dict[str, Any] = {
         "run": Path(run_dir).name, "path": str(run_dir), "status": _status(folder),
         "model": train.get("model", "?"), "guidance": guidance.get("kind", "?"),
@@ -81,13 +88,41 @@ def summarize_run(run_dir: str | Path) -> dict[str, Any]:
         "epochs": f"{len(metrics)}/{train.get('epochs', '?')}",
         "best_epoch": int(best["epoch"]) if best else 0, "split": "val",
         "corrections": len(corrections_used(record)),
-        "summary": (f"{guidance.get('composite', '')}, lr {train.get('lr')}, batch "
-                    f"{train.get('batch_size')}, seed {train.get('seed')}, "
-                    f"{train.get('image_size')}px, {train.get('device')}"),
+        "collapse": collapse_message(share) or "", "predicted_hgg": float(share),
+        "seed": train.get("seed"),
+        "group": group_key(record), "config_label": config_label(train),
+        "settings": settings(train),
     }
+    row["summary"] = f"{row['settings']}, seed {train.get('seed')}"
     for key in METRICS:
         row[key] = float(best[f"val_{key}"]) if best and f"val_{key}" in best else math.nan
     return row
+
+
+def settings(train: dict[str, Any]) -> str:
+    """The Config cell without the seed: composite, lr, batch, size, device, and the recipe
+    where the run recorded one (class balance, warm-up + ramp, best-epoch metric)."""
+    guidance = train.get("guidance", {})
+    parts = [str(guidance.get("composite", "")), f"lr {train.get('lr')}", f"batch {train.get('batch_size')}",
+             f"{train.get('image_size')}px", str(train.get("device"))]
+    if "class_balance" in train:
+        parts.append(f"balance {train['class_balance']}")
+    if train.get("warmup_epochs") or train.get("ramp_epochs"):
+        parts.append(f"warm-up {train.get('warmup_epochs', 0)} + ramp {train.get('ramp_epochs', 0)}")
+    if "best_metric" in train:
+        parts.append(f"best {train['best_metric']}")
+    return ", ".join(parts)
+
+
+def collapse_mark(row: dict[str, Any]) -> str:
+    """The Collapse cell: ``all LGG``, ``97% HGG`` (the words are in its tooltip), or ''."""
+    if not row.get("collapse"):
+        return ""
+    share = row.get("predicted_hgg", math.nan)
+    if not isinstance(share, float) or not math.isfinite(share):
+        return str(row["collapse"])  # evaluated rows keep the evaluation's own words
+    grade, part = ("HGG", share) if share >= 0.5 else ("LGG", 1.0 - share)
+    return f"all {grade}" if part >= 1.0 else f"{part:.0%} {grade}"
 
 
 def _best_row(rows: list[dict[str, float]], metric: str) -> dict[str, float] | None:
@@ -95,8 +130,7 @@ def _best_row(rows: list[dict[str, float]], metric: str) -> dict[str, float] | N
     scored = [r for r in rows if math.isfinite(r.get(f"val_{metric}", math.nan))]
     if not scored:
         return rows[-1] if rows else None
-    larger = metric in ("f1_weighted", "accuracy")
-    sign = 1.0 if larger else -1.0
+    sign = 1.0 if BEST_METRICS.get(metric, True) else -1.0
     return max(scored, key=lambda r: (sign * r[f"val_{metric}"], -r.get("val_total", 0.0)))
 
 
@@ -162,14 +196,20 @@ def short_label(run_dir: str | Path) -> str:
         record = RunFolder(run_dir).read_config()
     except LrpStudioError:
         return name[:SHORT_NAME - 1] + "…"
-    train = record.get("train", {})
-    guidance = train.get("guidance", {})
-    kind = str(guidance.get("kind", "?"))
-    how = {"none": "CE", "lrp": f"LRP p{float(guidance.get('penalty', 0.0)):g}"}.get(kind, kind.upper())
     stamp = _STAMP.match(name)
     created = str(record.get("created", ""))
     when = f"{stamp[1]}:{stamp[2]}" if stamp else created[11:16]
-    return " ".join(part for part in (str(train.get("model", "?")), how, when) if part)
+    return " ".join(part for part in (config_label(record.get("train", {})), when) if part)
+
+
+def config_label(train: dict[str, Any]) -> str:
+    """Model and loss of a run's ``train`` record, e.g. ``paper LRP p1``, ``paper LRP+ p2``
+    (the additive form) or ``paper CE``."""
+    guidance = train.get("guidance", {})
+    kind = str(guidance.get("kind", "?"))
+    plus = "+" if guidance.get("form") == "additive" else ""
+    how = {"none": "CE", "lrp": f"LRP{plus} p{float(guidance.get('penalty', 0.0)):g}"}.get(kind, kind.upper())
+    return f"{train.get('model', '?')} {how}"
 
 
 def short_labels(runs: list[Path]) -> list[str]:

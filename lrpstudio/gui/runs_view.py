@@ -5,6 +5,8 @@ grid: for the same slices, the input, the tumour mask, then each selected model'
 heatmap with its TumorLRPScore and prediction. The grid's heatmaps are computed in a
 worker thread; the table, the overlay and the grid export as CSV / Markdown / PNG.
 A run's saved Fig. 7 heatmaps open in a window (Heatmaps… or a double-click).
+Runs of one configuration over several seeds share a row (mean ± sd) and one mean
+curve with a ± sd band while "Group seeds" is ticked (:mod:`lrpstudio.gui.run_groups`).
 """
 
 from __future__ import annotations
@@ -22,45 +24,27 @@ from lrpstudio.core.errors import LrpStudioError
 from lrpstudio.core.train.evaluate import evaluate_run
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.gui.explain_view import ViewerSlice
-from lrpstudio.gui.run_compare import EpochAxis, Fig5Grid, comparison_arrays, heatmap_inputs, heatmaps_dialog
-from lrpstudio.gui.run_table import (
-    COLUMNS, METRICS, cell, find_runs, image_size, pinned_slices, short_labels, size_problem,
-    summarize_all, to_csv, to_markdown,
+from lrpstudio.gui.run_compare import (
+    EpochAxis, Fig5Grid, comparison_arrays, draw_band, heatmap_inputs, heatmaps_dialog,
 )
+from lrpstudio.gui.run_groups import mean_curve
+from lrpstudio.gui.run_table import (
+    METRICS, find_runs, image_size, pinned_slices, short_labels, size_problem, summarize_all, to_csv,
+    to_markdown,
+)
+from lrpstudio.gui.runs_table_view import RunsTable
 from lrpstudio.gui.workers import Worker
 
 #: Builds the slice dataset (in a worker thread) for a given image size.
 DatasetLoader = Callable[[int], SliceDataset]
 #: Overlay metric (the metrics.csv column) -> its axis label.
 OVERLAY_METRICS: dict[str, str] = {
-    "val_accuracy": "validation accuracy", "val_f1_weighted": "validation F1 (weighted)",
+    "val_accuracy": "validation accuracy", "val_balanced_accuracy": "validation balanced accuracy",
+    "val_f1_macro": "validation F1 (macro)", "val_f1_weighted": "validation F1 (weighted)",
+    "val_predicted_hgg": "validation share predicted HGG",
     "val_score_lgg": "validation TumorLRPScore, LGG", "val_score_hgg": "validation TumorLRPScore, HGG",
     "val_total": "validation loss", "train_total": "training loss", "train_accuracy": "training accuracy"}
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
-#: The longest cells are capped (and elided, full text in the tooltip) so the numbers stay in view.
-CAPPED_PX = {"run": 160, "summary": 170}
-#: Table headers shorter than the export's (which keep COLUMNS' names).
-HEADERS = {"f1_weighted": "F1\n(weighted)", "score_lgg": "Score\nLGG", "score_hgg": "Score\nHGG",
-           "corrections": "Corrected\nmasks"}
-#: Room for the sort arrow, given only to the sorted column (Qt reserves it in every one).
-ARROW_PX = 18
-_KEYS = [k for k, _ in COLUMNS]
-
-
-class NumericItem(QtWidgets.QTableWidgetItem):
-    """A table cell that sorts by its number (NaN last), not by its text."""
-
-    def __init__(self, value: Any, key: str = "") -> None:
-        super().__init__(cell(value, key))
-        self.value = value
-
-    def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:  # noqa: D105
-        a, b = self.value, getattr(other, "value", None)
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-            a = a if math.isfinite(a) else math.inf
-            b = b if math.isfinite(b) else math.inf
-            return a < b
-        return str(a) < str(b)
 
 
 def _button(text: str, parent: QtWidgets.QWidget, tip: str = "") -> QtWidgets.QPushButton:
@@ -113,25 +97,7 @@ class RunsView(QtWidgets.QWidget):
         layout.addWidget(split)
 
     def _build_table(self) -> None:
-        self.table = QtWidgets.QTableWidget(0, len(COLUMNS), self)
-        # Short two-line headers so the widths follow the numbers (full names in the tooltips).
-        self.table.setHorizontalHeaderLabels([HEADERS.get(k, h) for k, h in COLUMNS])
-        for j, (key, header) in enumerate(COLUMNS):
-            tip = {"split": "val: the best epoch's validation numbers; test: Evaluate on the test split",
-                   "run": "The run folder; double-click a row to see its Fig. 7 heatmaps"}.get(key, header)
-            if key in METRICS:
-                tip = f"{header}, on the split named in the Split column"
-            self.table.horizontalHeaderItem(j).setToolTip(tip)
-        self.table.verticalHeader().hide()  # row numbers say nothing here; the width goes to numbers
-        self.table.setSortingEnabled(True)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
-        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        # The stretched last column (Config, elided) may shrink below Qt's 100 px default.
-        self.table.horizontalHeader().setDefaultSectionSize(60)
-        self.table.horizontalHeader().sortIndicatorChanged.connect(lambda _c, _o: self.size_columns())
+        self.table = RunsTable(self)
         self.table.itemSelectionChanged.connect(self.draw_overlay)
         self.table.itemDoubleClicked.connect(
             lambda item: self.open_heatmaps(Path(item.data(QtCore.Qt.ItemDataRole.UserRole))))
@@ -157,8 +123,15 @@ class RunsView(QtWidgets.QWidget):
         self.slices.setPrefix("slices: ")
         self.include_current = QtWidgets.QCheckBox("+ viewer's slice", self)
         self.include_current.setToolTip("Add the open case's current axial slice as a last row")
+        self.group_seeds = QtWidgets.QCheckBox("Group seeds", self)
+        self.group_seeds.setChecked(True)
+        self.group_seeds.setToolTip("Runs of one configuration that differ only in their seed (same "
+                                    "data) share a row with the mean ± sd of each number, and one "
+                                    "mean curve with a ± sd band; untick to see every run")
+        self.group_seeds.toggled.connect(self.set_grouped)
         rows = QtWidgets.QVBoxLayout()
-        for widgets in ((self.refresh_button, self.evaluate_button, self.heatmaps_button, self.export_button),
+        for widgets in ((self.refresh_button, self.evaluate_button, self.heatmaps_button, self.export_button,
+                         self.group_seeds),
                         (self.compare_button, self.slices, self.include_current)):
             row = QtWidgets.QHBoxLayout()
             for w in widgets:
@@ -206,66 +179,60 @@ class RunsView(QtWidgets.QWidget):
         self._fill()
 
     def _fill(self) -> None:
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(len(self.rows))
-        for i, row in enumerate(self.rows):
-            for j, key in enumerate(_KEYS):
-                item = NumericItem(row.get(key), key)
-                item.setData(QtCore.Qt.ItemDataRole.UserRole, row["path"])
-                item.setToolTip(row["path"] if key == "run" else cell(row.get(key), key))
-                self.table.setItem(i, j, item)
-        self.table.setSortingEnabled(True)
-        self.size_columns()
-        self.status.setText(f"{len(self.rows)} run(s) in {self.runs_dir}")
+        self.table.show_rows(self.rows)
+        groups = len(self.table.shown)
+        shown = f" in {groups} row(s)" if groups != len(self.rows) else ""
+        self.status.setText(f"{len(self.rows)} run(s){shown} in {self.runs_dir}")
+
+    def set_grouped(self, on: bool) -> None:
+        """Show runs of one configuration over seeds as one row (mean ± sd), or each alone."""
+        self.group_seeds.setChecked(on)
+        self.table.grouped = bool(on)
+        self._fill()
 
     def size_columns(self) -> None:
-        """Columns as wide as their contents, the long ones capped, the arrow's room for one."""
-        header = self.table.horizontalHeader()
-        header.setSortIndicatorShown(False)
-        self.table.resizeColumnsToContents()
-        header.setSortIndicatorShown(True)
-        sorted_column = header.sortIndicatorSection()
-        for j, key in enumerate(_KEYS):
-            width = min(self.table.columnWidth(j), CAPPED_PX.get(key, 10_000))
-            self.table.setColumnWidth(j, width + (ARROW_PX if j == sorted_column else 0))
+        """Columns as wide as their contents (see :meth:`RunsTable.size_columns`)."""
+        self.table.size_columns()
 
     def select_runs(self, paths: list[str | Path]) -> None:
         """Select the rows of these run folders (for scripts and tests)."""
-        wanted = {str(p) for p in paths}
-        self.table.clearSelection()
-        mode = self.table.selectionMode()
-        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.MultiSelection)
-        for i in range(self.table.rowCount()):
-            if self.table.item(i, 0).data(QtCore.Qt.ItemDataRole.UserRole) in wanted:
-                self.table.selectRow(i)
-        self.table.setSelectionMode(mode)
+        self.table.select_runs(paths)
 
     def selected_runs(self) -> list[Path]:
-        """Run folders of the selected rows, in table order."""
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [Path(self.table.item(r, 0).data(QtCore.Qt.ItemDataRole.UserRole)) for r in rows]
+        """Run folders of the selected rows (every seed of a group), in table order."""
+        return self.table.selected_runs()
 
     # -- comparison -----------------------------------------------------------------------
     def draw_overlay(self) -> None:
-        """Overlay the chosen metric of every selected run, by epoch (short names in the legend)."""
+        """Overlay the chosen metric of every selected row, by epoch (short names in the legend):
+        a run's measured points, or a group's mean with a ± sd band."""
         self.overlay.clear()
         metric = self.metric_box.currentText()
         self.overlay.setTitle(metric)
         self.overlay.setLabel("left", OVERLAY_METRICS.get(metric, metric))
-        runs = self.selected_runs()
-        self.overlay.getPlotItem().legend.setColumnCount(2 if len(runs) > 3 else 1)  # keep the plot tall
-        for k, (run, label) in enumerate(zip(runs, short_labels(runs))):
-            try:
-                rows = RunFolder(run).read_metrics()
-            except LrpStudioError as error:  # its row already says "unreadable" and why
-                self.status.setText(f"{run.name} not drawn: {error.detail()}")
-                continue
-            xs = [r["epoch"] for r in rows if math.isfinite(r.get(metric, math.nan))]
-            ys = [r[metric] for r in rows if math.isfinite(r.get(metric, math.nan))]
+        entries = self.table.selected_entries()
+        self.overlay.getPlotItem().legend.setColumnCount(2 if len(entries) > 3 else 1)  # keep the plot tall
+        singles = [runs[0] for _text, runs in entries if len(runs) == 1]
+        labels = dict(zip(singles, short_labels(singles)))
+        for k, (text, runs) in enumerate(entries):
             colour = PALETTE[k % len(PALETTE)]
-            self.overlay.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
-                              symbolBrush=colour, name=label)
-        self.fig5.mark_stale([run.name for run in runs])
+            if len(runs) > 1:
+                draw_band(self.overlay.getPlotItem(), *mean_curve(runs, metric), colour, text)
+            else:
+                self._draw_run(runs[0], labels[runs[0]], metric, colour)
+        self.fig5.mark_stale([run.name for run in self.selected_runs()])
+
+    def _draw_run(self, run: Path, label: str, metric: str, colour: str) -> None:
+        """One run's measured points of ``metric``, joined."""
+        try:
+            rows = RunFolder(run).read_metrics()
+        except LrpStudioError as error:  # its row already says "unreadable" and why
+            self.status.setText(f"{run.name} not drawn: {error.detail()}")
+            return
+        xs = [r["epoch"] for r in rows if math.isfinite(r.get(metric, math.nan))]
+        ys = [r[metric] for r in rows if math.isfinite(r.get(metric, math.nan))]
+        self.overlay.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
+                          symbolBrush=colour, name=label)
 
     def _start(self, runs: list[Path], job: Callable[[DatasetLoader], Any], done: Callable[[Any], None],
                text: str, failed: Callable[[str], None] | None = None) -> bool:
@@ -348,7 +315,9 @@ class RunsView(QtWidgets.QWidget):
         for row in self.rows:
             metrics = results.get(row["path"])
             if metrics is not None:
-                row.update({k: float(metrics[k]) for k in METRICS}, split="test",
+                row.update({k: float(metrics.get(k, math.nan)) for k in METRICS}, split="test",
+                           collapse=metrics.get("collapse") or "",
+                           predicted_hgg=float(metrics.get("predicted_hgg", math.nan)),
                            best_epoch=int(metrics.get("epoch", row.get("best_epoch", 0))))
         self._fill()
         self.status.setText(f"Evaluated {len(results)} run(s) on the test split")
