@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6 import QtWidgets
 
 from lrpstudio.core.data.layouts import Release, case_file_name
 from lrpstudio.core.errors import VolumeReadError
@@ -33,3 +34,23 @@ def test_failed_open_marks_the_row_unusable(tmp_path: Path) -> None:
         source.load(after)
     assert len(source.row("BraTS2021_00002").problems) == 1  # not listed twice
     assert source.load(source.row("BraTS2021_00001")).id == "BraTS2021_00001"
+
+
+def test_window_shows_the_new_problem_on_the_row(make_window, tmp_path: Path, qtbot) -> None:
+    root = tmp_path / "data"
+    for i, grade in enumerate(("HGG", "LGG"), start=1):
+        write_case(root, Release.BRATS2021, f"BraTS2021_0000{i}", grade=grade)
+    corpus.damaged_stored(root / "BraTS2021_00002" / "BraTS2021_00002_t2.nii.gz")
+    window = make_window()
+    window.loader.background = True
+    window.open_path(root, tmp_path / "ws")
+    qtbot.waitUntil(lambda: window.case is not None, timeout=20000)
+    assert window.browser.row_of("BraTS2021_00002").openable
+    with qtbot.waitSignal(window.loader.failed, timeout=20000):
+        window.browser.select("BraTS2021_00002")
+    qtbot.waitUntil(lambda: not window.browser.row_of("BraTS2021_00002").openable, timeout=5000)
+    row = window.browser.row_of("BraTS2021_00002")
+    assert "CRC32" in row.problems[0] and "BraTS2021_00002_t2.nii.gz" in row.problems[0]
+    for dialog in [w for w in QtWidgets.QApplication.topLevelWidgets()
+                   if isinstance(w, QtWidgets.QMessageBox) and w.isVisible()]:
+        dialog.close()
