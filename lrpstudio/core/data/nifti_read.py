@@ -134,7 +134,8 @@ def voxels(layout: NiftiLayout, buffer: np.ndarray) -> np.ndarray:
     """The buffer as an ``[x, y, ...]`` array (Fortran order, as NIfTI stores it).
 
     The stored dtype is kept unless a slope/intercept other than 1/0 applies; then the
-    values are scaled into float32 (what ``get_fdata(dtype=float32)`` gives).
+    values are scaled in float32 (``get_fdata(dtype=float32)``'s values, up to float32
+    rounding: scaling in float64 would take twice the memory).
     """
     raw = np.ndarray(layout.dims, dtype=layout.dtype, buffer=buffer, order="F")
     if not layout.scaled:
