@@ -11,13 +11,20 @@ from typing import Any
 from lrpstudio.cli.progress import progress_bar, progress_callback
 from lrpstudio.core.data.layouts import MODALITIES
 from lrpstudio.core.data.prepare import PrepareConfig, prepare_dataset
+from lrpstudio.core.data.prepare_config import BALANCE_MODES
+from lrpstudio.core.errors import InputError
 from lrpstudio.core.data.slice_dataset import GRADES, SPLITS, SliceDataset
 from lrpstudio.core.data.slicing import MASK_REGIONS
 
 _EXAMPLES = """\
-Takes the largest-tumour axial slices of every usable case (defaults: 5 HGG slices 3
-apart, 15 LGG slices 1 apart), normalises each channel inside the brain, resizes them,
-and splits the patients 70/20/10 into train/val/test, stratified by grade. Corrected
+Takes the largest-tumour axial slices of every usable case, normalises each channel
+inside the brain, resizes them, and splits the patients 60/20/20 into train/val/test,
+stratified by grade. How many slices each case gives follows the class counts of the
+data (--balance auto: the grade with fewer cases gives 15 slices per case, the other
+proportionally fewer, 3 to 15), so both grades contribute about as many slices; a
+split still worse than 60/40 is reported. --balance fixed (or giving --hgg-slices /
+--lgg-slices) uses fixed counts; the authors' code used 5 HGG slices 3 apart and
+15 LGG slices 1 apart, which balances BraTS 2019's 259/76 patients only. Corrected
 masks in the data folder's workspace are used where they exist. Cases that cannot be
 used are skipped and listed with their problem. Running it again reuses every case
 whose files, correction and parameters did not change.
@@ -27,6 +34,7 @@ examples:
   lrpstudio prepare BraTS2021/ --grades grades.csv --out ds21 --size 240
   lrpstudio prepare demo/ --out ds --channels t1ce t2 flair --seed 3 --jobs 4
   lrpstudio prepare demo/ --out ds --no-corrections --json
+  lrpstudio prepare brats19/ --out ds_paper --hgg-slices 5 3 --lgg-slices 15 1
 """
 
 
@@ -46,15 +54,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="modalities as channels, in order (default: t1 t2 flair)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the split")
     parser.add_argument("--split", nargs=3, type=float, default=list(defaults.split),
-                        metavar=("TRAIN", "VAL", "TEST"), help="patient fractions (default 0.7 0.2 0.1)")
+                        metavar=("TRAIN", "VAL", "TEST"),
+                        help="patient fractions (default {} {} {})".format(*defaults.split))
     parser.add_argument("--mask", choices=tuple(MASK_REGIONS), default=defaults.mask,
                         help="tumour region used as guidance mask (default: whole)")
-    parser.add_argument("--hgg-slices", type=int, nargs=2, metavar=("COUNT", "STEP"),
-                        default=[defaults.hgg_slices, defaults.hgg_step],
-                        help="slices per HGG case and their spacing (default 5 3)")
-    parser.add_argument("--lgg-slices", type=int, nargs=2, metavar=("COUNT", "STEP"),
-                        default=[defaults.lgg_slices, defaults.lgg_step],
-                        help="slices per LGG case and their spacing (default 15 1)")
+    parser.add_argument("--balance", choices=BALANCE_MODES, default=None,
+                        help="slice counts per grade: auto = from the class counts (default), "
+                             "fixed = --hgg-slices / --lgg-slices")
+    parser.add_argument("--hgg-slices", type=int, nargs=2, metavar=("COUNT", "STEP"), default=None,
+                        help="fixed slices per HGG case and their spacing (implies --balance "
+                             f"fixed; default {defaults.hgg_slices} {defaults.hgg_step})")
+    parser.add_argument("--lgg-slices", type=int, nargs=2, metavar=("COUNT", "STEP"), default=None,
+                        help="fixed slices per LGG case and their spacing (implies --balance "
+                             f"fixed; default {defaults.lgg_slices} {defaults.lgg_step})")
     parser.add_argument("--grades", type=Path, metavar="FILE",
                         help="grade table CSV (case,grade) for releases without grades")
     parser.add_argument("--no-corrections", action="store_true",
@@ -66,10 +78,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _config(args: argparse.Namespace) -> PrepareConfig:
+    d = PrepareConfig()
+    fixed = args.hgg_slices is not None or args.lgg_slices is not None
+    balance = args.balance or ("fixed" if fixed else d.balance)
+    if balance == "auto" and fixed:
+        raise InputError("--hgg-slices / --lgg-slices need --balance fixed",
+                         expected="--balance fixed", actual="--balance auto")
+    hgg = args.hgg_slices or [d.hgg_slices, d.hgg_step]
+    lgg = args.lgg_slices or [d.lgg_slices, d.lgg_step]
     return PrepareConfig(
-        channels=tuple(args.channels), image_size=args.size,
-        hgg_slices=args.hgg_slices[0], hgg_step=args.hgg_slices[1],
-        lgg_slices=args.lgg_slices[0], lgg_step=args.lgg_slices[1],
+        channels=tuple(args.channels), image_size=args.size, balance=balance,
+        hgg_slices=hgg[0], hgg_step=hgg[1], lgg_slices=lgg[0], lgg_step=lgg[1],
         split=tuple(args.split), seed=args.seed, use_corrections=not args.no_corrections,
         mask=args.mask, grades=str(args.grades) if args.grades else None)
 
@@ -94,6 +113,7 @@ def summary(dataset: SliceDataset, out: Path) -> dict[str, Any]:
         "channels": list(dataset.channels),
         "cases": sum(1 for c in cases.values() if c.get("status") == "prepared"),
         "counts": manifest.get("counts", {}),
+        "balance": manifest.get("balance", {}),
         "last_run": manifest.get("last_run", {}),
         "skipped": manifest.get("skipped", []),
         "corrections_used": sorted(cid for cid, c in cases.items() if c.get("correction")),
@@ -114,6 +134,13 @@ def _print_text(info: dict[str, Any]) -> None:
         row = info["counts"].get(split, {})
         values = [int(row.get(g, 0)) for g in GRADES]
         print(f"  {split:8s}" + "".join(f"{v:7d}" for v in values) + f"{sum(values):7d}")
+    per_case = info["balance"].get("slices_per_case", {})
+    if per_case:
+        print(f"  balance {info['balance'].get('mode')}: " + ", ".join(
+            f"{g} {v['count']} slices/case ({v['step']} apart, {v['cases']} cases)"
+            for g, v in per_case.items()))
+    for warning in info["balance"].get("warnings", []):
+        print(f"  warning: {warning}")
     for problem in info["skipped"]:
         where = f" {problem['file']}:" if problem.get("file") else ""
         print(f"  skipped {problem['case']}:{where} {problem['problem']}")

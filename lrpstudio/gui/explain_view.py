@@ -18,9 +18,7 @@ import torch
 from PySide6 import QtCore, QtWidgets
 
 from lrpstudio.core.data.slice_dataset import GRADES
-from lrpstudio.core.data.slicing import (
-    axial_slices, brain_statistics, normalise, pad_to_square, region_mask, resize_area, resize_mask,
-)
+from lrpstudio.core.data.slicing import slices_at
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.evaluate import load_run_model
 from lrpstudio.core.train.heatmaps import Heatmaps, colour_scale, display_channel, explain_batch
@@ -54,16 +52,11 @@ def viewer_slice(images: Mapping[str, np.ndarray], seg: np.ndarray | None, z: in
     """
     shape = next(iter(images.values())).shape
     seg = np.zeros(shape, np.uint8) if seg is None else seg
-    brain = seg > 0
+    brain = np.zeros(shape, bool)
     for volume in images.values():
-        brain = brain | (volume > 0)  # the Case's brain mask: any modality > 0, tumour included
-    index = np.asarray([int(z)])
-    brain_2d = axial_slices(brain, index)
-    stack = np.stack([normalise(axial_slices(images[c], index), brain_2d, brain_statistics(images[c], brain))
-                      for c in channels], axis=1)
-    image = resize_area(pad_to_square(stack), size).astype(np.float32)[0]
-    tumour = resize_mask(pad_to_square(region_mask(axial_slices(seg, index), region)), size)[0]
-    return image, tumour, resize_mask(pad_to_square(brain_2d), size)[0]
+        brain = brain | (volume > 0)  # the Case's brain mask: any modality > 0
+    prepared = slices_at([images[c] for c in channels], seg, brain, np.asarray([int(z)]), size, region)
+    return prepared.images[0], prepared.tumor_masks[0], prepared.brain_masks[0]
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ skipped by the call that returned the dataset).
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -34,7 +35,7 @@ import numpy as np
 
 from lrpstudio import __version__
 from lrpstudio.core.data.prepare_cache import fingerprint
-from lrpstudio.core.data.prepare_config import PrepareConfig
+from lrpstudio.core.data.prepare_config import IMBALANCE_WARNING, PrepareConfig
 from lrpstudio.core.data.prepare_worker import (
     CaseResult, CaseTask, ProgressCallback, is_cancelled, run_tasks,
 )
@@ -139,13 +140,18 @@ def _plan(refs: Sequence[Any], config: PrepareConfig, workspace: Any,
     tasks: list[CaseTask] = []
     skipped: list[CaseResult] = []
     used_workspace = workspace if config.use_corrections else None
+    usable: list[tuple[Any, Path | None]] = []
     for ref in sorted(refs, key=lambda r: r.id):
         correction = _correction_path(ref, used_workspace)
         problems = _skip_reason(ref, correction)
         if problems:
             skipped.append(CaseResult(ref.id, "skipped", None, {}, None, problems=problems,
                                       grade=ref.grade))
-            continue
+        else:
+            usable.append((ref, correction))
+    # The per-grade slice counts follow the class counts of the cases that can be used.
+    cases = Counter(str(ref.grade) for ref, _ in usable)
+    for ref, correction in usable:
         record = previous.record(ref.id) if previous else {}
         reusable = previous is not None and (
             record.get("status") == "skipped" or previous.rows(ref.id) is not None)
@@ -153,7 +159,7 @@ def _plan(refs: Sequence[Any], config: PrepareConfig, workspace: Any,
             case_id=ref.id, ref=ref, release=str(getattr(ref.release, "value", ref.release)),
             grade=ref.grade, files={k: Path(p) for k, p in ref.files.items()},
             correction=correction, workspace=used_workspace,
-            parameters=config.extraction_parameters(ref.grade), previous=record,
+            parameters=config.extraction_parameters(ref.grade, cases), previous=record,
             reusable=reusable))
     return tasks, skipped
 
@@ -220,14 +226,53 @@ def _counts(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
     return counts
 
 
+def balance_warnings(counts: dict[str, dict[str, int]]) -> list[str]:
+    """One line per split whose larger class holds more than 60 % of its slices.
+
+    Parameters
+    ----------
+    counts
+        ``split -> grade -> slices``, as in the manifest's ``counts``.
+    """
+    lines = []
+    for split, per_grade in counts.items():
+        total = sum(per_grade.values())
+        if total == 0:
+            continue
+        grade, largest = max(per_grade.items(), key=lambda item: item[1])
+        if largest / total > IMBALANCE_WARNING:
+            lines.append(f"{split} split is imbalanced: {largest / total:.0%} of its {total} "
+                         f"slices are {grade} ({_format_counts(per_grade)})")
+    return lines
+
+
+def _format_counts(per_grade: dict[str, int]) -> str:
+    return ", ".join(f"{n} {grade}" for grade, n in per_grade.items())
+
+
+def _slices_per_case(config: PrepareConfig,
+                     records: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The per-grade ``count`` and ``step`` this build used (from the prepared cases)."""
+    cases = Counter(str(r["grade"]) for r in records.values() if r["status"] == "prepared")
+    out = {}
+    for grade in GRADES:
+        count, step = config.slices_for(grade, cases)
+        out[grade] = {"count": count, "step": step, "cases": cases.get(grade, 0)}
+    return out
+
+
 def _manifest(config: PrepareConfig, data_root: Path, records: dict[str, dict[str, Any]],
               problems: Sequence[Problem], results: list[CaseResult], build: int) -> dict[str, Any]:
     skipped = [p for r in records.values() if r["status"] == "skipped" for p in r["problems"]]
+    counts = _counts(records)
     return {
         "format": FORMAT, "version": FORMAT_VERSION, "lrpstudio_version": __version__,
         "parameters": config.as_dict(), "config_hash": config.config_hash(),
         "source": str(data_root), "build": build, "orientation": ORIENTATION,
-        "counts": _counts(records), "cases": records, "skipped": skipped,
+        "counts": counts, "balance": {"mode": config.balance,
+                                      "slices_per_case": _slices_per_case(config, records),
+                                      "warnings": balance_warnings(counts)},
+        "cases": records, "skipped": skipped,
         "problems": [p.as_dict() for p in problems if p.case is None],
         "last_run": {status: sorted(r.case_id for r in results if r.status == status)
                      for status in ("extracted", "reused", "skipped")},

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 #: Bump when the extraction (slicing.py) changes its output: every cached case is redone.
-EXTRACT_VERSION = 1
+EXTRACT_VERSION = 2
 _CHUNK = 1 << 20
 
 

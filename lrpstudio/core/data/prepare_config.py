@@ -13,13 +13,58 @@ from lrpstudio.core.data.slicing import MASK_REGIONS
 from lrpstudio.core.errors import InputError
 
 
+#: ``balance`` values: slice counts from the class counts, or the fixed per-grade fields.
+BALANCE_MODES: tuple[str, ...] = ("auto", "fixed")
+#: Axial span (in slices) the per-case window aims at: the authors' 15 LGG slices 1 apart
+#: and 5 HGG slices 3 apart both cover about this much of the tumour.
+_SPAN = 15
+#: A split whose larger class holds more than this share of its slices is reported.
+IMBALANCE_WARNING = 0.6
+
+
+def slice_step(count: int) -> int:
+    """Spacing of ``count`` slices so that they cover about :data:`_SPAN` slices."""
+    return max(1, _SPAN // max(count, 1))
+
+
+def balanced_slice_counts(cases: Mapping[str, int], low: int = 3,
+                          high: int = 15) -> dict[str, tuple[int, int]]:
+    """``grade -> (count, step)`` so that both grades give about as many slices.
+
+    The grade with fewer cases takes ``high`` slices per case; the other takes
+    ``high * fewer / more`` (rounded), bounded to ``[low, high]``. The bounds keep
+    neighbouring slices from being near-copies and every case represented, so a very
+    skewed set stays somewhat imbalanced (reported, see :data:`IMBALANCE_WARNING`).
+
+    Parameters
+    ----------
+    cases
+        Number of usable cases per grade (``"HGG"``, ``"LGG"``); missing grades count 0.
+    low, high
+        Bounds of the per-case slice count.
+    """
+    n_h, n_l = int(cases.get("HGG", 0)), int(cases.get("LGG", 0))
+    counts = {"HGG": high, "LGG": high}
+    if n_h > 0 and n_l > 0 and n_h != n_l:
+        more, fewer = ("HGG", "LGG") if n_h > n_l else ("LGG", "HGG")
+        ratio = min(n_h, n_l) / max(n_h, n_l)
+        counts[more] = int(min(high, max(low, round(high * ratio))))
+        counts[fewer] = high
+    return {grade: (count, slice_step(count)) for grade, count in counts.items()}
+
+
 @dataclass(frozen=True)
 class PrepareConfig:
     """How to build the 2D slice dataset from BraTS cases.
 
-    The defaults follow the authors' code (METHOD.md): T1, T2 and FLAIR as channels,
-    5 HGG slices 3 apart and 15 LGG slices 1 apart around the largest-tumour slice,
-    and a 70/20/10 patient-level split.
+    T1, T2 and FLAIR are the channels, as in the paper. How many slices each case gives
+    is chosen from the class counts of the data at hand (``balance="auto"``, the paper's
+    "a different number of slices per class to balance the dataset"): the authors'
+    fixed 5 HGG slices 3 apart and 15 LGG slices 1 apart balance only BraTS 2019's
+    259/76 patients (on 18 HGG / 22 LGG cases they give 79 % LGG slices); they remain
+    available as ``balance="fixed"`` with the ``*_slices`` / ``*_step`` fields. The
+    patient-level split is 60/20/20 rather than the authors' 70/20/10, so that the test
+    split of a small set (40 cases) holds 8 patients, not 4.
 
     Attributes
     ----------
@@ -27,8 +72,13 @@ class PrepareConfig:
         Modalities, in channel order (any of t1, t1ce, t2, flair).
     image_size
         Side of the square slices in pixels; 240 keeps the BraTS grid.
+    balance
+        ``"auto"`` (slice counts per grade from the class counts, see
+        :func:`balanced_slice_counts`) or ``"fixed"`` (the four fields below).
     hgg_slices, hgg_step, lgg_slices, lgg_step
-        Slices per case and their spacing, per grade.
+        Slices per case and their spacing, per grade, with ``balance="fixed"``.
+    max_slices, min_slices
+        Bounds of the per-case slice count with ``balance="auto"``.
     split
         Fractions of each grade's patients in train, val and test.
     seed
@@ -44,11 +94,14 @@ class PrepareConfig:
 
     channels: tuple[str, ...] = ("t1", "t2", "flair")
     image_size: int = 128
+    balance: str = "auto"
     hgg_slices: int = 5
     hgg_step: int = 3
     lgg_slices: int = 15
     lgg_step: int = 1
-    split: tuple[float, float, float] = (0.7, 0.2, 0.1)
+    max_slices: int = 15
+    min_slices: int = 3
+    split: tuple[float, float, float] = (0.6, 0.2, 0.2)
     seed: int = 0
     use_corrections: bool = True
     mask: str = "whole"
@@ -68,9 +121,15 @@ class PrepareConfig:
         if not self.channels or unknown or len(set(self.channels)) != len(self.channels):
             raise InputError("channels must be distinct modalities", expected=MODALITIES,
                              actual=self.channels)
-        for name in ("image_size", "hgg_slices", "hgg_step", "lgg_slices", "lgg_step"):
+        for name in ("image_size", "hgg_slices", "hgg_step", "lgg_slices", "lgg_step",
+                     "max_slices", "min_slices"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"{name} must be at least 1", actual=getattr(self, name))
+        if self.balance not in BALANCE_MODES:
+            raise InputError("unknown balance mode", expected=BALANCE_MODES, actual=self.balance)
+        if self.min_slices > self.max_slices:
+            raise InputError("min_slices must not exceed max_slices",
+                             expected=f"<= {self.max_slices}", actual=self.min_slices)
         if (len(self.split) != 3 or any(f < 0 for f in self.split)
                 or not math.isclose(sum(self.split), 1.0, abs_tol=1e-6)):
             raise InputError("split must be three fractions >= 0 that sum to 1",
@@ -93,15 +152,23 @@ class PrepareConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
-    def slices_for(self, grade: str) -> tuple[int, int]:
-        """``(count, step)`` for ``"HGG"`` or ``"LGG"``."""
+    def slices_for(self, grade: str, cases: Mapping[str, int] | None = None) -> tuple[int, int]:
+        """``(count, step)`` for ``"HGG"`` or ``"LGG"``.
+
+        ``cases`` (grade -> number of usable cases) is needed with ``balance="auto"``.
+        """
+        if self.balance == "auto":
+            if cases is None:
+                raise InputError("balance='auto' needs the number of cases per grade")
+            return balanced_slice_counts(cases, self.min_slices, self.max_slices)[grade]
         if grade == "HGG":
             return self.hgg_slices, self.hgg_step
         return self.lgg_slices, self.lgg_step
 
-    def extraction_parameters(self, grade: str) -> dict[str, Any]:
+    def extraction_parameters(self, grade: str,
+                              cases: Mapping[str, int] | None = None) -> dict[str, Any]:
         """The parameters one case's slices depend on (part of its cache key)."""
-        count, step = self.slices_for(grade)
+        count, step = self.slices_for(grade, cases)
         return {"channels": list(self.channels), "image_size": self.image_size,
                 "count": count, "step": step, "mask": self.mask}
 

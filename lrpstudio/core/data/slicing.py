@@ -19,8 +19,10 @@ Conventions (the viewer must use the same ones when it shows a prepared slice):
 - **Normalisation**, per channel and per case, inside the brain (any modality > 0):
   intensities are clipped to the brain's 0.5 and 99.5 percentiles (a few hot voxels
   must not set the scale), then z-scored with the mean and standard deviation of the
-  clipped brain voxels of the *whole volume* (not per slice, so the slices of one case
-  share one scale). Outside the brain the value is 0 (= the brain mean).
+  clipped *healthy* brain voxels (brain minus whole tumour) of the *whole volume* (not
+  per slice, so the slices of one case share one scale; without the tumour, so that a
+  large bright oedema does not shift the grey level of the whole brain with the grade).
+  Outside the brain the value is 0 (= the healthy brain's mean).
 - **Resizing**: a non-square slice is first zero-padded, centred, to a square (the
   aspect ratio is kept). Images and masks then go through the same exact area
   resampling: each output pixel is the area-weighted mean of the input pixels its
@@ -249,12 +251,41 @@ def extract_slices(
     region
         The guidance region stored as the tumour mask.
     """
+    index = select_slices((seg > 0).sum(axis=(0, 1)), count, step)
+    return slices_at(channels, seg, brain, index, size, region)
+
+
+def slices_at(channels: Sequence[np.ndarray], seg: np.ndarray, brain: np.ndarray,
+              index: np.ndarray, size: int, region: str = "whole") -> CaseSlices:
+    """The axial slices ``index`` of one case, prepared exactly as for training.
+
+    The one place that turns volumes into network inputs: the slice dataset and the
+    viewer's explain / similar-cases slices both come from here.
+
+    Parameters
+    ----------
+    channels
+        3D volumes of the chosen modalities, in channel order, all one shape.
+    seg
+        Canonical segmentation of the same shape.
+    brain
+        Boolean brain mask (any modality > 0); the tumour is added.
+    index
+        Axial indices (third voxel axis).
+    size, region
+        Output side length in pixels; the guidance region stored as the tumour mask.
+    """
     whole = seg > 0
     brain = brain | whole
-    index = select_slices(whole.sum(axis=(0, 1)), count, step)
+    index = np.asarray(index, dtype=np.int64)
     brain_2d = axial_slices(brain, index)
+    # Statistics of the healthy tissue only: with the tumour included, a large bright
+    # oedema (more often high grade) shifts the clip bounds, mean and spread, so the
+    # whole brain's normalised grey level would tell the grade outside the tumour.
+    healthy = brain & ~whole
+    reference = healthy if healthy.any() else brain
     images = np.stack(
-        [normalise(axial_slices(vol, index), brain_2d, brain_statistics(vol, brain))
+        [normalise(axial_slices(vol, index), brain_2d, brain_statistics(vol, reference))
          for vol in channels], axis=1)
     images = resize_area(pad_to_square(images), size).astype(np.float32)
     tumour_2d = region_mask(axial_slices(seg, index), region)  # only the chosen slices
@@ -262,7 +293,7 @@ def extract_slices(
         images=images,
         tumor_masks=resize_mask(pad_to_square(tumour_2d), size),
         brain_masks=resize_mask(pad_to_square(brain_2d), size),
-        slice_index=index.astype(np.int64),
+        slice_index=index,
     )
 
 

@@ -35,20 +35,28 @@ def _seg(folder: Path) -> np.ndarray:
     return read_back(case_files(Release.BRATS2019, folder)["seg"])[0]
 
 
-def test_class_balance_and_slice_positions(brats19: Path, tmp_path: Path) -> None:
-    data = prepare_dataset(brats19, tmp_path / "ds", PrepareConfig(image_size=32), jobs=1)
+@pytest.mark.parametrize("balance, hgg, lgg", [("fixed", (5, 3), (15, 1)), ("auto", (11, 1), (15, 1))])
+def test_class_balance_and_slice_positions(brats19: Path, tmp_path: Path, balance: str,
+                                           hgg: tuple[int, int], lgg: tuple[int, int]) -> None:
+    """4 HGG / 3 LGG cases: the authors' fixed counts give 20 / 45 slices; ``auto`` gives the
+    grade with more cases round(15 * 3 / 4) = 11 slices per case, so 44 / 45."""
+    data = prepare_dataset(brats19, tmp_path / "ds", PrepareConfig(image_size=32, balance=balance), jobs=1)
     assert data.images.shape[1:] == (3, 32, 32) and data.images.dtype == np.float32
-    assert int((data.labels == 1).sum()) == 4 * 5 and int((data.labels == 0).sum()) == 3 * 15
+    assert int((data.labels == 1).sum()) == 4 * hgg[0] and int((data.labels == 0).sum()) == 3 * lgg[0]
     for case_id, folder in _case_folders(brats19).items():
         rows = data.case_ids == case_id
-        hgg = folder.parent.name == "HGG"
-        assert set(data.labels[rows]) == {1 if hgg else 0}
+        is_hgg = folder.parent.name == "HGG"
+        assert set(data.labels[rows]) == {1 if is_hgg else 0}
         areas = (_seg(folder) > 0).sum(axis=(0, 1))
-        expected = select_slices(areas, 5 if hgg else 15, 3 if hgg else 1)
+        expected = select_slices(areas, *(hgg if is_hgg else lgg))
         assert data.slice_index[rows].tolist() == expected.tolist()
         assert int(np.argmax(areas)) in data.slice_index[rows]
     counts = data.manifest["counts"]
-    assert sum(c["HGG"] for c in counts.values()) == 20 and sum(c["LGG"] for c in counts.values()) == 45
+    assert sum(c["HGG"] for c in counts.values()) == 4 * hgg[0]
+    assert sum(c["LGG"] for c in counts.values()) == 3 * lgg[0]
+    per_case = data.manifest["balance"]["slices_per_case"]
+    assert (per_case["HGG"]["count"], per_case["HGG"]["step"]) == hgg
+    assert data.manifest["balance"]["mode"] == balance
 
 
 def test_patient_level_seeded_split(brats19: Path, tmp_path: Path) -> None:
@@ -183,7 +191,7 @@ def test_all_layouts_and_formats(tmp_path: Path) -> None:
         root = write_dataset(tmp_path / release.value, release, 1, 1, shape=SHAPE, ext=ext)
         data = prepare_dataset(root, tmp_path / f"ds-{release.value}", PrepareConfig(image_size=16),
                                jobs=1)
-        assert sorted(data.labels.tolist()) == [0] * 15 + [1] * 5, release
+        assert sorted(data.labels.tolist()) == [0] * 15 + [1] * 15, release
         assert data.manifest["skipped"] == [], data.manifest["skipped"]
 
 

@@ -10,6 +10,7 @@ from lrpstudio.core.data.slicing import (
     axial_slices,
     brain_statistics,
     extract_slices,
+    slices_at,
     normalise,
     pad_to_square,
     region_mask,
@@ -187,7 +188,7 @@ def test_extract_slices_against_step_by_step_reference() -> None:
         brain_2d = (brain[:, :, z] | (seg[:, :, z] > 0)).T
         np.testing.assert_array_equal(got.brain_masks[k], _reference_mask(brain_2d, 20))
         for c, vol in enumerate(channels):
-            values = vol[brain | (seg > 0)]
+            values = vol[brain & (seg == 0)]  # statistics of the healthy brain only
             low, high = np.percentile(values, (0.5, 99.5))
             clipped = np.clip(values, low, high)
             norm = np.where(brain_2d, (np.clip(vol[:, :, z].T, low, high) - clipped.mean())
@@ -235,3 +236,23 @@ def test_split_of_one_grade_ignores_the_other() -> None:
     after = split_cases(_grades(20, 11), seed=1)
     assert {c: s for c, s in after.items() if c.startswith("h")} == \
         {c: s for c, s in before.items() if c.startswith("h")}
+
+
+def test_tumour_does_not_shift_the_healthy_grey_level() -> None:
+    """One brain, one tumour mask; in the second copy the tumour is far brighter (a
+    high-grade oedema): the healthy tissue gets the same normalised values, so the
+    grade cannot leak into the whole brain's grey level."""
+    channels, seg, brain = _case()
+    seg = seg.copy()
+    seg[2:10, 2:10, :] = 2  # a large oedema inside the brain box
+    bright = [np.where(seg > 0, vol.max() * 3, vol) for vol in channels]
+    z, size = np.asarray([6]), channels[0].shape[0]
+    plain = slices_at(channels, seg, brain, z, size)
+    hot = slices_at(bright, seg, brain, z, size)
+    healthy = (brain[:, :, 6] & (seg[:, :, 6] == 0)).T
+    assert healthy.sum() > 100
+    np.testing.assert_allclose(hot.images[0][:, healthy], plain.images[0][:, healthy], atol=1e-6)
+    # A brain-wide z-score (the former normalisation) would have shifted them.
+    old = brain_statistics(bright[0], brain | (seg > 0))
+    new = brain_statistics(bright[0], brain & (seg == 0))
+    assert abs(old.mean - new.mean) > 0.1 * new.std
