@@ -11,8 +11,9 @@ from lrpstudio.cli.train_cmd import add_data_options, load_data
 from lrpstudio.core.train.evaluate import evaluate_run
 
 _EXAMPLES = """\
-Loads the run's best model (or --checkpoint last) and reports accuracy, weighted F1,
-sensitivity and specificity (HGG is the positive class), and the mean TumorLRPScore per
+Loads the run's best model (or --checkpoint last) and reports accuracy, balanced
+accuracy, weighted and macro F1, sensitivity and specificity (HGG is the positive
+class), a warning when the model gives one class to >= 95 % of the slices, and the mean TumorLRPScore per
 true class (score_lgg, score_hgg: the share of positive relevance inside the tumour).
 DATA may come from anywhere (another release, another site): a prepared dataset or a
 BraTS folder with the channels and image size the model was trained on.
@@ -23,7 +24,8 @@ examples:
   lrpstudio evaluate runs/ce --data ~/datasets/brats19 --split val --checkpoint last
 """
 
-_KEYS = ("accuracy", "f1_weighted", "sensitivity", "specificity", "score_lgg", "score_hgg")
+_KEYS = ("accuracy", "balanced_accuracy", "f1_weighted", "f1_macro", "sensitivity", "specificity",
+         "score_lgg", "score_hgg")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
           f"[{args.split}: {result['slices']} slices, {result['cases']} cases]")
     for key in _KEYS:
         value = result[key]
-        print(f"  {key:<12} {'n/a' if value != value else f'{value:.4f}'}")
+        print(f"  {key:<17} {'n/a' if value != value else f'{value:.4f}'}")
     cm = result["confusion_matrix"]
-    print(f"  confusion    true LGG -> {cm[0]}, true HGG -> {cm[1]} (predicted LGG, HGG)")
+    print(f"  confusion         true LGG -> {cm[0]}, true HGG -> {cm[1]} (predicted LGG, HGG)")
+    if result["collapse"]:
+        print(f"  warning: the model {result['collapse']} (it does not tell the grades apart)")
     return 0

@@ -19,12 +19,14 @@ from lrpstudio.cli.progress import progress_bar, progress_callback
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.augment import AugmentConfig
-from lrpstudio.core.train.config import BEST_METRICS, TrainConfig
+from lrpstudio.core.train.config import BEST_METRICS, CLASS_BALANCE, TrainConfig
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.distributed import DistContext, agree, init_distributed, shutdown
 from lrpstudio.core.train.engine import TrainCallbacks, fit
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.core.train.schedule import LR_SCHEDULES
+from lrpstudio.core.xai.losses import LOSS_FORMS, GuidanceConfig
+from lrpstudio.core.xai.relevance import SEEDS
 
 _EXAMPLES = """\
 DATA_OR_DATASET is a prepared slice dataset (`lrpstudio prepare`) or a BraTS folder
@@ -141,13 +143,32 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--pinned", type=int, default=d.pinned, help="validation slices explained per epoch")
     g.add_argument("--best", choices=tuple(BEST_METRICS), default=d.best_metric,
                    help=f"validation metric choosing best.pt (default {d.best_metric})")
+    r = parser.add_argument_group("guidance recipe")
+    r.add_argument("--form", choices=LOSS_FORMS, default=d.guidance.form,
+                   help="ratio = CE / S**p (the paper), additive = CE + p * (1 - S) "
+                        f"(ISNet-style; default {d.guidance.form})")
+    r.add_argument("--seed-relevance", choices=SEEDS, default=d.guidance.seed, dest="relevance_seed",
+                   help="relevance behind S: label = the true-label logit (the paper), contrast "
+                        f"= its margin over the other class (default {d.guidance.seed})")
+    r.add_argument("--class-balance", choices=CLASS_BALANCE, default=d.class_balance,
+                   help=f"weight each slice's CE by its class's inverse frequency (default {d.class_balance})")
+    r.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, metavar="N",
+                   help=f"plain-CE epochs before the guidance starts (default {d.warmup_epochs})")
+    r.add_argument("--ramp-epochs", type=int, default=d.ramp_epochs, metavar="N",
+                   help=f"epochs over which the guidance weight rises to full (default {d.ramp_epochs})")
+    r.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, metavar="G",
+                   help=f"clip each step's gradient norm (default {d.max_grad_norm:g}; 0 = off)")
+    r.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=d.lr_schedule,
+                   help=f"learning-rate schedule (default {d.lr_schedule})")
+    r.add_argument("--patience", type=int, default=d.patience, metavar="N",
+                   help="stop when the best-epoch metric has not improved for N epochs (default 0 = off)")
 
 
 def training_config(args: argparse.Namespace, kind: str, penalty: float) -> TrainConfig:
     """A TrainConfig from parsed options."""
     guidance = replace(GuidanceConfig(), kind=kind, penalty=float(penalty), composite=args.composite,
                        normalized=bool(args.normalized), score_gradient=args.score_gradient,
-                       clamp=float(args.clamp))
+                       clamp=float(args.clamp), form=args.form, seed=args.relevance_seed)
     flips = not args.no_flip
     return TrainConfig(
         model=args.model, guidance=guidance, epochs=args.epochs or TrainConfig().epochs,
@@ -155,7 +176,9 @@ def training_config(args: argparse.Namespace, kind: str, penalty: float) -> Trai
         lr=args.lr, weight_decay=args.weight_decay,
         augmentation=AugmentConfig(rotation=args.rotation, hflip=flips, vflip=flips),
         seed=args.seed, device=args.device or "cpu", pinned=args.pinned, best_metric=args.best,
-        amp=getattr(args, "amp", "none") == "bf16")
+        amp=getattr(args, "amp", "none") == "bf16", class_balance=args.class_balance,
+        warmup_epochs=args.warmup_epochs, ramp_epochs=args.ramp_epochs,
+        max_grad_norm=args.max_grad_norm, lr_schedule=args.lr_schedule, patience=args.patience)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -13,12 +13,24 @@ from typing import Any
 
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.augment import AugmentConfig
+from lrpstudio.core.train.schedule import LR_SCHEDULES
 from lrpstudio.core.xai.losses import GuidanceConfig
 
 #: Validation metrics that can choose the best epoch, and whether larger is better.
 BEST_METRICS: dict[str, bool] = {
-    "f1_weighted": True, "accuracy": True, "total": False, "ce": False,
+    "balanced_accuracy": True, "f1_macro": True, "f1_weighted": True, "accuracy": True,
+    "total": False, "ce": False,
 }
+
+
+#: ``class_balance`` values.
+CLASS_BALANCE: tuple[str, ...] = ("weights", "none")
+#: What runs recorded before these options existed did (see :meth:`TrainConfig.from_dict`).
+LEGACY_DEFAULTS: dict[str, Any] = {
+    "best_metric": "f1_weighted", "class_balance": "none", "warmup_epochs": 0,
+    "ramp_epochs": 0, "max_grad_norm": 0.0, "lr_schedule": "constant", "patience": 0,
+}
+LEGACY_GUIDANCE: dict[str, Any] = {"form": "ratio", "seed": "label"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,23 @@ class TrainConfig:
         Composite of the per-epoch heatmaps and the evaluation scores
         (None = the guidance's composite).
     best_metric
-        Validation metric that picks ``best.pt`` (see :data:`BEST_METRICS`).
+        Validation metric that picks ``best.pt`` (see :data:`BEST_METRICS`); balanced
+        accuracy by default, because weighted F1 rewards a model that predicts the
+        majority class for every slice.
+    class_balance
+        ``"weights"``: each slice's CE is weighted by ``N / (2 n_class)`` of the training
+        split, so both grades count alike whatever their slice counts; ``"none"``.
+    warmup_epochs
+        Epochs of plain CE before the guidance term is switched on.
+    ramp_epochs
+        Epochs over which the guidance weight then rises linearly to its full value.
+    max_grad_norm
+        Clip the gradient norm of every step to this value (0 = no clipping).
+    lr_schedule
+        ``"constant"`` or ``"cosine"`` (decay over the run's epochs).
+    patience
+        Stop early when the best-epoch metric has not improved for this many epochs
+        (0 = never).
     eval_batch_size
         Slices per forward pass during validation and evaluation.
     amp
@@ -75,9 +103,15 @@ class TrainConfig:
     pinned: int = 8
     pinned_slices: tuple[tuple[str, int], ...] = ()
     heatmap_composite: str | None = None
-    best_metric: str = "f1_weighted"
+    best_metric: str = "balanced_accuracy"
     eval_batch_size: int = 32
     amp: bool = False
+    class_balance: str = "weights"
+    warmup_epochs: int = 0
+    ramp_epochs: int = 0
+    max_grad_norm: float = 1.0
+    lr_schedule: str = "constant"
+    patience: int = 0
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 1, "epochs", ">= 1", self.epochs)
@@ -89,6 +123,11 @@ class TrainConfig:
         # JSON gives lists: keep the field a hashable tuple of (str, int) pairs.
         object.__setattr__(self, "pinned_slices", _pairs(self.pinned_slices))
         _check(self.best_metric in BEST_METRICS, "best_metric", sorted(BEST_METRICS), self.best_metric)
+        _check(self.class_balance in CLASS_BALANCE, "class_balance", CLASS_BALANCE, self.class_balance)
+        _check(self.lr_schedule in LR_SCHEDULES, "lr_schedule", LR_SCHEDULES, self.lr_schedule)
+        for name in ("warmup_epochs", "ramp_epochs", "patience"):
+            _check(int(getattr(self, name)) >= 0, name, ">= 0", getattr(self, name))
+        _check(self.max_grad_norm >= 0, "max_grad_norm", ">= 0", self.max_grad_norm)
         _check(self.device == "cpu" or self.device.startswith("cuda"), "device",
                "cpu, cuda or cuda:N", self.device)
 
@@ -108,9 +147,11 @@ class TrainConfig:
         unknown = set(data) - known
         if unknown:
             raise InputError("unknown training options", expected=sorted(known), actual=sorted(unknown))
-        values = dict(data)
+        # A run recorded before an option existed ran without it: fill in what it did,
+        # not today's default, so resuming and re-evaluating old runs mean the same.
+        values = {**{k: v for k, v in LEGACY_DEFAULTS.items() if k not in data}, **data}
         if isinstance(values.get("guidance"), dict):
-            values["guidance"] = _nested(GuidanceConfig, values["guidance"])
+            values["guidance"] = _nested(GuidanceConfig, {**LEGACY_GUIDANCE, **values["guidance"]})
         if isinstance(values.get("augmentation"), dict):
             values["augmentation"] = _nested(AugmentConfig, values["augmentation"])
         return cls(**values)

@@ -51,7 +51,7 @@ import torch.distributed as dist
 
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.metrics import EpochSums
-from lrpstudio.core.train.step import Batch, NonFiniteLossError, StepOutput, compute_loss
+from lrpstudio.core.train.step import Batch, NonFiniteLossError, StepOutput, clip_gradients, compute_loss
 from lrpstudio.core.xai.losses import GuidanceConfig
 
 #: Seconds a rank waits for the others (rendezvous, collectives) before giving up.
@@ -189,7 +189,8 @@ def empty_output(batch: Batch) -> StepOutput:
 
 def synced_train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch,
                       guidance: GuidanceConfig, global_size: int, ctx: DistContext,
-                      amp: bool = False) -> StepOutput:
+                      amp: bool = False, class_weights: torch.Tensor | None = None,
+                      max_grad_norm: float = 0.0) -> StepOutput:
     """One optimiser step on the global batch, of which ``batch`` is this rank's share.
 
     The update equals one process stepping on all ``global_size`` slices: the local
@@ -206,7 +207,7 @@ def synced_train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, 
     params = [p for p in model.parameters() if p.requires_grad]
     out, loss_ok = empty_output(batch), True
     if len(batch):
-        out = compute_loss(model, batch, guidance, amp)
+        out = compute_loss(model, batch, guidance, amp, class_weights)
         loss_ok = math.isfinite(out.parts["total"])
         if loss_ok:
             out.loss.backward()
@@ -225,6 +226,7 @@ def synced_train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, 
     if not math.isfinite(norm):
         optimizer.zero_grad(set_to_none=True)
         raise NonFiniteLossError("gradient norm", norm)
+    clip_gradients(params, norm, max_grad_norm)  # the global norm: the same on every rank
     optimizer.step()
     return StepOutput(loss=out.loss.detach(), logits=out.logits, scores=out.scores, parts=out.parts)
 

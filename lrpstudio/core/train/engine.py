@@ -34,8 +34,9 @@ from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.distributed import (
     SINGLE, DistContext, agree, any_rank, reduce_sums, shard, split_rows, synced_train_step,
 )
-from lrpstudio.core.train.metrics import EpochSums
+from lrpstudio.core.train.metrics import NUM_CLASSES, EpochSums, collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.schedule import guidance_for_epoch, lr_for_epoch
 from lrpstudio.core.train.pinned import PinnedSlices
 from lrpstudio.core.train.session import Session, new_session, restore_session, save_session_checkpoint
 from lrpstudio.core.train.step import Batch, NonFiniteLossError, StepOutput, compute_loss, train_step
@@ -237,6 +238,8 @@ class _Loop:
         self.s, self.folder = session, folder
         self.train_set, self.val_set, self.pinned = train_set, val_set, pinned
         self.cb, self.control, self.dist = callbacks, control, dist
+        self.class_weights = (class_weights(train_set.labels, session.device)
+                              if session.config.class_balance == "weights" else None)
 
     def event(self, event: str, sync: bool = True, **fields: Any) -> None:
         """events.jsonl line, written by rank 0 only."""
@@ -266,15 +269,28 @@ class _Loop:
                          f"{s.epoch}", "cancelled", epoch=epoch, last_epoch=s.epoch)
                 break
             self.finish_epoch(epoch, train_sums, time.perf_counter() - started)
+            if self.stale_epochs() >= s.config.patience > 0:
+                self.log(f"stopping early: no better validation {s.config.best_metric} for "
+                         f"{s.config.patience} epochs (best epoch {s.best_epoch})", "early_stop",
+                         epoch=epoch, best_epoch=s.best_epoch)
+                break
         if status == "finished":
             self.log(f"finished {s.epoch} epochs; best epoch {s.best_epoch}", "end",
                      epochs=s.epoch, best_epoch=s.best_epoch)
         return RunResult(run_dir=self.folder.root, status=status, epochs_done=s.epoch,
                          best_epoch=s.best_epoch, history=list(s.history))
 
+    def stale_epochs(self) -> int:
+        """Finished epochs since the best one."""
+        return self.s.epoch - self.s.best_epoch
+
     def train_epoch(self, epoch: int) -> EpochSums | None:
         """One pass over the shuffled training slices; None when cancelled."""
         s, n = self.s, len(self.train_set)
+        for group in s.optimizer.param_groups:
+            group["lr"] = lr_for_epoch(s.config.lr, epoch, s.config.epochs, s.config.lr_schedule)
+        self.guidance = guidance_for_epoch(s.config.guidance, epoch, s.config.warmup_epochs,
+                                           s.config.ramp_epochs)
         order = torch.randperm(n, generator=s.generator).numpy()
         batches = (n + s.config.batch_size - 1) // s.config.batch_size
         sums = EpochSums()
@@ -305,12 +321,13 @@ class _Loop:
         """Train on ``batch`` (the global batch); returns the output and the share trained."""
         s = self.s
         if not self.dist.is_distributed:
-            return train_step(s.model, s.optimizer, batch, s.config.guidance, s.config.amp), batch
+            return train_step(s.model, s.optimizer, batch, self.guidance, s.config.amp,
+                              self.class_weights, s.config.max_grad_norm), batch
         share = shard(len(batch), self.dist)
         local = Batch(images=batch.images[share], tumor=batch.tumor[share], brain=batch.brain[share],
                       labels=batch.labels[share])
-        out = synced_train_step(s.model, s.optimizer, local, s.config.guidance, len(batch), self.dist,
-                                s.config.amp)
+        out = synced_train_step(s.model, s.optimizer, local, self.guidance, len(batch), self.dist,
+                                s.config.amp, self.class_weights, s.config.max_grad_norm)
         return out, local
 
     def diverged(self, epoch: int, batch: int, error: NonFiniteLossError) -> None:
@@ -346,14 +363,30 @@ class _Loop:
         if self.cb.on_checkpoint:
             self.cb.on_checkpoint(epoch, str(self.folder.checkpoint("last")))
         self.log(_summary(row, s.config.best_metric, improved))
+        collapse = collapse_message(row["val_predicted_hgg"])
+        if collapse:
+            self.log(f"epoch {epoch}: warning: the model {collapse}", "collapse", epoch=epoch,
+                     predicted_hgg=row["val_predicted_hgg"])
+
+
+def class_weights(labels: np.ndarray, device: torch.device) -> torch.Tensor:
+    """``N / (K n_k)`` per class k of ``labels``, K = the classes present (1 for an absent one).
+
+    With these weights each grade contributes the same share of the CE, whatever its share
+    of slices, and the mean weight over the slices is 1 (the loss keeps its scale).
+    """
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=NUM_CLASSES).astype(np.float64)
+    present = max(int((counts > 0).sum()), 1)
+    weights = np.where(counts > 0, counts.sum() / (present * np.maximum(counts, 1)), 1.0)
+    return torch.as_tensor(weights, dtype=torch.float32, device=device)
 
 
 def _summary(row: dict[str, float], best_metric: str, improved: bool) -> str:
     return (f"epoch {int(row['epoch'])}: train loss {row['train_total']:.4f} acc "
             f"{row['train_accuracy']:.3f} | val loss {row['val_total']:.4f} acc "
-            f"{row['val_accuracy']:.3f} f1 {row['val_f1_weighted']:.3f} score LGG "
-            f"{row['val_score_lgg']:.3f} HGG {row['val_score_hgg']:.3f}"
-            + (f" (best {best_metric})" if improved else ""))
+            f"{row['val_accuracy']:.3f} bal {row['val_balanced_accuracy']:.3f} f1 "
+            f"{row['val_f1_weighted']:.3f} score LGG {row['val_score_lgg']:.3f} HGG "
+            f"{row['val_score_hgg']:.3f}" + (f" (best {best_metric})" if improved else ""))
 
 
 def is_better(value: float, best: float | None, metric: str) -> bool:

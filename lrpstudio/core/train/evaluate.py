@@ -17,7 +17,7 @@ from lrpstudio.core.errors import CheckpointError, DatasetError
 from lrpstudio.core.models import build_model
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.heatmaps import explain_batch
-from lrpstudio.core.train.metrics import EpochSums
+from lrpstudio.core.train.metrics import EpochSums, collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.run_record import (
     check_run_folder, load_weights, read_model_checkpoint, train_config,
@@ -70,8 +70,10 @@ def evaluate_model(model: torch.nn.Module, dataset: SliceDataset, composite: str
     Returns
     -------
     dict
-        accuracy, f1_weighted, sensitivity, specificity (HGG positive), score_lgg,
-        score_hgg (mean TumorLRPScore per true class), ce, slices, cases,
+        accuracy, balanced_accuracy, f1_weighted, f1_macro, sensitivity, specificity
+        (HGG positive), score_lgg, score_hgg (mean TumorLRPScore per true class), ce,
+        predicted_hgg (share predicted HGG), collapse (None, or words such as "predicts
+        LGG for every slice" when >= 95 % get one class), slices, cases,
         confusion_matrix (rows true LGG/HGG, columns predicted).
     """
     from lrpstudio.core.train.engine import to_batch
@@ -93,7 +95,9 @@ def evaluate_model(model: torch.nn.Module, dataset: SliceDataset, composite: str
             progress(int(rows[-1]) + 1, n, "evaluating")
     metrics = sums.metrics()
     result: dict[str, Any] = {k: metrics[k] for k in (
-        "accuracy", "f1_weighted", "sensitivity", "specificity", "score_lgg", "score_hgg", "ce")}
+        "accuracy", "balanced_accuracy", "f1_weighted", "f1_macro", "sensitivity", "specificity",
+        "score_lgg", "score_hgg", "ce", "predicted_hgg")}
+    result["collapse"] = collapse_message(metrics["predicted_hgg"], "slices")
     result["slices"] = n
     result["cases"] = int(np.unique(dataset.case_ids).size)
     result["confusion_matrix"] = sums.confusion.astype(int).tolist()

@@ -37,7 +37,11 @@ def _ratio(num: float, den: float) -> float:
 
 
 def classification_metrics(cm: np.ndarray) -> dict[str, float]:
-    """Accuracy, weighted F1, sensitivity (HGG recall) and specificity (LGG recall).
+    """Accuracy, balanced accuracy, weighted and macro F1, sensitivity (HGG recall),
+    specificity (LGG recall) and the share of slices predicted HGG.
+
+    Weighted F1 alone rewards a one-class model on imbalanced data (it weights the
+    majority class's F1 by its support); balanced accuracy and macro F1 do not.
 
     Parameters
     ----------
@@ -52,12 +56,41 @@ def classification_metrics(cm: np.ndarray) -> dict[str, float]:
         precision = _ratio(cm[k, k], cm[:, k].sum())
         recall = _ratio(cm[k, k], support[k])
         f1.append(_ratio(2 * precision * recall, precision + recall))
+    sensitivity, specificity = _ratio(cm[1, 1], support[1]), _ratio(cm[0, 0], support[0])
     return {
         "accuracy": _ratio(np.trace(cm), total),
+        "balanced_accuracy": (sensitivity + specificity) / 2.0,
         "f1_weighted": _ratio(float(np.dot(f1, support)), total),
-        "sensitivity": _ratio(cm[1, 1], support[1]),
-        "specificity": _ratio(cm[0, 0], support[0]),
+        "f1_macro": float(np.mean(f1)),
+        "sensitivity": sensitivity,
+        "specificity": specificity,
+        # Share of slices predicted HGG: near 0 or 1 is a model that predicts one class.
+        "predicted_hgg": _ratio(cm[:, 1].sum(), total),
     }
+
+
+#: A model that gives one class to at least this share of slices has collapsed.
+COLLAPSE_SHARE = 0.95
+
+
+def collapse_message(predicted_hgg: float, what: str = "validation slices") -> str | None:
+    """Words for a model that predicts one class for >= 95 % of ``what``, else None.
+
+    Parameters
+    ----------
+    predicted_hgg
+        Share of slices predicted HGG (``predicted_hgg`` of :func:`classification_metrics`).
+    what
+        What was predicted, for the message (e.g. ``"test slices"``).
+    """
+    if not np.isfinite(predicted_hgg):
+        return None
+    for name, share in (("HGG", predicted_hgg), ("LGG", 1.0 - predicted_hgg)):
+        if share >= 1.0:
+            return f"predicts {name} for every {what.rstrip('s') if what.endswith('s') else what}"
+        if share >= COLLAPSE_SHARE:
+            return f"predicts {name} for {share:.0%} of {what}"
+    return None
 
 
 def mean_scores(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:

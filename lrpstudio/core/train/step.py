@@ -62,16 +62,18 @@ class NonFiniteLossError(ArithmeticError):
 
 
 def compute_loss(model: torch.nn.Module, batch: Batch, guidance: GuidanceConfig,
-                 amp: bool = False) -> StepOutput:
+                 amp: bool = False, class_weights: torch.Tensor | None = None) -> StepOutput:
     """Forward pass and guidance loss of one batch (no backward).
 
     Logits and per-slice scores come from the same forward as the loss
     (:func:`lrpstudio.core.xai.losses.guidance_step`), so nothing is recomputed. With
     ``amp`` the forward runs under bfloat16 autocast; the loss and the logits come back
-    as float32.
+    as float32. ``class_weights`` (one per class) weight each slice's CE term.
     """
+    weights = None if class_weights is None else class_weights.to(batch.labels.device)[batch.labels]
     with torch.autocast(batch.images.device.type, dtype=torch.bfloat16, enabled=amp):
-        result = guidance_step(model, batch.images, batch.labels, batch.tumor, batch.brain, guidance)
+        result = guidance_step(model, batch.images, batch.labels, batch.tumor, batch.brain, guidance,
+                               weights)
     if amp:
         result = dataclasses.replace(result, loss=result.loss.float(), logits=result.logits.float())
     has_tumour = batch.tumor.reshape(len(batch), -1).any(dim=1)
@@ -80,22 +82,38 @@ def compute_loss(model: torch.nn.Module, batch: Batch, guidance: GuidanceConfig,
     return StepOutput(loss=result.loss, logits=result.logits.detach(), scores=scores, parts=parts)
 
 
+def clip_gradients(params: list[torch.Tensor], norm: float, max_norm: float) -> None:
+    """Scale the gradients of ``params`` so that their joint norm is at most ``max_norm``.
+
+    ``max_norm <= 0`` leaves them alone. Clipping at norm 1 is what ISNet does: a guided
+    loss can have rare, very steep steps (a slice whose score is near the clamp).
+    """
+    if max_norm > 0 and norm > max_norm:
+        scale = max_norm / (norm + 1e-6)
+        for p in params:
+            if p.grad is not None:
+                p.grad.mul_(scale)
+
+
 def train_step(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, batch: Batch, guidance: GuidanceConfig,
-    amp: bool = False,
+    amp: bool = False, class_weights: torch.Tensor | None = None, max_grad_norm: float = 0.0,
 ) -> StepOutput:
     """One optimiser step; raises :class:`NonFiniteLossError` before updating anything
-    when the loss or the gradient norm is not finite."""
+    when the loss or the gradient norm is not finite. ``max_grad_norm > 0`` clips the
+    gradient norm; ``parts["grad_norm"]`` is the norm before clipping."""
     optimizer.zero_grad(set_to_none=True)
-    out = compute_loss(model, batch, guidance, amp)
+    out = compute_loss(model, batch, guidance, amp, class_weights)
     if not math.isfinite(out.parts["total"]):
         raise NonFiniteLossError("loss", out.parts["total"])
     out.loss.backward()
-    grads = [p.grad for p in model.parameters() if p.grad is not None]
-    if grads:
-        norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
+    params = [p for p in model.parameters() if p.grad is not None]
+    if params:
+        norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad)
+                                                           for p in params if p.grad is not None])))
         if not math.isfinite(norm):
             optimizer.zero_grad(set_to_none=True)
             raise NonFiniteLossError("gradient norm", norm)
+        clip_gradients(params, norm, max_grad_norm)
     optimizer.step()
     return StepOutput(loss=out.loss.detach(), logits=out.logits, scores=out.scores, parts=out.parts)

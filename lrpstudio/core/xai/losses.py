@@ -17,6 +17,13 @@ LRPLoss (``kind="lrp"``), per slice i with a non-empty tumour mask::
     loss_i = CE_i / max(S_i, clamp) ** p
 
 Slices without tumour keep ``loss_i = CE_i``; the batch loss is the mean over all slices.
+
+The additive form (``form="additive"``, ISNet-style) is ``loss_i = CE_i + p * (1 - S_i)``
+with ``p`` as the weight lambda: raising S can no longer pay for a worse classification,
+because the CE term is never scaled down. ``seed="contrast"`` computes S from the
+relevance of the margin ``z_y - z_other`` instead of the true-label logit (see
+:func:`lrpstudio.core.xai.relevance.output_seed`). ``weights`` (per slice, e.g. inverse
+class frequencies) scale each slice's CE term in every form.
 ``score_gradient="full"`` differentiates through S (lrpstudio's method: the gradient moves
 relevance into the tumour); ``"detached"`` treats S as a constant, as the authors' code
 did (it only rescales the CE step) - offered as an ablation. ``p = 0`` is exactly plain CE.
@@ -37,12 +44,14 @@ from torch import Tensor, nn
 
 from lrpstudio.core.errors import ExplanationError
 from lrpstudio.core.xai.composites import DEFAULT_COMPOSITE, check_composite
-from lrpstudio.core.xai.relevance import Engine, forward_with_relevance
+from lrpstudio.core.xai.relevance import SEEDS, Engine, Seed, forward_with_relevance
 from lrpstudio.core.xai.score import tumor_lrp_score
 
 GuidanceKind = Literal["lrp", "rrr", "none"]
 ScoreGradient = Literal["full", "detached"]
+LossForm = Literal["ratio", "additive"]
 GUIDANCE_KINDS: tuple[str, ...] = ("lrp", "rrr", "none")
+LOSS_FORMS: tuple[str, ...] = ("ratio", "additive")
 ENGINES: tuple[str, ...] = ("auto", "explicit", "zennit")
 MAX_PENALTY = 3.0
 
@@ -65,7 +74,13 @@ class GuidanceConfig:
     kind
         ``"lrp"`` (LRPLoss), ``"rrr"`` (Right for the Right Reasons) or ``"none"`` (plain CE).
     penalty
-        LRPLoss power p, 0 to 3, fractions allowed (0 = plain CE).
+        LRPLoss power p, 0 to 3, fractions allowed (0 = plain CE); the weight lambda
+        of ``1 - S`` in the additive form.
+    form
+        ``"ratio"`` (the paper's CE / S**p) or ``"additive"`` (CE + p * (1 - S)).
+    seed
+        Relevance explained for S: ``"label"`` (the true-label logit, the paper) or
+        ``"contrast"`` (the margin of the true label over the other class).
     composite
         LRP composite name (:data:`lrpstudio.core.xai.composites.COMPOSITES`).
     normalized
@@ -87,6 +102,8 @@ class GuidanceConfig:
 
     kind: GuidanceKind = "lrp"
     penalty: float = 1.0
+    form: LossForm = "ratio"
+    seed: Seed = "label"
     composite: str = DEFAULT_COMPOSITE
     normalized: bool = False
     score_gradient: ScoreGradient = "full"
@@ -102,6 +119,12 @@ class GuidanceConfig:
         if not (0.0 <= float(self.penalty) <= MAX_PENALTY) or math.isnan(float(self.penalty)):
             raise ExplanationError("penalty p out of range", expected=f"0 to {MAX_PENALTY}",
                                    actual=self.penalty)
+        if self.form not in LOSS_FORMS:
+            raise ExplanationError("unknown loss form", expected=" or ".join(LOSS_FORMS),
+                                   actual=self.form)
+        if self.seed not in SEEDS:
+            raise ExplanationError("unknown relevance seed", expected=" or ".join(SEEDS),
+                                   actual=self.seed)
         if self.score_gradient not in ("full", "detached"):
             raise ExplanationError("unknown score_gradient", expected="full or detached",
                                    actual=self.score_gradient)
@@ -160,52 +183,65 @@ def _labels(y: Tensor, x: Tensor) -> Tensor:
     return torch.as_tensor(y, device=x.device).long().reshape(-1)
 
 
+def weighted_ce(logits: Tensor, y: Tensor, weights: Tensor | None = None) -> Tensor:
+    """Per-slice cross-entropy, times the slice's weight when ``weights`` is given."""
+    ce = F.cross_entropy(logits, y, reduction="none")
+    return ce if weights is None else ce * weights.to(ce.dtype)
+
+
+def _guided_loss(ce_w: Tensor, scores: Tensor, config: GuidanceConfig, in_graph: bool) -> Tensor:
+    """Mean of the per-slice guided loss (ratio or additive form) over the batch."""
+    p = float(config.penalty)
+    has = ~torch.isnan(scores)
+    s = scores if in_graph else scores.detach()
+    s = torch.where(has, s, torch.ones_like(s))  # no tumour: no guidance term
+    if config.form == "additive":
+        return (ce_w + p * (1.0 - s)).mean()
+    return (ce_w / s.clamp(min=config.clamp) ** p).mean()
+
+
 def lrp_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
-             config: GuidanceConfig) -> GuidanceResult:
+             config: GuidanceConfig, weights: Tensor | None = None) -> GuidanceResult:
     """LRPLoss for one batch (see the module docstring); ``config.kind`` is not consulted."""
     y = _labels(y, x)
     p = float(config.penalty)
     in_graph = p > 0 and config.score_gradient == "full"
     if p == 0 and not config.monitor_score:
         logits = model(x)
-        ce = F.cross_entropy(logits, y, reduction="none")
+        ce = weighted_ce(logits, y, weights)
         nan = torch.full_like(ce.detach(), float("nan"))
         loss = ce.mean()
         return GuidanceResult(loss, logits.detach(), ce.detach(), nan, _parts(loss, ce.detach(), nan))
     logits, rel = forward_with_relevance(model, x, y, config.composite, create_graph=in_graph,
-                                         engine=config.engine)
-    ce = F.cross_entropy(logits, y, reduction="none")
+                                         engine=config.engine, seed=config.seed)
+    ce = weighted_ce(logits, y, weights)
     scores = tumor_lrp_score(rel, tumor_mask, brain_mask, config.normalized)
-    if p == 0:
-        loss = ce.mean()  # exactly plain CE: S is only monitored
-    else:
-        has = ~torch.isnan(scores)
-        s = scores if in_graph else scores.detach()
-        s = torch.where(has, s, torch.ones_like(s)).clamp(min=config.clamp)
-        loss = (ce / s ** p).mean()
+    # p = 0: exactly (weighted) plain CE, S is only monitored.
+    loss = ce.mean() if p == 0 else _guided_loss(ce, scores, config, in_graph)
     det = scores.detach()
     return GuidanceResult(loss, logits.detach(), ce.detach(), det,
                           _parts(loss, ce.detach(), det, penalty=p))
 
 
 def ce_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
-            config: GuidanceConfig) -> GuidanceResult:
+            config: GuidanceConfig, weights: Tensor | None = None) -> GuidanceResult:
     """Plain cross-entropy; scores only when ``config.monitor_score`` (detached, same forward)."""
     y = _labels(y, x)
     if config.monitor_score:
         logits, rel = forward_with_relevance(model, x, y, config.composite, create_graph=False,
-                                             engine=config.engine)
+                                             engine=config.engine, seed=config.seed)
         scores = tumor_lrp_score(rel, tumor_mask, brain_mask, config.normalized)
     else:
         logits = model(x)
         scores = torch.full((x.shape[0],), float("nan"), dtype=logits.dtype, device=x.device)
-    ce = F.cross_entropy(logits, y, reduction="none")
+    ce = weighted_ce(logits, y, weights)
     loss = ce.mean()
     return GuidanceResult(loss, logits.detach(), ce.detach(), scores, _parts(loss, ce.detach(), scores))
 
 
 def guidance_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
-                  config: GuidanceConfig | None = None) -> GuidanceResult:
+                  config: GuidanceConfig | None = None,
+                  weights: Tensor | None = None) -> GuidanceResult:
     """One guided training step's loss, logits and scores from a single forward pass.
 
     Parameters
@@ -221,6 +257,8 @@ def guidance_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, br
         ``(N, H, W)`` bool or float; the brain mask includes the tumour.
     config
         The guidance (default: LRPLoss, p = 1, epsilon_plus_flat).
+    weights
+        ``(N,)`` per-slice weights of the CE term (class balance), or None.
 
     Returns
     -------
@@ -230,12 +268,12 @@ def guidance_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, br
     """
     config = config or GuidanceConfig()
     if config.kind == "lrp":
-        return lrp_step(model, x, y, tumor_mask, brain_mask, config)
+        return lrp_step(model, x, y, tumor_mask, brain_mask, config, weights)
     if config.kind == "rrr":
         from lrpstudio.core.xai.rrr import rrr_step  # rrr imports this module's helpers
 
-        return rrr_step(model, x, y, tumor_mask, brain_mask, config)
-    return ce_step(model, x, y, tumor_mask, brain_mask, config)
+        return rrr_step(model, x, y, tumor_mask, brain_mask, config, weights)
+    return ce_step(model, x, y, tumor_mask, brain_mask, config, weights)
 
 
 def guidance_loss(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,

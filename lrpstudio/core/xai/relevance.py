@@ -9,8 +9,12 @@ Two engines give the same values:
 
 ``"auto"`` picks the explicit engine whenever the model allows it.
 
-The seed is zennit's: the one-hot vector of the target class at the logits, so the
-relevance of a sample sums to about 1 (minus what biases absorb).
+The default seed is zennit's: the one-hot vector of the target class at the logits, so
+the relevance of a sample sums to about 1 (minus what biases absorb). ``seed="contrast"``
+explains the margin of the target over the other classes instead (``+1`` on the target,
+``-1/(K-1)`` on each other logit): what decides a two-class prediction is
+``z_y - z_other``, and a network guided on the target logit alone can move a shortcut
+into the *other* logit, where the true-label explanation never looks.
 """
 
 from __future__ import annotations
@@ -27,6 +31,29 @@ from lrpstudio.core.xai.composites import (DEFAULT_COMPOSITE, check_composite, i
                                            rule_chooser, zennit_composite)
 
 Engine = Literal["auto", "explicit", "zennit"]
+Seed = Literal["label", "contrast"]
+SEEDS: tuple[str, ...] = ("label", "contrast")
+
+
+def output_seed(target: Tensor, num_classes: int, dtype: torch.dtype, seed: Seed = "label") -> Tensor:
+    """The relevance put on the logits: one-hot of ``target``, or its contrast.
+
+    Parameters
+    ----------
+    target
+        ``(N,)`` int64 classes.
+    num_classes, dtype
+        Shape and dtype of the logits.
+    seed
+        ``"label"``: 1 on the target logit. ``"contrast"``: 1 on the target and
+        ``-1/(K-1)`` on every other logit, i.e. the relevance of the margin.
+    """
+    onehot = F.one_hot(target, num_classes).to(dtype)
+    if seed == "label":
+        return onehot
+    if seed != "contrast":
+        raise ExplanationError("unknown relevance seed", expected=" or ".join(SEEDS), actual=seed)
+    return onehot - (1.0 - onehot) / max(num_classes - 1, 1)
 
 
 def _check_inputs(x: Tensor, target: Tensor) -> Tensor:
@@ -61,6 +88,7 @@ def forward_with_relevance(
     composite: str = DEFAULT_COMPOSITE,
     create_graph: bool = False,
     engine: Engine = "auto",
+    seed: Seed = "label",
 ) -> tuple[Tensor, Tensor]:
     """One forward pass giving the logits (with graph) and the input relevance.
 
@@ -73,6 +101,8 @@ def forward_with_relevance(
         computed without recording a graph.
     engine
         ``"auto"``, ``"explicit"`` or ``"zennit"``.
+    seed
+        ``"label"`` (the target logit) or ``"contrast"`` (its margin), see :func:`output_seed`.
 
     Returns
     -------
@@ -85,15 +115,16 @@ def forward_with_relevance(
     low, high = input_bounds(x) if composite == "epsilon_gamma_box" else (None, None)
     if choose_engine(model, engine) == "explicit":
         logits, tape = explicit.trace(model, x)
-        seed = F.one_hot(target, logits.shape[1]).to(logits.dtype)
+        start = output_seed(target, logits.shape[1], logits.dtype, seed)
         with torch.set_grad_enabled(create_graph and torch.is_grad_enabled()):
-            rel = explicit.propagate(tape, seed, rule_chooser(composite, low, high))
+            rel = explicit.propagate(tape, start, rule_chooser(composite, low, high))
         return logits, (rel if create_graph else rel.detach())
-    return _zennit_forward(model, x, target, composite, create_graph, low, high)
+    return _zennit_forward(model, x, target, composite, create_graph, low, high, seed)
 
 
 def _zennit_forward(model: nn.Module, x: Tensor, target: Tensor, composite: str,
-                    create_graph: bool, low: Tensor | None, high: Tensor | None) -> tuple[Tensor, Tensor]:
+                    create_graph: bool, low: Tensor | None, high: Tensor | None,
+                    seed: Seed = "label") -> tuple[Tensor, Tensor]:
     # The input must require grad or zennit hooks nothing on the first layer (trap 2).
     x_in = x if x.requires_grad else x.detach().requires_grad_(True)
     if low is not None and high is not None:
@@ -102,8 +133,8 @@ def _zennit_forward(model: nn.Module, x: Tensor, target: Tensor, composite: str,
     with torch.enable_grad(), comp.context(model):
         logits = model(x_in)
         # The seed must require grad, or the last layer gets no second-order path (trap 2).
-        seed = F.one_hot(target, logits.shape[1]).to(logits.dtype).requires_grad_(create_graph)
-        (rel,) = torch.autograd.grad(logits, x_in, seed, create_graph=create_graph, retain_graph=True)
+        start = output_seed(target, logits.shape[1], logits.dtype, seed).requires_grad_(create_graph)
+        (rel,) = torch.autograd.grad(logits, x_in, start, create_graph=create_graph, retain_graph=True)
     # Leaving the context removed the hooks: a later backward sees plain gradients (trap 3).
     return logits, (rel if create_graph else rel.detach())
 

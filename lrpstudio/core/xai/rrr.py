@@ -18,8 +18,8 @@ from torch import Tensor, nn
 
 from lrpstudio.core.xai import explicit
 from lrpstudio.core.xai.composites import input_bounds, rule_chooser
-from lrpstudio.core.xai.losses import GuidanceConfig, GuidanceResult, _labels, _parts
-from lrpstudio.core.xai.relevance import relevance
+from lrpstudio.core.xai.losses import GuidanceConfig, GuidanceResult, _labels, _parts, weighted_ce
+from lrpstudio.core.xai.relevance import forward_with_relevance, output_seed
 from lrpstudio.core.xai.score import tumor_lrp_score
 
 
@@ -32,7 +32,7 @@ def _outside(tumor_mask: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def rrr_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
-             config: GuidanceConfig) -> GuidanceResult:
+             config: GuidanceConfig, weights: Tensor | None = None) -> GuidanceResult:
     """The RRR loss for one batch, with logits and (if monitored) TumorLRPScores of the same forward."""
     y = _labels(y, x)
     x_in = x.detach().requires_grad_(True)
@@ -44,7 +44,7 @@ def rrr_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_m
         else:
             logits = model(x_in)
         (grad,) = torch.autograd.grad(F.log_softmax(logits, dim=1).sum(), x_in, create_graph=True)
-    ce = F.cross_entropy(logits, y, reduction="none")
+    ce = weighted_ce(logits, y, weights)
     outside, _ = _outside(tumor_mask, x)
     penalty = ((outside * grad) ** 2).sum((1, 2, 3))
     loss = (ce + config.rrr_weight * penalty).mean()
@@ -60,10 +60,10 @@ def _monitor_scores(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, 
     with torch.no_grad():
         if tape is not None:
             low, high = input_bounds(x) if config.composite == "epsilon_gamma_box" else (None, None)
-            seed = F.one_hot(y, logits.shape[1]).to(logits.dtype)
+            seed = output_seed(y, logits.shape[1], logits.dtype, config.seed)
             rel = explicit.propagate(tape, seed, rule_chooser(config.composite, low, high))
         else:
-            rel = relevance(model, x, y, config.composite)
+            rel = forward_with_relevance(model, x, y, config.composite, seed=config.seed)[1]
         return tumor_lrp_score(rel, tumor_mask, brain_mask, config.normalized).detach()
 
 

@@ -17,7 +17,7 @@ from torch import nn
 
 from lrpstudio.core.xai.composites import COMPOSITES, zennit_composite
 from lrpstudio.core.xai.losses import GuidanceConfig, guidance_step
-from lrpstudio.core.xai.relevance import relevance
+from lrpstudio.core.xai.relevance import forward_with_relevance, relevance
 from lrpstudio.core.xai.score import tumor_lrp_score
 from tests.core.xai.nets import batch, tiny_paper, tiny_vgg
 
@@ -178,3 +178,36 @@ def test_score_gradient_custom_batchnorm_model_through_zennit(composite: str) ->
     _assert_agree(_directional_errors(model, _score_objective(model, composite, engine="auto")))
     assert {n: p for n, p in model.named_parameters()} == params  # same objects afterwards
     assert all(isinstance(b, torch.Tensor) for b in model.buffers())
+
+
+@pytest.mark.parametrize("composite, engine", [(c, "explicit") for c in COMPOSITES]
+                         + [("epsilon_plus_flat", "zennit")])
+def test_contrast_seed_score_gradient(composite: str, engine: str) -> None:
+    """S of the margin's relevance (seed="contrast") is exact for every composite and engine."""
+    model = tiny_paper(seed=23)
+    x, y, tumor, brain = batch(n=3, size=16, seed=11)
+    weights = torch.tensor([0.7, -1.3, 0.0], dtype=torch.float64)
+
+    def objective() -> torch.Tensor:
+        _, rel = forward_with_relevance(model, x, y, composite, create_graph=True, engine=engine,
+                                        seed="contrast")
+        return (torch.nan_to_num(tumor_lrp_score(rel, tumor, brain)) * weights).sum()
+
+    # The margin's seed (+1, -1) cancels what both logits share: the output bias and,
+    # through the positive-only rules, a few biases have no influence on S.
+    _assert_agree(_directional_errors(model, objective), still=3)
+
+
+@pytest.mark.parametrize("seed", ["label", "contrast"])
+def test_additive_loss_gradient_with_class_weights(seed: str) -> None:
+    """CE * w + p * (1 - S), ISNet-style, is exact in train mode with dropout."""
+    model = tiny_paper(seed=26, dropout=0.3).train()
+    x, y, tumor, brain = batch(n=4, size=16, seed=14)
+    config = GuidanceConfig(penalty=2.0, form="additive", seed=seed, composite="epsilon_plus_flat")
+    weights = torch.tensor([0.5, 2.0, 1.0, 0.8], dtype=torch.float64)
+
+    def objective() -> torch.Tensor:
+        torch.manual_seed(3)
+        return guidance_step(model, x, y, tumor, brain, config, weights).loss
+
+    _assert_agree(_directional_errors(model, objective))
