@@ -196,6 +196,9 @@ def sort_files(folder: Path, release: Release, paths: list[Path]) -> FolderFiles
     files: dict[str, Path] = {}
     order = {kind: i for i, kind in enumerate((*MODALITIES, "seg"))}
     for kind, candidates in sorted(found.items(), key=lambda item: order[item[0]]):
+        # A folder or pipe named like a volume is reported only when it is all there is:
+        # beside a real file of its kind it is not a second candidate.
+        candidates = [p for p in candidates if p.is_file()] or candidates
         files[kind] = candidates[0]
         if len(candidates) > 1:
             error = AmbiguousFilesError(

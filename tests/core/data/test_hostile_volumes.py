@@ -234,3 +234,17 @@ def test_gzip_stream_truncated_and_multi_member_tails(tmp_path: Path) -> None:
     assert read_volume(path).array.shape == corpus.SHAPE
     cut = corpus.write(tmp_path / "w.nii.gz", (corpus.gzip_bytes(data) + b"\x1f\x8b\x08"))
     _one_line_error(cut, read_volume, "truncated")
+
+
+def test_a_folder_beside_the_real_file_does_not_make_the_case_ambiguous(tmp_path: Path) -> None:
+    from lrpstudio.core.data.discovery import discover
+    from tests.brats_factory import write_case
+
+    folder = write_case(tmp_path, Release.BRATS2021, "BraTS2021_00001", grade="HGG")
+    (folder / "BraTS2021_00001_t1.nii").mkdir()  # e.g. left by an unzip tool
+    corpus.folder(tmp_path / "BraTS2021_00002" / "BraTS2021_00002_t1.nii.gz")
+    cases, _ = discover(tmp_path)
+    by_id = {case.id: case for case in cases}
+    assert by_id["BraTS2021_00001"].usable_for_review, by_id["BraTS2021_00001"].problems
+    assert any("not a regular file: a folder" in p.problem
+               for p in by_id["BraTS2021_00002"].problems)
