@@ -28,7 +28,6 @@ from typing import Callable, Iterator, Mapping
 
 from lrpstudio.core.data.case import CaseRef
 from lrpstudio.core.data.grades import (
-    GRADES_FILE,
     GradeTable,
     find_grade_tables,
     grade_from_folder,
@@ -45,6 +44,7 @@ from lrpstudio.core.data.layouts import (
     separator,
     split_extension,
 )
+from lrpstudio.core.data.discovery_report import dataset_problems, mark_duplicates
 from lrpstudio.core.data.validation import check_case_files
 from lrpstudio.core.errors import AmbiguousFilesError, CancelledError, InputError, Problem
 
@@ -315,10 +315,10 @@ def discover(
     # Deep scans hold whole volumes (and read a case's files in parallel themselves):
     # two cases at a time bound the memory to ~10 volumes.
     cases = _scan_all(scan, folders, progress, cancel, min(workers, 2) if deep else workers)
-    cases = _mark_duplicates(cases)
+    cases = mark_duplicates(cases)
     cases.sort(key=lambda c: c.id)
     problems = [p for case in cases for p in case.problems]
-    problems += _dataset_problems(cases, explicit, forced)
+    problems += dataset_problems(cases, explicit, forced)
     return cases, problems
 
 
@@ -368,50 +368,6 @@ def _scan_all(scan: _Scan, folders: list[Path], progress: ProgressCallback | Non
             if progress is not None:
                 progress(done, len(folders), case.id)
     return cases
-
-
-def _mark_duplicates(cases: list[CaseRef]) -> list[CaseRef]:
-    """Two folders with the same case id: the second one is an error."""
-    seen: dict[str, Path] = {}
-    out: list[CaseRef] = []
-    for case in cases:
-        if case.id in seen:
-            problem = Problem(case.id, case.folder,
-                              f"duplicate case id: also found at {seen[case.id]}")
-            case = CaseRef(case.id, case.grade, case.release, case.label_convention, case.folder,
-                           case.files, case.problems + (problem,))
-        else:
-            seen[case.id] = case.folder
-        out.append(case)
-    return out
-
-
-def _dataset_problems(cases: list[CaseRef], explicit: GradeTable | None,
-                      forced: Release | None) -> list[Problem]:
-    problems: list[Problem] = []
-    if not cases:
-        problems.append(Problem(None, None, "no BraTS cases found"))
-    unlabelled = [c.id for c in cases if c.grade is None and c.usable_for_review]
-    if unlabelled:
-        problems.append(Problem(None, None, (
-            f"{len(unlabelled)} case(s) have no grade (unlabelled: usable for review, excluded "
-            f"from training); give a CSV case,grade with --grades or a {GRADES_FILE} in the "
-            "data folder"), "warning"))
-    if explicit is not None:
-        ids = {c.id for c in cases}
-        unmatched = sorted(k for k in explicit.grades if k not in ids)
-        if unmatched:
-            shown = ", ".join(unmatched[:5]) + (" ..." if len(unmatched) > 5 else "")
-            problems.append(Problem(None, explicit.source, (
-                f"{len(unmatched)} case id(s) in the grade table match no case: {shown}"),
-                "warning"))
-    if forced is not None:
-        ignored = [c.id for c in cases if c.release is not forced and c.release is not Release.SINGLE]
-        if ignored:
-            problems.append(Problem(None, None, (
-                f"release {forced.value} does not fit the file names of {len(ignored)} case(s) "
-                f"(e.g. {ignored[0]}); their own release was used"), "warning"))
-    return problems
 
 
 def count_by_status(cases: Mapping[str, CaseRef] | list[CaseRef]) -> dict[str, int]:
