@@ -23,6 +23,7 @@ from lrpstudio.core.train.config import BEST_METRICS, CLASS_BALANCE, TrainConfig
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.distributed import DistContext, agree, init_distributed, shutdown
 from lrpstudio.core.train.engine import TrainCallbacks, fit
+from lrpstudio.core.train.metrics import collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.schedule import LR_SCHEDULES
 from lrpstudio.core.xai.losses import LOSS_FORMS, GuidanceConfig
@@ -259,12 +260,15 @@ def run(args: argparse.Namespace) -> int:
                          dist=ctx)
     if not ctx.is_main:
         return 0 if result.status == "finished" else 130
+    best = result.history[result.best_epoch - 1] if result.best_epoch else {}
+    collapse = collapse_message(best.get("val_predicted_hgg", float("nan")))
     summary = {"run": str(result.run_dir), "status": result.status, "epochs_done": result.epochs_done,
-               "best_epoch": result.best_epoch,
-               "best_metrics": result.history[result.best_epoch - 1] if result.best_epoch else {}}
+               "best_epoch": result.best_epoch, "best_metrics": best, "collapse": collapse}
     if args.json:
         print(json.dumps(summary, indent=2, default=float))
     else:
         print(f"{result.status}: {result.epochs_done} epochs in {result.run_dir} "
               f"(best epoch {result.best_epoch}: checkpoints/best.pt)")
+        if collapse:
+            print(f"warning: the best epoch's model {collapse}; it does not tell the grades apart")
     return 0 if result.status == "finished" else 130

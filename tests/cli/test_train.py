@@ -99,3 +99,24 @@ def test_ctrl_c_stops_cleanly_with_a_checkpoint(data, tmp_path) -> None:
     folder = RunFolder(run)
     assert folder.checkpoint("last").is_file()
     assert folder.read_events()[-1]["event"] == "cancelled"
+
+
+def test_a_degenerate_run_says_it_collapsed(tmp_path, capsys) -> None:
+    """Every training slice LGG: train, its summary and evaluate all say so in words."""
+    import dataclasses
+
+    base = tiny_dataset(n_cases=8, slices_per_case=2, size=32)
+    labels = base.labels.copy()
+    labels[base.split == "train"] = 0
+    data = save_dataset(dataclasses.replace(base, labels=labels), tmp_path / "lgg_only")
+    run = tmp_path / "run"
+    assert main(["train", str(data), "--out", str(run), "--penalty", "0", "--epochs", "2",
+                 "--batch-size", "4", "--lr", "0.01", "--pinned", "0"]) == 0
+    captured = capsys.readouterr()
+    assert "the model predicts LGG for every validation slice" in captured.err  # epoch log
+    assert "warning: the best epoch's model predicts LGG for every validation slice" in captured.out
+    assert main(["evaluate", str(run), "--data", str(data), "--split", "all", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["collapse"] == "predicts LGG for every slice" and result["predicted_hgg"] == 0.0
+    assert main(["evaluate", str(run), "--data", str(data), "--split", "all"]) == 0
+    assert "warning: the model predicts LGG for every slice" in capsys.readouterr().out
