@@ -155,6 +155,6 @@ def test_classes_overlap_so_the_task_is_not_trivial() -> None:
     lgg_enhancing = np.mean([p.rim_coverage > 0 or p.focus for p in draws["LGG"]])
     hgg_without_rim = np.mean([p.rim_coverage == 0 for p in draws["HGG"]])
     assert 0.1 < lgg_enhancing < 0.6
-    assert 0.03 < hgg_without_rim < 0.4
+    assert 0.005 < hgg_without_rim < 0.4  # about 1 in 75 since the overlap was narrowed
     radii = {g: np.mean([p.radius for p in ps]) for g, ps in draws.items()}
     assert abs(radii["HGG"] - radii["LGG"]) < 0.1 * radii["HGG"]  # size is not a giveaway
