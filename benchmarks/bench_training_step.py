@@ -46,12 +46,13 @@ def _sync(device: torch.device) -> None:
 def _cases(quick: bool) -> dict[str, GuidanceConfig]:
     cases = {"ce": GuidanceConfig(kind="none", monitor_score=False)}
     for name in (COMPOSITES if not quick else (DEFAULT_COMPOSITE, "epsilon_gamma_box")):
-        cases[f"lrp_p1_{name}"] = GuidanceConfig(penalty=1.0, composite=name)
+        cases[f"lrp_p1_{name}"] = GuidanceConfig(form="ratio", penalty=1.0, composite=name)
     # The same loss through zennit's hooks (graph-keeping rules): what the explicit engine replaces.
-    cases[f"lrp_p1_{DEFAULT_COMPOSITE}_zennit_hooks"] = GuidanceConfig(penalty=1.0, engine="zennit")
+    cases[f"lrp_p1_{DEFAULT_COMPOSITE}_zennit_hooks"] = GuidanceConfig(form="ratio", penalty=1.0,
+                                                                      engine="zennit")
     # The other guidance losses a run can choose (default composite).
     cases["lrp_p1_additive"] = GuidanceConfig(penalty=1.0, form="additive")
-    cases["lrp_p1_contrast_seed"] = GuidanceConfig(penalty=1.0, seed="contrast")
+    cases["lrp_p1_contrast_seed"] = GuidanceConfig(form="ratio", penalty=1.0, seed="contrast")
     cases["rrr"] = GuidanceConfig(kind="rrr", monitor_score=False)
     return cases
 

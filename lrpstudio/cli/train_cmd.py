@@ -32,7 +32,10 @@ from lrpstudio.core.xai.relevance import SEEDS
 _EXAMPLES = """\
 DATA_OR_DATASET is a prepared slice dataset (`lrpstudio prepare`) or a BraTS folder
 (prepared on the fly with default settings into its workspace, and reused).
---penalty 0 is plain cross-entropy; p > 0 is LRPLoss = CE / TumorLRPScore**p.
+--penalty 0 is plain cross-entropy; p > 0 is LRPLoss: CE + p * (1 - S) by default
+(--form additive), or the paper's CE / S**p (--form ratio), S = TumorLRPScore. By
+default each slice's CE is weighted by its grade's inverse frequency, gradients are
+clipped at norm 1 and best.pt is the epoch with the best validation balanced accuracy.
 The run folder gets config.json, metrics.csv, events.jsonl, checkpoints/ (last.pt
 every epoch, best.pt by validation) and heatmaps/ of pinned validation slices.
 Ctrl-C stops after the current batch; `--resume RUN` continues from the last epoch.
@@ -193,7 +196,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--out", type=Path, metavar="RUN", help="new run folder")
     where.add_argument("--resume", type=Path, metavar="RUN", help="continue this run from its last epoch")
     parser.add_argument("--penalty", type=float, default=1.0, metavar="P",
-                        help="LRPLoss power p (default 1; 0 = plain cross-entropy)")
+                        help="guidance strength p: the weight of 1 - S (additive form) or the "
+                             "power of S (ratio form); default 1, 0 = plain cross-entropy")
     parser.add_argument("--guidance", choices=("lrp", "rrr", "none"), default=None,
                         help="guidance loss (default: lrp when p > 0, none when p = 0)")
     parser.add_argument("--rrr-weight", type=float, default=None, help="weight of the RRR penalty")

@@ -105,7 +105,7 @@ def test_lrp_loss_gradient_in_train_mode_with_dropout_and_batchnorm() -> None:
     # seed at every evaluation, so the loss is a deterministic function of the parameters.
     model = tiny_vgg(seed=5).train()
     x, y, tumor, brain = batch(n=4, size=16, seed=12)
-    config = GuidanceConfig(penalty=1.5, composite="epsilon_plus_flat")
+    config = GuidanceConfig(form="ratio", penalty=1.5, composite="epsilon_plus_flat")
 
     def objective() -> torch.Tensor:
         torch.manual_seed(99)
@@ -118,7 +118,7 @@ def test_lrp_loss_gradient_in_train_mode_with_dropout_and_batchnorm() -> None:
 def test_lrp_loss_gradient_with_dropout_mask() -> None:
     model = tiny_paper(seed=25, dropout=0.3).train()
     x, y, tumor, brain = batch(n=4, size=16, seed=13)
-    config = GuidanceConfig(penalty=2.0, composite="epsilon_alpha2_beta1_flat", normalized=True)
+    config = GuidanceConfig(form="ratio", penalty=2.0, composite="epsilon_alpha2_beta1_flat", normalized=True)
 
     def objective() -> torch.Tensor:
         torch.manual_seed(7)

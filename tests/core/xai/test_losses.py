@@ -32,7 +32,7 @@ def test_p0_is_exactly_cross_entropy() -> None:
     model = tiny_paper(seed=31)
     x, y, tumor, brain = batch(n=4)
     expected = _grads(model, F.cross_entropy(model(x), y))
-    result = guidance_step(model, x, y, tumor, brain, GuidanceConfig(penalty=0.0))
+    result = guidance_step(model, x, y, tumor, brain, GuidanceConfig(form="ratio", penalty=0.0))
     actual = _grads(model, result.loss)
     assert all(torch.equal(a, e) for a, e in zip(actual, expected))
     assert result.parts["guidance"] == 0.0 and not math.isnan(result.parts["score"])
@@ -43,7 +43,7 @@ def test_p0_is_exactly_cross_entropy() -> None:
 def test_loss_value_matches_reference(penalty: float, normalized: bool) -> None:
     model = tiny_paper(seed=32)
     x, y, tumor, brain = batch(n=3)
-    config = GuidanceConfig(penalty=penalty, normalized=normalized, clamp=1e-3)
+    config = GuidanceConfig(form="ratio", penalty=penalty, normalized=normalized, clamp=1e-3)
     result = guidance_step(model, x, y, tumor, brain, config)
     s = _reference_scores(model, x, y, tumor, brain, normalized=normalized)
     ce = F.cross_entropy(model(x), y, reduction="none")
@@ -61,10 +61,10 @@ def test_loss_value_matches_reference(penalty: float, normalized: bool) -> None:
 def test_detached_score_only_rescales_the_step() -> None:
     model = tiny_paper(seed=33)
     x, y, tumor, brain = batch(n=3)
-    full = guidance_step(model, x, y, tumor, brain, GuidanceConfig(penalty=2.0, clamp=1e-3))
+    full = guidance_step(model, x, y, tumor, brain, GuidanceConfig(form="ratio", penalty=2.0, clamp=1e-3))
     g_full = _grads(model, full.loss)
     det = guidance_step(model, x, y, tumor, brain,
-                        GuidanceConfig(penalty=2.0, score_gradient="detached", clamp=1e-3))
+                        GuidanceConfig(form="ratio", penalty=2.0, score_gradient="detached", clamp=1e-3))
     g_det = _grads(model, det.loss)
     torch.testing.assert_close(det.loss, full.loss, rtol=1e-12, atol=0)
     s = torch.nan_to_num(det.scores, nan=1.0).clamp(min=1e-3)
@@ -78,7 +78,7 @@ def test_clamp_bounds_the_score() -> None:
     model = tiny_paper(seed=34)
     x, y, tumor, brain = batch(n=3)
     # clamp = 1: every S <= 1 is raised to 1, so the loss is plain CE, value and gradient.
-    result = guidance_step(model, x, y, tumor, brain, GuidanceConfig(penalty=1.0, clamp=1.0))
+    result = guidance_step(model, x, y, tumor, brain, GuidanceConfig(form="ratio", penalty=1.0, clamp=1.0))
     expected_loss = F.cross_entropy(model(x), y)
     expected = _grads(model, expected_loss)
     torch.testing.assert_close(result.loss, expected_loss, rtol=1e-12, atol=0)
@@ -90,7 +90,7 @@ def test_loss_gradients_are_finite_with_empty_and_zero_score_slices() -> None:
     model = tiny_paper(seed=35)
     x, y, tumor, brain = batch(n=4)
     brain[0] = tumor[0]  # nothing outside the tumour: S = 1
-    result = guidance_step(model, x, y, tumor, brain, GuidanceConfig(penalty=1.0))
+    result = guidance_step(model, x, y, tumor, brain, GuidanceConfig(form="ratio", penalty=1.0))
     grads = _grads(model, result.loss)
     assert all(torch.isfinite(g).all() for g in grads)
     assert float(result.scores[0]) == pytest.approx(1.0) or float(result.scores[0]) == 0.0
@@ -110,7 +110,7 @@ def test_facades_return_loss_and_float_parts() -> None:
     model = tiny_paper(seed=37)
     x, y, tumor, brain = batch(n=3)
     loss, parts = lrp_loss(model, x, y, tumor, brain, penalty=1.0, composite="epsilon_plus")
-    loss2, parts2 = guidance_loss(model, x, y, tumor, brain, GuidanceConfig(composite="epsilon_plus"))
+    loss2, parts2 = guidance_loss(model, x, y, tumor, brain, GuidanceConfig(form="ratio", composite="epsilon_plus"))
     assert loss.requires_grad and all(isinstance(v, float) for v in parts.values())
     torch.testing.assert_close(loss, loss2)
     none_loss, none_parts = guidance_loss(model, x, y, tumor, brain,
@@ -123,7 +123,7 @@ def test_optimizer_step_after_lrp_loss_changes_the_model_and_the_score() -> None
     model = tiny_paper(seed=38)
     x, y, tumor, brain = batch(n=3)
     params = list(model.parameters())
-    config = GuidanceConfig(penalty=1.0, clamp=0.05)
+    config = GuidanceConfig(form="ratio", penalty=1.0, clamp=0.05)
     before = guidance_step(model, x, y, tumor, brain, config)
     before.loss.backward()
     norm2 = sum(float((p.grad ** 2).sum()) for p in params)
@@ -149,13 +149,13 @@ def test_zennit_engine_gives_the_same_loss_and_gradient() -> None:
     x, y, tumor, brain = batch(n=3)
     results = {}
     for engine in ("explicit", "zennit"):
-        res = guidance_step(model, x, y, tumor, brain, GuidanceConfig(penalty=1.0, engine=engine))
+        res = guidance_step(model, x, y, tumor, brain, GuidanceConfig(form="ratio", penalty=1.0, engine=engine))
         results[engine] = (res.loss.detach(), _grads(model, res.loss))
     torch.testing.assert_close(results["zennit"][0], results["explicit"][0], rtol=1e-10, atol=0)
     for a, e in zip(results["zennit"][1], results["explicit"][1]):
         torch.testing.assert_close(a, e, rtol=1e-8, atol=1e-12)
     # p = 0 through zennit: the CE backward runs after the hooks are gone (trap 3).
-    res = guidance_step(model, x, y, tumor, brain, GuidanceConfig(penalty=0.0, engine="zennit"))
+    res = guidance_step(model, x, y, tumor, brain, GuidanceConfig(form="ratio", penalty=0.0, engine="zennit"))
     expected = _grads(model, F.cross_entropy(model(x), y))
     for a, e in zip(_grads(model, res.loss), expected):
         torch.testing.assert_close(a, e, rtol=1e-12, atol=1e-15)
@@ -165,7 +165,7 @@ def test_float32_gradient_is_close_to_float64() -> None:
     model64 = tiny_paper(seed=40, size=32)
     model32 = tiny_paper(seed=40, size=32).float()
     x, y, tumor, brain = batch(n=3, size=32)
-    config = GuidanceConfig(penalty=1.0, clamp=1e-2)
+    config = GuidanceConfig(form="ratio", penalty=1.0, clamp=1e-2)
     g64 = _grads(model64, guidance_step(model64, x, y, tumor, brain, config).loss)
     g32 = _grads(model32, guidance_step(model32, x.float(), y, tumor, brain, config).loss)
     for a, e in zip(g32, g64):
