@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import fsync_folder
 from ..errors import JournalError, storage_error
 from .change import Change, apply_change, bounding_box, merge_changes
 from .history import DEFAULT_MAX_STEPS, History
@@ -282,20 +283,6 @@ def discard_journal(path: str | Path) -> None:
     Path(path).unlink(missing_ok=True)
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make a new file's directory entry durable (not possible on every platform)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 class JournalWriter:
     """Appends records to a journal; :meth:`flush` writes and fsyncs them.
 
@@ -328,7 +315,7 @@ class JournalWriter:
         if resume_at is None:
             self._buffer.append(MAGIC + _record(b"H", header.to_bytes()))
             self.flush()
-            _fsync_folder(self.path.parent)
+            fsync_folder(self.path.parent)
 
     def chunk(self, change: Change) -> None:
         """Queue the voxels of the step in progress."""
