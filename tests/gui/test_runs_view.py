@@ -182,7 +182,7 @@ def test_different_sizes_say_why_and_clear_the_grid(qtbot, mixed: tuple[Path, Ca
     assert len(view.fig5.tiles) == 2 * 4
     view.select_runs(find_runs(runs))
     view.compare()  # used to raise ValueError after redrawing the curves, leaving the old grid
-    why = "Fig. 5 needs runs of one image size: 24 px (paper LRP p1 15:14); 32 px (p0, p1)"
+    why = "Fig. 5 needs runs of one image size: 24 px (paper LRP+ p1 15:14); 32 px (p0, p1)"
     assert view.status.text() == why and view.fig5.note.text() == why and view.fig5.note.isVisible()
     assert view.worker is None and view.fig5.arrays is None and view.fig5.tiles == []
     assert len(view.overlay.getPlotItem().listDataItems()) == 3  # the curves are still compared
@@ -212,7 +212,7 @@ def test_overlay_whole_epochs_short_legend_outside_the_data(qtbot, mixed: tuple[
     assert ticks and all(float(v).is_integer() for v in ticks)
     assert plot.getAxis("left").labelText == "validation accuracy"
     labels = sorted(label.text for _sample, label in plot.legend.items)
-    assert labels == ["p0", "p1", "paper LRP p1 15:14"]
+    assert labels == ["p0", "p1", "paper LRP+ p1 15:14"]
     qtbot.waitUntil(lambda: plot.legend.sceneBoundingRect().top() > 0)  # laid out
     assert not plot.legend.sceneBoundingRect().intersects(plot.getViewBox().sceneBoundingRect())
 
