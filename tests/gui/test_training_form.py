@@ -144,7 +144,7 @@ def test_the_folded_recipe_says_what_is_set(qtbot) -> None:
     qtbot.addWidget(form)
     recipe = form.recipe
     assert not recipe.expanded and recipe.body.isHidden()
-    recipe.warmup_epochs.setValue(2)
-    assert "warm-up 2" in recipe.toggle.text()
+    recipe.warmup_epochs.setValue(3)  # not the default
+    assert "warm-up 3" in recipe.toggle.text()
     recipe.toggle.click()
     assert recipe.expanded and not recipe.body.isHidden()

@@ -36,7 +36,7 @@ from lrpstudio.core.train.distributed import (
 )
 from lrpstudio.core.train.metrics import NUM_CLASSES, EpochSums, collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.core.train.schedule import guidance_for_epoch, lr_for_epoch
+from lrpstudio.core.train.schedule import guidance_factor, guidance_for_epoch, lr_for_epoch
 from lrpstudio.core.train.pinned import PinnedSlices
 from lrpstudio.core.train.session import Session, new_session, restore_session, save_session_checkpoint
 from lrpstudio.core.train.step import Batch, NonFiniteLossError, StepOutput, compute_loss, train_step
@@ -291,6 +291,10 @@ class _Loop:
             group["lr"] = lr_for_epoch(s.config.lr, epoch, s.config.epochs, s.config.lr_schedule)
         self.guidance = guidance_for_epoch(s.config.guidance, epoch, s.config.warmup_epochs,
                                            s.config.ramp_epochs)
+        factor = guidance_factor(epoch, s.config.warmup_epochs, s.config.ramp_epochs)
+        if factor < 1.0 and s.config.guidance.kind != "none":
+            self.log(f"epoch {epoch}: " + ("plain CE (warm start before the guidance)" if factor == 0
+                                           else f"guidance at {factor:.0%} of its weight (ramp)"))
         order = torch.randperm(n, generator=s.generator).numpy()
         batches = (n + s.config.batch_size - 1) // s.config.batch_size
         sums = EpochSums()

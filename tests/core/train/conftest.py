@@ -19,6 +19,6 @@ def dataset() -> SliceDataset:
 @pytest.fixture
 def config() -> TrainConfig:
     """LRPLoss p=1, augmentation on (so its RNG is exercised), 2 pinned slices."""
-    return TrainConfig(epochs=2, batch_size=6, lr=1e-3, seed=3, pinned=2,
+    return TrainConfig(epochs=2, batch_size=6, lr=1e-3, seed=3, pinned=2, warmup_epochs=0,
                        guidance=GuidanceConfig(kind="lrp", penalty=1.0),
                        augmentation=AugmentConfig(rotation=15.0))

@@ -148,3 +148,17 @@ def test_bad_recipe_options_are_input_errors(field: str, value: object) -> None:
 
     with pytest.raises(InputError):
         TrainConfig(**{field: value})
+
+
+def test_warm_start_trains_plain_ce_first_and_says_so(tmp_path) -> None:
+    from lrpstudio.core.train.engine import TrainCallbacks
+
+    data = tiny_dataset(n_cases=8, slices_per_case=2, size=32)
+    config = TrainConfig(epochs=3, batch_size=8, pinned=0, warmup_epochs=1, ramp_epochs=2,
+                         guidance=GuidanceConfig(penalty=1.0))
+    lines: list[str] = []
+    result = fit(config, data, TrainCallbacks(on_log=lines.append), run_dir=tmp_path / "run")
+    assert "epoch 1: plain CE (warm start before the guidance)" in lines
+    assert "epoch 2: guidance at 50% of its weight (ramp)" in lines
+    guidance = [row["train_guidance"] for row in result.history]
+    assert guidance[0] == pytest.approx(0.0, abs=1e-12) and guidance[1] > 0 and guidance[2] > 0
