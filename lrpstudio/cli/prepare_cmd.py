@@ -11,7 +11,7 @@ from typing import Any
 from lrpstudio.cli.progress import progress_bar, progress_callback
 from lrpstudio.core.data.layouts import MODALITIES
 from lrpstudio.core.data.prepare import PrepareConfig, prepare_dataset
-from lrpstudio.core.data.prepare_config import BALANCE_MODES
+from lrpstudio.core.data.balance import BALANCE_MODES
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.data.slice_dataset import GRADES, SPLITS, SliceDataset
 from lrpstudio.core.data.slicing import MASK_REGIONS

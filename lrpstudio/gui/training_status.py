@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from lrpstudio.core.data.prepare import balance_warnings
+from lrpstudio.core.data.balance import balance_warnings
 from lrpstudio.core.data.slice_dataset import GRADES, SPLITS, SliceDataset
 from lrpstudio.core.train.config import TrainConfig
 

@@ -35,7 +35,8 @@ import numpy as np
 
 from lrpstudio import __version__
 from lrpstudio.core.data.prepare_cache import fingerprint
-from lrpstudio.core.data.prepare_config import IMBALANCE_WARNING, PrepareConfig
+from lrpstudio.core.data.balance import balance_warnings, slices_per_case
+from lrpstudio.core.data.prepare_config import PrepareConfig
 from lrpstudio.core.data.prepare_worker import (
     CaseResult, CaseTask, ProgressCallback, is_cancelled, run_tasks,
 )
@@ -226,41 +227,6 @@ def _counts(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
     return counts
 
 
-def balance_warnings(counts: dict[str, dict[str, int]]) -> list[str]:
-    """One line per split whose larger class holds more than 60 % of its slices.
-
-    Parameters
-    ----------
-    counts
-        ``split -> grade -> slices``, as in the manifest's ``counts``.
-    """
-    lines = []
-    for split, per_grade in counts.items():
-        total = sum(per_grade.values())
-        if total == 0:
-            continue
-        grade, largest = max(per_grade.items(), key=lambda item: item[1])
-        if largest / total > IMBALANCE_WARNING:
-            lines.append(f"{split} split is imbalanced: {largest / total:.0%} of its {total} "
-                         f"slices are {grade} ({_format_counts(per_grade)})")
-    return lines
-
-
-def _format_counts(per_grade: dict[str, int]) -> str:
-    return ", ".join(f"{n} {grade}" for grade, n in per_grade.items())
-
-
-def _slices_per_case(config: PrepareConfig,
-                     records: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """The per-grade ``count`` and ``step`` this build used (from the prepared cases)."""
-    cases = Counter(str(r["grade"]) for r in records.values() if r["status"] == "prepared")
-    out = {}
-    for grade in GRADES:
-        count, step = config.slices_for(grade, cases)
-        out[grade] = {"count": count, "step": step, "cases": cases.get(grade, 0)}
-    return out
-
-
 def _manifest(config: PrepareConfig, data_root: Path, records: dict[str, dict[str, Any]],
               problems: Sequence[Problem], results: list[CaseResult], build: int) -> dict[str, Any]:
     skipped = [p for r in records.values() if r["status"] == "skipped" for p in r["problems"]]
@@ -270,7 +236,7 @@ def _manifest(config: PrepareConfig, data_root: Path, records: dict[str, dict[st
         "parameters": config.as_dict(), "config_hash": config.config_hash(),
         "source": str(data_root), "build": build, "orientation": ORIENTATION,
         "counts": counts, "balance": {"mode": config.balance,
-                                      "slices_per_case": _slices_per_case(config, records),
+                                      "slices_per_case": slices_per_case(config, records),
                                       "warnings": balance_warnings(counts)},
         "cases": records, "skipped": skipped,
         "problems": [p.as_dict() for p in problems if p.case is None],

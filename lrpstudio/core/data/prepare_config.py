@@ -7,50 +7,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from lrpstudio.core.data.balance import BALANCE_MODES, balanced_slice_counts
 from lrpstudio.core.data.layouts import MODALITIES
 from lrpstudio.core.data.prepare_cache import EXTRACT_VERSION, stable_hash
 from lrpstudio.core.data.slicing import MASK_REGIONS
 from lrpstudio.core.errors import InputError
-
-
-#: ``balance`` values: slice counts from the class counts, or the fixed per-grade fields.
-BALANCE_MODES: tuple[str, ...] = ("auto", "fixed")
-#: Axial span (in slices) the per-case window aims at: the authors' 15 LGG slices 1 apart
-#: and 5 HGG slices 3 apart both cover about this much of the tumour.
-_SPAN = 15
-#: A split whose larger class holds more than this share of its slices is reported.
-IMBALANCE_WARNING = 0.6
-
-
-def slice_step(count: int) -> int:
-    """Spacing of ``count`` slices so that they cover about :data:`_SPAN` slices."""
-    return max(1, _SPAN // max(count, 1))
-
-
-def balanced_slice_counts(cases: Mapping[str, int], low: int = 3,
-                          high: int = 15) -> dict[str, tuple[int, int]]:
-    """``grade -> (count, step)`` so that both grades give about as many slices.
-
-    The grade with fewer cases takes ``high`` slices per case; the other takes
-    ``high * fewer / more`` (rounded), bounded to ``[low, high]``. The bounds keep
-    neighbouring slices from being near-copies and every case represented, so a very
-    skewed set stays somewhat imbalanced (reported, see :data:`IMBALANCE_WARNING`).
-
-    Parameters
-    ----------
-    cases
-        Number of usable cases per grade (``"HGG"``, ``"LGG"``); missing grades count 0.
-    low, high
-        Bounds of the per-case slice count.
-    """
-    n_h, n_l = int(cases.get("HGG", 0)), int(cases.get("LGG", 0))
-    counts = {"HGG": high, "LGG": high}
-    if n_h > 0 and n_l > 0 and n_h != n_l:
-        more, fewer = ("HGG", "LGG") if n_h > n_l else ("LGG", "HGG")
-        ratio = min(n_h, n_l) / max(n_h, n_l)
-        counts[more] = int(min(high, max(low, round(high * ratio))))
-        counts[fewer] = high
-    return {grade: (count, slice_step(count)) for grade, count in counts.items()}
 
 
 @dataclass(frozen=True)

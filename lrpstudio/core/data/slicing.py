@@ -251,20 +251,8 @@ def extract_slices(
 ) -> CaseSlices:
     """The training slices of one case (see the module notes for every convention).
 
-    Parameters
-    ----------
-    channels
-        3D volumes of the chosen modalities, in channel order, all one shape.
-    seg
-        Canonical segmentation of the same shape.
-    brain
-        Boolean brain mask of the same shape (any modality > 0); the tumour is added.
-    count, step
-        Slices to take around the largest whole-tumour slice, and their spacing.
-    size
-        Output side length in pixels.
-    region
-        The guidance region stored as the tumour mask.
+    ``count`` slices ``step`` apart around the largest whole-tumour slice, prepared by
+    :func:`slices_at` (``channels``, ``seg``, ``brain``, ``size`` and ``region`` as there).
     """
     index = select_slices((seg > 0).sum(axis=(0, 1)), count, step)
     return slices_at(channels, seg, brain, index, size, region)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lrpstudio.core.data.prepare import balance_warnings
-from lrpstudio.core.data.prepare_config import PrepareConfig, balanced_slice_counts, slice_step
+from lrpstudio.core.data.balance import balance_warnings, balanced_slice_counts, slice_step
+from lrpstudio.core.data.prepare_config import PrepareConfig
 
 
 @pytest.mark.parametrize("n_hgg, n_lgg", [(259, 76), (18, 22), (24, 16), (10, 10), (17, 31), (3, 40)])
