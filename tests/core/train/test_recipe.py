@@ -162,3 +162,22 @@ def test_warm_start_trains_plain_ce_first_and_says_so(tmp_path) -> None:
     assert "epoch 2: guidance at 50% of its weight (ramp)" in lines
     guidance = [row["train_guidance"] for row in result.history]
     assert guidance[0] == pytest.approx(0.0, abs=1e-12) and guidance[1] > 0 and guidance[2] > 0
+
+
+def test_a_collapsed_epoch_is_never_preferred_to_a_working_one() -> None:
+    from lrpstudio.core.train.session import Session
+
+    def row(epoch: int, total: float, predicted_hgg: float) -> dict[str, float]:
+        return {"epoch": float(epoch), "val_total": total, "val_predicted_hgg": predicted_hgg}
+
+    model = torch.nn.Linear(1, 2)
+    session = Session(TrainConfig(best_metric="total"), model, torch.optim.SGD(model.parameters(), lr=0.1),
+                      torch.Generator(), torch.device("cpu"))
+    for r, expected in ((row(1, 0.9, 0.0), True),    # first epoch: best, though collapsed
+                        (row(2, 0.95, 0.5), True),   # works: beats the collapsed one despite its loss
+                        (row(3, 0.2, 1.0), False),   # lowest loss, but HGG for every slice
+                        (row(4, 0.8, 0.4), True),    # the better working epoch
+                        (row(5, 0.85, 0.45), False)):
+        session.history.append(r)
+        assert session.consider_best(r) is expected, r
+    assert session.best_epoch == 4
