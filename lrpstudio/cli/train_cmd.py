@@ -34,8 +34,10 @@ DATA_OR_DATASET is a prepared slice dataset (`lrpstudio prepare`) or a BraTS fol
 (prepared on the fly with default settings into its workspace, and reused).
 --penalty 0 is plain cross-entropy; p > 0 is LRPLoss: CE + p * (1 - S) by default
 (--form additive), or the paper's CE / S**p (--form ratio), S = TumorLRPScore. By
-default each slice's CE is weighted by its grade's inverse frequency, gradients are
-clipped at norm 1 and best.pt is the epoch with the best validation balanced accuracy.
+default the first 2 epochs are plain CE (warm start), each slice's CE is weighted by its
+grade's inverse frequency, gradients are clipped at norm 1, and best.pt is the epoch
+with the lowest validation loss of this objective, never one that predicts one grade
+for >= 95 % of the validation slices.
 The run folder gets config.json, metrics.csv, events.jsonl, checkpoints/ (last.pt
 every epoch, best.pt by validation) and heatmaps/ of pinned validation slices.
 Ctrl-C stops after the current batch; `--resume RUN` continues from the last epoch.
