@@ -34,8 +34,10 @@ RECIPE_ROWS: tuple[tuple[str, str, str], ...] = (
      "None: every slice counts the same, and the majority grade dominates."),
     ("best_metric", "Best epoch",
      "Validation metric that chooses the saved best model (best.pt) and drives early stopping. "
-     "Balanced accuracy (mean of sensitivity and specificity) and macro F1 are low for a model "
-     "that calls every slice one grade; weighted F1 and accuracy can still look good then."),
+     "Default: the validation loss of the run's own objective (CE, or CE + p·(1 − S)). An epoch "
+     "whose model calls ≥ 95 % of the slices one grade is never chosen over one that does not. "
+     "Balanced accuracy rewards a shortcut the validation data still carries; weighted F1 and "
+     "accuracy can look good for a model that calls every slice one grade."),
     ("patience", "Patience",
      "Stop early when the best-epoch metric has not improved for this many epochs "
      "(never: train every epoch)."),
