@@ -8,7 +8,7 @@ BraTS data does not import torch, and training does not import SimpleITK until n
 >>> case = api.load_case(cases[0])                               # doctest: +SKIP
 >>> model = api.build_model("paper", image_size=128)             # doctest: +SKIP
 
-Signatures (DESIGN.md):
+Signatures (the stable public names; the README documents them):
     discover(root) -> (cases, problems)
     load_case(case_or_path, workspace=None) -> Case
     save_correction(case, seg, workspace) -> Path

@@ -1,4 +1,4 @@
-"""The facade names DESIGN.md promises exist, are callable, and keep their signatures."""
+"""The public facade names exist, are callable, and keep their signatures."""
 
 from __future__ import annotations
 

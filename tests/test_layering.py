@@ -1,4 +1,4 @@
-"""The dependency rule of DESIGN.md: core never imports Qt, the GUI or the CLI.
+"""The dependency rule: core never imports Qt, the GUI or the CLI.
 
 ``lrpstudio.core`` must import with PySide6 and pyqtgraph made unimportable, the GUI must
 not import the CLI, and the only CLI module allowed to reach the GUI is the launcher

@@ -19,7 +19,7 @@ per-channel minimum and maximum (so a heatmap never depends on the rest of the b
 
 :func:`rule_chooser` gives the explicit engine's rules (:mod:`lrpstudio.core.xai.rules`).
 :func:`zennit_composite` gives a zennit composite whose rule instances keep the autograd
-graph through their modified weights (METHOD.md trap 1) without patching zennit: each
+graph through their modified weights (docs/method.md, trap 1) without patching zennit: each
 rule's ParamMods are replaced, on our own instances only, by :class:`GraphParamMod`, and
 BatchNorm is merged by :class:`GraphMergeBatchNorm` (zennit's canonizer works on
 ``.data`` too). ``keep_graph=False`` gives zennit's stock behaviour (the reference in tests).
@@ -106,7 +106,7 @@ class GraphParamMod(ParamMod):
     dependence on the weights. Here the modified tensor stays an expression of the
     parameter; it is put in the module's parameter table for the duration of the rule's
     forward only, and the original Parameter objects are always put back (an optimizer
-    holding them keeps working, METHOD.md trap 4).
+    holding them keeps working, docs/method.md, trap 4).
     """
 
     @classmethod

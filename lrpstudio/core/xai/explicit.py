@@ -15,7 +15,7 @@ directly after a Conv2d/Linear. Anything else goes through zennit
 
 Semantics match zennit's composites: ReLU passes relevance through, max-pool routes it
 to the maximum, dropout multiplies it by the training mask (the mask the forward used,
-METHOD.md trap 6), BatchNorm is merged into the affine layer before it (running
+docs/method.md, trap 6), BatchNorm is merged into the affine layer before it (running
 statistics in eval mode, the batch statistics the forward used in train mode).
 """
 

@@ -62,12 +62,11 @@ ENGINES: tuple[str, ...] = ("auto", "explicit", "zennit")
 MAX_PENALTY = 3.0
 
 
-#: Default lower bound of S inside LRPLoss. METHOD.md asks for a clamp >= 1e-6; measured on
-#: the demo data, 16 % of training slices have S = 0 exactly under a freshly initialised
-#: network (no positive relevance reaches the input), so 1e-6 gave them weights of 1e6**p
+#: Default lower bound of S inside the ratio form (docs/method.md, trap 5). Under a
+#: freshly initialised network 16 % of the demo training slices have S = 0 exactly (no
+#: positive relevance reaches the input), so a clamp of 1e-6 gave them weights of 1e6**p
 #: and epoch-1 losses of 1e4 (p=1) to 1e15 (p=3): training followed those slices only.
-#: With 0.1 the weight is at most 10**p and the score still rose to 0.76-0.91
-#: (docs/experiment-results.md, run C). Pass clamp=1e-6 for the literal variant.
+#: With 0.1 the weight is at most 10**p. Pass clamp=1e-6 for the literal variant.
 DEFAULT_CLAMP = 0.1
 
 

@@ -5,7 +5,7 @@ with a following BatchNorm already merged in) to the relevance at its input. The
 are zennit 0.5.1's (``zennit.rules``: Epsilon, ZPlus, AlphaBeta, Gamma, ZBox, Flat, with
 zennit's sign-preserving stabiliser), so the values equal zennit's; but every modified
 weight is built from the live parameter tensor, never from ``param.data``, so the result
-keeps its full autograd graph (METHOD.md trap 1) and ``dR/dtheta`` is exact.
+keeps its full autograd graph (docs/method.md, trap 1) and ``dR/dtheta`` is exact.
 
 Speed: where the layer input is non-negative (every layer after a ReLU) the terms for
 negative inputs are exactly zero and are skipped, and the positive/negative weight parts

@@ -3,7 +3,7 @@
 For every composite and every parameter tensor of small paper-shaped (and VGG-BN-shaped)
 networks, the directional derivative of the TumorLRPScore (and of LRPLoss) along a
 random direction is compared with a central difference. Stock zennit fails this for the
-same network (its rules use ``param.data``, METHOD.md trap 1): that is checked too, so the
+same network (its rules use ``param.data``, docs/method.md, trap 1): that is checked too, so the
 test demonstrably has teeth.
 """
 
