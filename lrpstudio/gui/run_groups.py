@@ -18,6 +18,7 @@ import numpy as np
 
 from lrpstudio.core.errors import LrpStudioError
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.experiment_stats import mean_sd  # the statistics Table 1 uses
 
 #: Keys of a row that can differ between the members of a group (the rest is the group's).
 _MEMBER_KEYS = ("run", "path", "status", "best_epoch", "split", "seed", "collapse", "predicted_hgg",
@@ -44,15 +45,6 @@ def group_rows(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         key = row.get("group") or ("single", index)
         groups.setdefault(key, []).append(row)
     return list(groups.values())
-
-
-def mean_sd(values: list[float]) -> tuple[float, float]:
-    """Mean and sample sd of the finite values (NaN where there are too few)."""
-    finite = np.asarray([v for v in values if isinstance(v, (int, float)) and math.isfinite(v)], float)
-    if not finite.size:
-        return math.nan, math.nan
-    sd = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
-    return float(finite.mean()), sd
 
 
 def group_row(members: list[dict[str, Any]], metrics: tuple[str, ...], label: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from lrpstudio.core.errors import LrpStudioError
+from lrpstudio.core.train.best_epoch import best_row
 from lrpstudio.core.train.config import BEST_METRICS
 from lrpstudio.core.train.metrics import collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
@@ -126,12 +127,10 @@ def collapse_mark(row: dict[str, Any]) -> str:
 
 
 def _best_row(rows: list[dict[str, float]], metric: str) -> dict[str, float] | None:
-    """The epoch the engine would keep as best (higher metric, ties to lower val loss)."""
-    scored = [r for r in rows if math.isfinite(r.get(f"val_{metric}", math.nan))]
-    if not scored:
-        return rows[-1] if rows else None
-    sign = 1.0 if BEST_METRICS.get(metric, True) else -1.0
-    return max(scored, key=lambda r: (sign * r[f"val_{metric}"], -r.get("val_total", 0.0)))
+    """The epoch the engine kept as best (the core's rule), else the last one."""
+    complete = [r for r in rows if f"val_{metric}" in r and "val_total" in r]
+    best = best_row(complete, metric) if metric in BEST_METRICS else None
+    return dict(best) if best is not None else (rows[-1] if rows else None)
 
 
 def unreadable(error: BaseException) -> str:

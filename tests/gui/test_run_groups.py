@@ -131,7 +131,7 @@ def test_a_curve_of_runs_stopped_at_different_epochs(tmp_path: Path) -> None:
 
 def test_a_collapsed_best_epoch_is_named_in_the_runs_table(qtbot, tmp_path: Path) -> None:
     fake_run(tmp_path, "lgg-only", 0, [0.5, 0.5], predicted_hgg=[0.0, 0.0])
-    fake_run(tmp_path, "mostly-hgg", 1, [0.5, 0.52], predicted_hgg=[0.5, 0.97], penalty=2.0)
+    fake_run(tmp_path, "mostly-hgg", 1, [0.5, 0.52], predicted_hgg=[0.99, 0.97], penalty=2.0)  # both epochs collapsed: the better one is kept
     fake_run(tmp_path, "fine", 2, [0.6, 0.8], predicted_hgg=[0.3, 0.45], penalty=3.0)
     fake_run(tmp_path, "old", 3, [0.6, 0.7], legacy=True, penalty=0.5)
     row = summarize_run(tmp_path / "lgg-only")

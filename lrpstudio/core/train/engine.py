@@ -29,7 +29,7 @@ import torch
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.errors import InputError, LrpStudioError, TrainingDivergedError
 from lrpstudio.core.train.augment import augment_batch
-from lrpstudio.core.train.config import BEST_METRICS, TrainConfig
+from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.distributed import (
     SINGLE, DistContext, agree, any_rank, reduce_sums, shard, split_rows, synced_train_step,
@@ -391,12 +391,3 @@ def _summary(row: dict[str, float], best_metric: str, improved: bool) -> str:
             f"{row['val_accuracy']:.3f} bal {row['val_balanced_accuracy']:.3f} f1 "
             f"{row['val_f1_weighted']:.3f} score LGG {row['val_score_lgg']:.3f} HGG "
             f"{row['val_score_hgg']:.3f}" + (f" (best {best_metric})" if improved else ""))
-
-
-def is_better(value: float, best: float | None, metric: str) -> bool:
-    """Whether ``value`` beats ``best`` for ``metric`` (NaN never does)."""
-    if not np.isfinite(value):
-        return False
-    if best is None or not np.isfinite(best):
-        return True
-    return value > best if BEST_METRICS[metric] else value < best

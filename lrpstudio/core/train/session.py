@@ -21,9 +21,9 @@ from lrpstudio.core.data.slice_dataset import SPLITS, SliceDataset
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.models import build_model
 from lrpstudio.core.models.checkpoints import save_checkpoint
+from lrpstudio.core.train.best_epoch import beats
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.data_change import describe_dataset_change
-from lrpstudio.core.train.metrics import collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.run_record import (
     CHECKPOINT_FORMAT, CHECKPOINT_VERSION, check_run_folder, read_training_checkpoint, restore_state,
@@ -50,39 +50,15 @@ class Session:
     best_loss: float | None = None
 
     def consider_best(self, row: dict[str, float]) -> bool:
-        """Record ``row`` as the best epoch if it improves the validation criterion.
-
-        Ties on the criterion go to the lower validation loss. An epoch whose model
-        predicts one grade for >= 95 % of the validation slices is never preferred to
-        one that does not, whatever the criterion says (a one-class model can have the
-        lowest loss or, on imbalanced data, the highest weighted F1).
-        """
-        from lrpstudio.core.train.engine import is_better
-
-        metric = self.config.best_metric
-        value, loss = row[f"val_{metric}"], row["val_total"]
-        collapsed, best_collapsed = _collapsed(row), self._best_collapsed()
-        if self.best_value is not None and collapsed != best_collapsed:
-            better = best_collapsed  # a working model beats a collapsed one, never the reverse
-            if better:
-                self.best_epoch, self.best_value, self.best_loss = int(row["epoch"]), value, loss
-            return better
-        tie = self.best_value is not None and value == self.best_value
-        if is_better(value, self.best_value, metric) or (tie and is_better(loss, self.best_loss, "total")):
-            self.best_epoch, self.best_value, self.best_loss = int(row["epoch"]), value, loss
-            return True
-        return False
-
-
-    def _best_collapsed(self) -> bool:
-        """Whether the current best epoch's model predicts one grade (False when none yet)."""
-        rows = [r for r in self.history if int(r["epoch"]) == self.best_epoch]
-        return bool(rows) and _collapsed(rows[-1])
-
-
-def _collapsed(row: dict[str, float]) -> bool:
-    """Whether an epoch's validation predictions collapsed onto one grade."""
-    return collapse_message(float(row.get("val_predicted_hgg", float("nan")))) is not None
+        """Record ``row`` as the best epoch if it beats the current one
+        (:func:`lrpstudio.core.train.best_epoch.beats`: the metric, ties to the lower
+        validation loss, never a collapsed model over a working one)."""
+        best = next((r for r in self.history if int(r["epoch"]) == self.best_epoch), None)
+        if not beats(row, best, self.config.best_metric):
+            return False
+        self.best_epoch = int(row["epoch"])
+        self.best_value, self.best_loss = row[f"val_{self.config.best_metric}"], row["val_total"]
+        return True
 
 
 def resolve_device(name: str) -> torch.device:

@@ -181,3 +181,7 @@ def test_a_collapsed_epoch_is_never_preferred_to_a_working_one() -> None:
         session.history.append(r)
         assert session.consider_best(r) is expected, r
     assert session.best_epoch == 4
+    # Readers of a run folder (the Runs table) replay the same rule over metrics.csv.
+    from lrpstudio.core.train.best_epoch import best_row
+
+    assert best_row(session.history, "total")["epoch"] == 4
