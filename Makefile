@@ -11,11 +11,12 @@ STAMP  := $(VENV)/.installed-stamp
 TORCH  := torch==2.14.1 torchvision==0.29.1
 export QT_API := pyside6
 
-.PHONY: run test bench package package-test clean-venv help
+.PHONY: run test lint bench package package-test clean-venv help
 
 help:
 	@echo "make run      set up and launch the desktop app on the demo data"
-	@echo "make test     set up and run the whole test suite (offscreen)"
+	@echo "make test     set up, check the code (make lint), then run the whole test suite (offscreen)"
+	@echo "make lint     the code checks alone: import contracts, ruff, mypy"
 	@echo "make bench    run every benchmark and print one table"
 	@echo "make package  build the one-folder desktop bundle (PyInstaller)"
 	@echo "make package-test  rebuild the bundle from a clean venv and run its frozen self-test"
@@ -30,6 +31,13 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/lrpstudio gui
+
+# The layer contracts (core < app < gui | cli, no circles in the core), ruff and mypy;
+# their settings are in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check lrpstudio tests benchmarks
+	$(BIN)/mypy
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \

@@ -84,14 +84,15 @@ def run(quick: bool = False) -> list[dict]:
     rows: list[dict] = []
     start = time.perf_counter()
     atlas = build_atlas(model, data, layers)
-    rows.append(_row(f"atlas {ATLAS} slices {torch.get_num_threads()} threads", "build_all_layers", time.perf_counter() - start, "s"))
+    rows.append(_row(f"atlas {ATLAS} slices {torch.get_num_threads()} threads", "build_all_layers",
+                     time.perf_counter() - start, "s"))
     index = KnnIndex(atlas)
     feats = extract_features(model, query, layers)
     rows.append(_row("query", "features_all_layers",
                      _time(lambda: extract_features(model, query, layers), 3 if quick else 10), "s"))
     for layer in layers:
         index.query(layer, feats[layer], ["query"], 5)  # builds the layer's index
-        t = _time(lambda: index.query(layer, feats[layer], ["query"], 5), 5 if quick else 20)
+        t = _time(lambda layer=layer: index.query(layer, feats[layer], ["query"], 5), 5 if quick else 20)
         rows.append(_row(f"knn k=5 {layer} (D={feats[layer].shape[1]})", "query", t * 1e3, "ms"))
     for layer in (["dense"] if quick else ["block2", "dense"]):
         rows += _bilrp_rows(model, layer, data, query, quick)

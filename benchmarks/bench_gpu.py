@@ -72,7 +72,7 @@ def _training_rows(size: int, device: torch.device, rounds: int) -> list[dict]:
     rows = []
     for name, guidance in cases.items():
         for amp in (False, True):
-            seconds = _timed(lambda: train_step(model, opt, batch, guidance, amp), rounds, 2)
+            seconds = _timed(lambda guidance=guidance, amp=amp: train_step(model, opt, batch, guidance, amp), rounds, 2)
             label = f"{name}_{size}px_b{BATCH}" + ("_bf16" if amp else "")
             rows.append(_row(label, "steps_per_s", 1.0 / seconds, "1/s"))
             rows.append(_row(label, "slices_per_s", BATCH / seconds, "1/s"))

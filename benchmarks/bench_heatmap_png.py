@@ -34,7 +34,7 @@ def _matplotlib_sheet(images: np.ndarray, masks: np.ndarray, relevance: np.ndarr
         axes[0, i].contour(masks[i].astype(float), levels=[0.5], colors="yellow", linewidths=0.8)
         axes[0, i].set_title(f"case {i}\nz{i}", fontsize=6)
         axes[1, i].imshow(relevance[i], cmap="bwr", vmin=-vmax, vmax=vmax, interpolation="nearest")
-        axes[1, i].set_title(f"S=0.50\npred HGG (ok)", fontsize=7)
+        axes[1, i].set_title("S=0.50\npred HGG (ok)", fontsize=7)
         for ax in axes[:, i]:
             ax.set_axis_off()
     fig.suptitle("epoch 1", fontsize=9)
@@ -75,11 +75,14 @@ def run(quick: bool = False) -> list[dict]:
         relevance /= np.abs(relevance).sum(axis=(1, 2), keepdims=True)
         maps = Heatmaps(relevance, np.full(n, 0.5), np.ones(n, dtype=np.int64), np.full(n, 0.5))
         with tempfile.TemporaryDirectory() as tmp:
-            def pillow() -> object:
+            # the loop's arrays are bound as defaults: each job draws this size's slices
+            def pillow(images: np.ndarray = images, masks: np.ndarray = masks, n: int = n,
+                       maps: Heatmaps = maps, tmp: str = tmp) -> object:
                 return render_epoch_png(Path(tmp) / "epoch.png", images, masks, np.ones(n),
                                         [f"case{i} z{i}" for i in range(n)], maps, 0.01, "epoch 1")
 
-            def mpl() -> object:
+            def mpl(images: np.ndarray = images, masks: np.ndarray = masks,
+                    relevance: np.ndarray = relevance) -> object:
                 return _matplotlib_sheet(images, masks, relevance, 0.01)
 
             for name, job in (("Pillow sheet (lrpstudio)", pillow), ("matplotlib figure", mpl)):

@@ -55,7 +55,7 @@ def _timed(job: Callable[[], object]) -> float:
 def _best(job: Callable[[int], object], repeats: int) -> float:
     """Best wall time of ``repeats`` runs (the least disturbed by other processes on a
     shared machine); ``job`` gets the run number (a fresh output folder per cold run)."""
-    return min(_timed(lambda: job(i)) for i in range(repeats))
+    return min(_timed(lambda i=i: job(i)) for i in range(repeats))
 
 
 def _nibabel_load(files: list[Path]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 
 from lrpstudio.core.data.case import Case, CaseRef, convention_of
 from lrpstudio.core.data.corrections import convention_by_name, correction_notice, file_sha256

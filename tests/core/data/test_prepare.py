@@ -197,7 +197,7 @@ def test_all_layouts_and_formats(tmp_path: Path) -> None:
 
 def test_grade_table_for_unlabelled_release(tmp_path: Path) -> None:
     root = tmp_path / "data"
-    for i, grade in enumerate(("HGG", "LGG"), start=1):
+    for i in (1, 2):
         write_case(root, Release.BRATS2021, f"BraTS2021_{i:05d}", grade=None, shape=SHAPE, seed=i)
     with pytest.raises(DatasetError, match="no case could be prepared"):
         prepare_dataset(root, tmp_path / "none", PrepareConfig(image_size=16), jobs=1)

@@ -10,7 +10,7 @@ import pytest
 from lrpstudio.core.editing import (BrushSettings, EditSession, SessionOptions, array_sha256,
                                     find_recoverable, journal_path, recover, replay)
 from lrpstudio.core.editing.journal import MAGIC, read_records
-from lrpstudio.core.errors import JournalError
+from lrpstudio.core.errors import EditingError, JournalError
 
 SHAPE = (32, 32, 16)
 
@@ -162,7 +162,7 @@ def test_restore_continues_in_the_same_journal(tmp_path: Path) -> None:
     np.testing.assert_array_equal(second.seg, expected)
     _random_edits(second, np.random.default_rng(13), 15)
     np.testing.assert_array_equal(recover(second.journal_file, base), second.seg)
-    with pytest.raises(Exception):
+    with pytest.raises(EditingError, match="fresh, unedited session"):
         second.restore()  # only a fresh session can restore
 
 

@@ -38,7 +38,7 @@ def test_paper_architecture_is_the_papers() -> None:
     assert sum(isinstance(m, nn.MaxPool2d) for m in model.modules()) == 4
     assert sum(isinstance(m, nn.Dropout) for m in model.modules()) == 2
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    assert [(l.in_features, l.out_features) for l in linears] == [(128 * 8 * 8, 64), (64, 2)]
+    assert [(lin.in_features, lin.out_features) for lin in linears] == [(128 * 8 * 8, 64), (64, 2)]
 
 
 def test_vgg_bn_is_deeper_and_normalised() -> None:

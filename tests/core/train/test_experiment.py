@@ -80,7 +80,7 @@ def test_every_case_is_tested_once_per_seed(cv) -> None:
     data, _, out, config, report = cv
     folds = fold_datasets(data, config)
     tested = Counter()
-    for k, part in folds.items():
+    for part in folds.values():
         tested.update(np.unique(part.case_ids[part.split == "test"]).tolist())
     assert tested == Counter({str(c): 1 for c in np.unique(data.case_ids)})
     runs = _read_csv(out / "runs.csv")

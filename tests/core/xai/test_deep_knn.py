@@ -52,11 +52,11 @@ def world(seed: int = 0):
 def test_matches_the_slow_reference() -> None:
     atlas, feats, labels, cases, cal, cal_labels, cal_cases = world()
     k = 5
-    calibration = calibrate(KnnIndex(atlas), {l: v.astype(np.float32) for l, v in cal.items()},
+    calibration = calibrate(KnnIndex(atlas), {name: v.astype(np.float32) for name, v in cal.items()},
                             cal_labels, list(cal_cases), k)
     ref_scores = []
     for i in range(len(cal_labels)):
-        nl = slow_neighbour_labels(feats, labels, cases, {l: v[i] for l, v in cal.items()}, cal_cases[i], k)
+        nl = slow_neighbour_labels(feats, labels, cases, {name: v[i] for name, v in cal.items()}, cal_cases[i], k)
         ref_scores.append(slow_alpha(nl, int(cal_labels[i])))
     assert calibration.scores.tolist() == ref_scores
     assert 0 in ref_scores  # zero-nonconformity points exist here, and are kept
@@ -64,7 +64,7 @@ def test_matches_the_slow_reference() -> None:
     index = KnnIndex(atlas)
     for t in range(6):
         q = {"l1": rng.normal(size=6) + 1.2 * (t % 2), "l2": rng.normal(size=4) - 0.8 * (t % 2)}
-        neighbours = {l: index.query(l, q[l][None], ["new"], k)[0] for l in ("l1", "l2")}
+        neighbours = {name: index.query(name, q[name][None], ["new"], k)[0] for name in ("l1", "l2")}
         result = deep_knn(calibration, neighbours)
         nl = slow_neighbour_labels(feats, labels, cases, q, "new", k)
         alphas = [slow_alpha(nl, j) for j in (0, 1)]
