@@ -19,7 +19,7 @@ from typing import Callable
 import nibabel as nib
 import numpy as np
 
-from lrpstudio.core.data.case import load_case
+from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.corrections import save_correction
 from lrpstudio.core.data.discovery import discover
 from lrpstudio.core.data.layouts import Release

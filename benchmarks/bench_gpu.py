@@ -22,7 +22,7 @@ from lrpstudio.core.models import build_model, feature_layers
 from lrpstudio.core.train.heatmaps import explain_batch
 from lrpstudio.core.train.step import Batch, compute_loss, train_step
 from lrpstudio.core.xai.bilrp import bilrp
-from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.core.xai.guidance import GuidanceConfig
 
 BENCH = "gpu"
 SIZES = (128, 240)

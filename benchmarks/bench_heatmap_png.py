@@ -61,7 +61,8 @@ def _longest_gap(job: Callable[[], object], repeats: int) -> float:
 
 def run(quick: bool = False) -> list[dict]:
     """Benchmark rows (see module docstring)."""
-    from lrpstudio.core.train.heatmaps import Heatmaps, render_epoch_png
+    from lrpstudio.core.train.heatmaps import Heatmaps
+    from lrpstudio.core.render.figures import render_epoch_png
 
     repeats = 3 if quick else 10
     rows: list[dict] = []

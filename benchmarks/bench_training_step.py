@@ -18,7 +18,8 @@ import torch
 
 from lrpstudio.core.models import build_model
 from lrpstudio.core.xai.composites import COMPOSITES, DEFAULT_COMPOSITE
-from lrpstudio.core.xai.losses import GuidanceConfig, guidance_step
+from lrpstudio.core.xai.guidance import GuidanceConfig
+from lrpstudio.core.xai.losses import guidance_step
 from lrpstudio.core.xai.relevance import relevance
 
 IMAGE_SIZE = 128

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS: dict[str, str] = {
     # data
     "discover": "lrpstudio.core.data.discovery",
-    "load_case": "lrpstudio.core.data.case",
+    "load_case": "lrpstudio.core.data.loading",
     "save_correction": "lrpstudio.core.data.corrections",
     "open_workspace": "lrpstudio.core.data.workspace",
     "load_dataset": "lrpstudio.core.data.slice_dataset",
@@ -61,7 +61,8 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from lrpstudio.core.data.case import Case, CaseRef, load_case
+    from lrpstudio.core.data.case import Case, CaseRef
+    from lrpstudio.core.data.loading import load_case
     from lrpstudio.core.data.corrections import save_correction
     from lrpstudio.core.data.demo import DemoConfig, generate_demo
     from lrpstudio.core.data.discovery import discover
@@ -73,7 +74,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lrpstudio.core.editing.session import EditSession
     from lrpstudio.core.models.registry import build_model, feature_layers
     from lrpstudio.core.xai.bilrp import bilrp
-    from lrpstudio.core.xai.losses import GuidanceConfig, lrp_loss
+    from lrpstudio.core.xai.guidance import GuidanceConfig
+    from lrpstudio.core.xai.losses import lrp_loss
     from lrpstudio.core.xai.relevance import relevance
     from lrpstudio.core.xai.rrr import rrr_loss
     from lrpstudio.core.xai.score import tumor_lrp_score

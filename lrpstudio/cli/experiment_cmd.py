@@ -13,7 +13,8 @@ from lrpstudio.cli.train_cmd import (
 )
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
-from lrpstudio.core.train.experiment import ExperimentConfig, ExperimentReport, RunKey, run_experiment
+from lrpstudio.core.train.experiment import ExperimentConfig, RunKey, run_experiment
+from lrpstudio.core.train.experiment_tables import ExperimentReport
 from lrpstudio.core.train.experiment_tables import markdown_report, report_json
 
 _EXAMPLES = """\

@@ -10,8 +10,8 @@ from lrpstudio.cli.progress import progress_bar, progress_callback
 from lrpstudio.cli.train_cmd import add_data_options, load_data
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.evaluate import check_compatible, load_run_model
-from lrpstudio.core.train.heatmaps import display_channel
-from lrpstudio.core.xai.bilrp import BILRP_COMPOSITES
+from lrpstudio.core.render.colours import display_channel
+from lrpstudio.core.xai.composites import BILRP_COMPOSITES, DEFAULT_BILRP_COMPOSITE
 from lrpstudio.core.xai.features import model_layers
 from lrpstudio.core.xai.similar import REPORT_FILE, SimilarCases, SimilarConfig, write_similar_report
 
@@ -59,8 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--projection-dim", type=int, default=100, metavar="K",
                         help="BiLRP random projections (default 100)")
     parser.add_argument("--pool", type=int, default=8, metavar="PX", help="BiLRP patch size (default 8)")
-    parser.add_argument("--rules", choices=BILRP_COMPOSITES, default="gamma_epsilon",
-                        help="BiLRP LRP rules (default gamma_epsilon)")
+    parser.add_argument("--rules", choices=BILRP_COMPOSITES, default=DEFAULT_BILRP_COMPOSITE,
+                        help=f"BiLRP LRP rules (default {DEFAULT_BILRP_COMPOSITE})")
     parser.add_argument("--top", type=int, default=40, metavar="N", help="most lines per picture (default 40)")
     parser.add_argument("--threshold", type=float, default=0.1, metavar="T",
                         help="soft threshold on |R|/max|R| in [0, 1): weaker pairs are not drawn "

@@ -1,8 +1,12 @@
 """The Qt-free half of the built-in self-test: its runner, and the data and model steps.
 
-:mod:`lrpstudio.gui.selftest` adds the window steps and runs everything
+:mod:`lrpstudio.gui.shell.selftest` adds the window steps and runs everything
 (``lrpstudio --self-test``). Steps return a dict of details or raise; the runner records
 each outcome and never lets one failure stop the others.
+
+Each step imports what it exercises (torch, the demo generator, the model, the
+heatmaps) inside the step: a module missing from a frozen bundle is then that step's
+recorded failure, not an ImportError that stops the whole self-test.
 """
 
 from __future__ import annotations
@@ -92,7 +96,7 @@ class StepRunner:
 
 def step_demo(root: Path, config: SelfTestConfig) -> dict[str, Any]:
     """Generate two tiny demo cases in-process (the path a frozen app takes)."""
-    from lrpstudio.core.data.demo import DemoConfig, generate_demo
+    from lrpstudio.core.data.demo import DemoConfig, generate_demo  # in the step: see the module docstring
 
     generate_demo(root, DemoConfig(cases=2, seed=config.seed, shape=config.shape, workers=1))
     files = sorted(p.name for p in root.rglob("*.nii.gz"))
@@ -102,7 +106,7 @@ def step_demo(root: Path, config: SelfTestConfig) -> dict[str, Any]:
 
 def canonical_labels(raw: np.ndarray, release: Any) -> np.ndarray:
     """Release label values -> canonical ones (an independent reading of the saved file)."""
-    from lrpstudio.core.data.layouts import LABEL_CONVENTIONS
+    from lrpstudio.core.data.layouts import LABEL_CONVENTIONS  # in the step: see the module docstring
 
     out = np.zeros(raw.shape, dtype=np.uint8)
     for value, canonical in LABEL_CONVENTIONS[release].mapping.items():
@@ -112,7 +116,7 @@ def canonical_labels(raw: np.ndarray, release: Any) -> np.ndarray:
 
 def slices_of(case: Any, seg: np.ndarray, size: int, count: int = 2) -> dict[str, Any]:
     """The ``count`` axial slices with most tumour as tensors ``(N, 3, size, size)`` and masks."""
-    import torch
+    import torch  # in the step: see the module docstring
     import torch.nn.functional as F
 
     areas = (seg > 0).sum(axis=(0, 1))
@@ -131,11 +135,11 @@ def slices_of(case: Any, seg: np.ndarray, size: int, count: int = 2) -> dict[str
 
 def step_train(batch: dict[str, Any], config: SelfTestConfig) -> tuple[dict[str, Any], Any]:
     """One LRPLoss (p = 1) optimiser step; the loss must be finite and the weights move."""
-    import torch
+    import torch  # in the step: see the module docstring
 
     from lrpstudio.core.models import build_model
     from lrpstudio.core.train.step import Batch, train_step
-    from lrpstudio.core.xai.losses import GuidanceConfig
+    from lrpstudio.core.xai.guidance import GuidanceConfig
 
     torch.manual_seed(config.seed)
     model = build_model("paper", image_size=config.image_size)
@@ -150,7 +154,9 @@ def step_train(batch: dict[str, Any], config: SelfTestConfig) -> tuple[dict[str,
 
 def step_heatmap(model: Any, batch: dict[str, Any], out: Path) -> dict[str, Any]:
     """Explain the slices (LRP), check the maps, and render them as a PNG (Pillow)."""
-    from lrpstudio.core.train.heatmaps import colour_scale, explain_batch, render_epoch_png
+    from lrpstudio.core.render.colours import colour_scale
+    from lrpstudio.core.train.heatmaps import explain_batch
+    from lrpstudio.core.render.figures import render_epoch_png  # in the step: see the module docstring
     from lrpstudio.core.xai.composites import DEFAULT_COMPOSITE
 
     maps = explain_batch(model, batch["images"], batch["labels"], batch["tumor"], batch["brain"],

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lrpstudio.cli.main import main
-from lrpstudio.core.data.case import load_case
+from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.layouts import Release, case_file_name
 from lrpstudio.core.errors import LrpStudioError
 from tests.brats_factory import write_case

@@ -10,13 +10,8 @@ patient level: balancing only chooses how many slices each case gives.
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Mapping
 
-from lrpstudio.core.data.slice_dataset import GRADES
-
-if TYPE_CHECKING:  # only for annotations: prepare_config imports this module
-    from lrpstudio.core.data.prepare_config import PrepareConfig
 
 #: ``balance`` values: slice counts from the class counts, or the fixed per-grade fields.
 BALANCE_MODES: tuple[str, ...] = ("auto", "fixed")
@@ -81,14 +76,3 @@ def balance_warnings(counts: dict[str, dict[str, int]]) -> list[str]:
 def format_counts(per_grade: dict[str, int]) -> str:
     """``"150 LGG, 140 HGG"``."""
     return ", ".join(f"{n} {grade}" for grade, n in per_grade.items())
-
-
-def slices_per_case(config: "PrepareConfig",
-                    records: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """The per-grade ``count`` and ``step`` this build used (from the prepared cases)."""
-    cases = Counter(str(r["grade"]) for r in records.values() if r["status"] == "prepared")
-    out = {}
-    for grade in GRADES:
-        count, step = config.slices_for(grade, cases)
-        out[grade] = {"count": count, "step": step, "cases": cases.get(grade, 0)}
-    return out

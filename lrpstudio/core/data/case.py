@@ -1,7 +1,8 @@
 """A BraTS case: its reference (found by discovery) and the loaded case (arrays in memory).
 
 :class:`CaseRef` is cheap: names, files, grade, release and the problems found from the
-headers. :class:`Case` holds the voxels. :func:`load_case` turns a CaseRef, a case folder
+headers. :class:`Case` holds the voxels.
+:func:`lrpstudio.core.data.loading.load_case` turns a CaseRef, a case folder
 or a single volume file into a validated :class:`Case`, preferring a corrected mask
 from a workspace when one exists.
 
@@ -17,16 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 import numpy as np
 
 from lrpstudio.core.data.layouts import LABEL_CONVENTIONS, MODALITIES, Release
 from lrpstudio.core.data.volume_io import VolumeHeader
 from lrpstudio.core.errors import Problem
-
-if TYPE_CHECKING:  # only for annotations: workspace imports nothing from here at run time
-    from lrpstudio.core.data.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -166,42 +164,3 @@ class Case:
 def convention_of(release: Release) -> str:
     """The label convention name a release uses."""
     return LABEL_CONVENTIONS[release].name
-
-
-def load_case(
-    case_or_path: "CaseRef | str | Path",
-    workspace: "Workspace | str | Path | None" = None,
-    mask: str | Path | None = None,
-    *,
-    release: Release | str | None = None,
-) -> Case:
-    """Load and validate a case; prefer the workspace's corrected mask when there is one.
-
-    Parameters
-    ----------
-    case_or_path
-        A :class:`CaseRef` from discovery, a case folder, or a single volume file.
-        A single volume goes under its modality's name when its file name ends like
-        one (``..._flair.nii.gz`` -> ``flair``, ``...-t2f.nii.gz`` -> ``flair``), else
-        under ``"image"``; no other modality slot is filled with it.
-    workspace
-        A :class:`~lrpstudio.core.data.workspace.Workspace` or its folder; when it holds
-        a correction for this case, that becomes ``seg`` (``case.correction`` says so,
-        and ``case.notices`` explains).
-    mask
-        With a single volume file: its segmentation file (optional).
-    release
-        Overrides the detected release (e.g. ``"brats2024"`` for 2023-named files whose
-        label 4 is resection cavity).
-
-    Raises
-    ------
-    InputError
-        The first error found (a :class:`VolumeReadError`, :class:`MissingModalityError`,
-        :class:`GeometryMismatchError`, :class:`InvalidValuesError` or
-        :class:`SegmentationError`), naming its file.
-    """
-    # Imported here because discovery builds CaseRefs (it imports this module).
-    from lrpstudio.core.data import loading
-
-    return loading.load(case_or_path, workspace, mask, release)

@@ -40,7 +40,7 @@ from lrpstudio.core.data.layouts import (
 )
 from lrpstudio.core.data.validation import seg_to_canonical, unknown_values
 from lrpstudio.core.data.volume_io import read_volume
-from lrpstudio.core.data.workspace import Workspace, _write_json, open_workspace, utc_now
+from lrpstudio.core.data.workspace import Workspace, open_workspace, utc_now, write_json
 from lrpstudio.core.errors import CorrectionError, LrpStudioError, SegmentationError
 from lrpstudio.core.locks import file_lock
 
@@ -233,7 +233,7 @@ def save_correction(case: Case, seg: np.ndarray, workspace: Workspace | str | Pa
     with file_lock(_lock_path(ws, case.id)):
         atomic_write(target, lambda handle: handle.write(encoded))
         _verify(target, data, image, case.affine)
-        _write_json(sidecar, _sidecar(case, target, changed))
+        write_json(sidecar, _sidecar(case, target, changed))
     return target
 
 

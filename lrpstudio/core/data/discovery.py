@@ -92,7 +92,7 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _volume_files(folder: Path, *, folders: bool = False) -> list[Path]:
+def volume_files(folder: Path, *, folders: bool = False) -> list[Path]:
     """Entries of ``folder`` named like volume files.
 
     Not only regular files: a named pipe, a broken link or a link loop named like a
@@ -115,7 +115,7 @@ def iter_case_folders(root: Path, max_depth: int = _MAX_DEPTH) -> Iterator[Path]
     A folder named like a case (``BraTS2021_00001``) is yielded even when it holds no
     volume file, so that a case whose files are all missing is reported, not skipped.
     """
-    if _volume_files(root) or _family_from_name(root.name) is not None:
+    if volume_files(root) or _family_from_name(root.name) is not None:
         yield root
         return
     if max_depth == 0:
@@ -215,13 +215,13 @@ def sort_files(folder: Path, release: Release, paths: list[Path]) -> FolderFiles
     return FolderFiles(release, files, missing, problems)
 
 
-def _dataset_hints(root: Path) -> tuple[bool, list[GradeTable]]:
+def dataset_hints(root: Path) -> tuple[bool, list[GradeTable]]:
     """Whether the root names 2024, and the grade tables it holds by itself."""
     # A case folder's own name may hold "2024" as a number (BraTS-GLI-02024-100): skip it.
-    names = [root.parent.name] if _volume_files(root) else [root.name]
+    names = [root.parent.name] if volume_files(root) else [root.name]
     says_2024 = any("2024" in n for n in names)
     tables = find_grade_tables(root)
-    if _volume_files(root):  # the root is one case: its data set's tables are one up
+    if volume_files(root):  # the root is one case: its data set's tables are one up
         tables = find_grade_tables(root.parent) + tables
     return says_2024, tables
 
@@ -236,7 +236,7 @@ def scan_case(folder: Path, *, release: Release | None = None, root_says_2024: b
               table: GradeTable | None = None, explicit: GradeTable | None = None,
               deep: bool = False) -> CaseRef:
     """One case folder -> :class:`CaseRef` with every problem found in it."""
-    paths = _volume_files(folder, folders=True)
+    paths = volume_files(folder, folders=True)
     family = _detect_family(paths) or _family_from_name(folder.name)
     if family is None:
         problem = Problem(folder.name, folder, "no BraTS-named volume files (expected names like "
@@ -308,7 +308,7 @@ def discover(
         raise InputError("not a folder (open a single volume with load_case)", root)
     forced = parse_release(release)
     explicit = _load_explicit(grades)
-    says_2024, tables = _dataset_hints(root)
+    says_2024, tables = dataset_hints(root)
     table = merge_tables(tables)
     folders = list(iter_case_folders(root))
     scan = _Scan(root, forced, says_2024, table, explicit, deep)

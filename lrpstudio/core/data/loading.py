@@ -1,4 +1,4 @@
-"""How :func:`lrpstudio.core.data.case.load_case` works (kept apart to avoid an import cycle).
+"""Loading one case: :func:`load_case`.
 
 Resolve the input to a :class:`CaseRef` (discovery for a folder, a hand-made one for a
 single file), read and validate every file, map the segmentation to canonical labels, and
@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-
 from lrpstudio.core.data.case import Case, CaseRef, convention_of
 from lrpstudio.core.data.corrections import convention_by_name, correction_notice, file_sha256
 from lrpstudio.core.data.discovery import (
-    _dataset_hints,
-    _volume_files,
+    dataset_hints,
+    volume_files,
     parse_release,
     scan_case,
     sort_files,
@@ -51,9 +50,39 @@ from lrpstudio.core.errors import (
 )
 
 
-def load(case_or_path: CaseRef | str | Path, workspace: Workspace | str | Path | None,
-         mask: str | Path | None, release: Release | str | None) -> Case:
-    """See :func:`lrpstudio.core.data.case.load_case`."""
+def load_case(
+    case_or_path: CaseRef | str | Path,
+    workspace: Workspace | str | Path | None = None,
+    mask: str | Path | None = None,
+    *,
+    release: Release | str | None = None,
+) -> Case:
+    """Load and validate a case; prefer the workspace's corrected mask when there is one.
+
+    Parameters
+    ----------
+    case_or_path
+        A :class:`CaseRef` from discovery, a case folder, or a single volume file.
+        A single volume goes under its modality's name when its file name ends like
+        one (``..._flair.nii.gz`` -> ``flair``, ``...-t2f.nii.gz`` -> ``flair``), else
+        under ``"image"``; no other modality slot is filled with it.
+    workspace
+        A :class:`~lrpstudio.core.data.workspace.Workspace` or its folder; when it holds
+        a correction for this case, that becomes ``seg`` (``case.correction`` says so,
+        and ``case.notices`` explains).
+    mask
+        With a single volume file: its segmentation file (optional).
+    release
+        Overrides the detected release (e.g. ``"brats2024"`` for 2023-named files whose
+        label 4 is resection cavity).
+
+    Raises
+    ------
+    InputError
+        The first error found (a :class:`VolumeReadError`, :class:`MissingModalityError`,
+        :class:`GeometryMismatchError`, :class:`InvalidValuesError` or
+        :class:`SegmentationError`), naming its file.
+    """
     forced = parse_release(release)
     ref = _resolve(case_or_path, mask, forced)
     ws = _as_workspace(workspace)
@@ -91,8 +120,8 @@ def _resolve(case_or_path: CaseRef | str | Path, mask: str | Path | None,
     if path.is_dir():
         if mask is not None:
             raise InputError("a mask file goes with a single volume file, not a folder", path)
-        says_2024, tables = _dataset_hints(path)
-        if not _volume_files(path):
+        says_2024, tables = dataset_hints(path)
+        if not volume_files(path):
             raise InputError("not a case folder: it holds no volume files (use discover for a "
                              "data folder)", path)
         return scan_case(path, release=forced, root_says_2024=says_2024,
@@ -165,7 +194,7 @@ def _raise_file_set_errors(ref: CaseRef) -> None:
             raise MissingModalityError(f"missing the {kind} image",
                                        ref.folder / case_file_name(ref.release, ref.id, kind))
     for problem in sort_files(ref.folder, ref.release,
-                                  _volume_files(ref.folder, folders=True)).problems:
+                                  volume_files(ref.folder, folders=True)).problems:
         if problem.severity == "error":
             raise AmbiguousFilesError(problem.problem, ref.folder)
 

@@ -35,17 +35,20 @@ import numpy as np
 
 from lrpstudio import __version__
 from lrpstudio.core.data.prepare_cache import fingerprint
-from lrpstudio.core.data.balance import balance_warnings, slices_per_case
-from lrpstudio.core.data.prepare_config import PrepareConfig
+from lrpstudio.core.data.balance import balance_warnings
+from lrpstudio.core.data.prepare_config import PrepareConfig, slices_per_case
 from lrpstudio.core.data.prepare_worker import (
-    CaseResult, CaseTask, ProgressCallback, is_cancelled, run_tasks,
+    CaseResult, CaseTask, ProgressCallback, run_tasks,
 )
 from lrpstudio.core.data.dataset_store import settle
 from lrpstudio.core.data.slice_dataset import (
     ARRAYS_FILE, GRADES, MANIFEST_FILE, SliceDataset, load_dataset, save_dataset, save_manifest,
 )
 from lrpstudio.core.data.slicing import split_cases
+from lrpstudio.core.data.discovery import discover
+from lrpstudio.core.data.workspace import default_workspace, is_workspace, open_workspace
 from lrpstudio.core.errors import CancelledError, DatasetError, Problem
+from lrpstudio.core.jobs import is_cancelled
 
 __all__ = ["PrepareConfig", "prepare_dataset", "dataset_from", "is_prepared_dataset"]
 
@@ -291,8 +294,6 @@ def prepare_dataset(
     DatasetError
         When no case could be prepared, or ``out`` is an unrelated non-empty folder.
     """
-    from lrpstudio.core.data.discovery import discover
-
     config = config or PrepareConfig()
     # Absolute paths in the manifest: a re-run from another folder still matches them.
     data_root, out = Path(data_root).absolute(), Path(out)
@@ -391,8 +392,6 @@ def dataset_from(
     DatasetError
         When ``path`` does not exist or holds neither a dataset nor any case.
     """
-    from lrpstudio.core.data.workspace import default_workspace, is_workspace, open_workspace
-
     path = Path(path)
     settle(path.parent if path.name == ARRAYS_FILE else path)
     if is_prepared_dataset(path):

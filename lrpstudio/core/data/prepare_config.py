@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -10,6 +11,7 @@ from typing import Any, Mapping
 from lrpstudio.core.data.balance import BALANCE_MODES, balanced_slice_counts
 from lrpstudio.core.data.layouts import MODALITIES
 from lrpstudio.core.data.prepare_cache import EXTRACT_VERSION, stable_hash
+from lrpstudio.core.data.slice_dataset import GRADES
 from lrpstudio.core.data.slicing import MASK_REGIONS
 from lrpstudio.core.errors import InputError
 
@@ -136,3 +138,14 @@ class PrepareConfig:
     def config_hash(self) -> str:
         """A short hash naming the cache folder of this config (``<ws>/datasets/<hash>``)."""
         return stable_hash({"extract_version": EXTRACT_VERSION, **self.as_dict()}, length=16)
+
+
+def slices_per_case(config: PrepareConfig,
+                    records: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """The per-grade ``count`` and ``step`` this build used (from the prepared cases)."""
+    cases = Counter(str(r["grade"]) for r in records.values() if r["status"] == "prepared")
+    out = {}
+    for grade in GRADES:
+        count, step = config.slices_for(grade, cases)
+        out[grade] = {"count": count, "step": step, "cases": cases.get(grade, 0)}
+    return out

@@ -17,9 +17,10 @@ from typing import Any, Callable, Sequence
 import nibabel as nib
 import numpy as np
 
+from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.prepare_cache import FileRecord, case_key, fingerprint, is_unchanged
 from lrpstudio.core.data.slicing import CaseSlices, extract_slices
-from lrpstudio.core.jobs import is_cancelled  # noqa: F401 (re-exported for prepare)
+from lrpstudio.core.jobs import is_cancelled
 from lrpstudio.core.errors import CancelledError, LrpStudioError, Problem
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -77,8 +78,6 @@ def _skip(task: CaseTask, files: dict[str, FileRecord], correction: FileRecord |
 
 def _load_and_extract(task: CaseTask, files: dict[str, FileRecord],
                       correction: FileRecord | None, key: str) -> CaseResult:
-    from lrpstudio.core.data.case import load_case  # imported here: the worker's heavy part
-
     case = load_case(task.ref, workspace=task.workspace)
     used = getattr(case, "correction", None)
     if used is not None and (correction is None or Path(correction.path) != Path(used)):

@@ -8,7 +8,7 @@ values, only labels the release defines, and a tumour that is not empty (an empt
 a warning: the case can be reviewed but is left out of training).
 
 This is the one validation path: discovery (headers only), ``inspect`` (deep), ``prepare``
-and :func:`~lrpstudio.core.data.case.load_case` (deep, keeping the volumes) all call
+and :func:`~lrpstudio.core.data.loading.load_case` (deep, keeping the volumes) all call
 :func:`check_case_files`, so they give one verdict per file. A deep check first reads
 every header (what a header-only check reports), then the voxels of the files whose
 header passed. Whatever goes wrong in one file, expected or not, becomes a problem of

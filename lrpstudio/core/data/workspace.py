@@ -57,7 +57,8 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as indented, sorted JSON, atomically (the folder is created)."""
     make_dirs(path.parent)
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
@@ -159,7 +160,7 @@ def open_workspace(path: str | Path, data_root: str | Path | None = None) -> Wor
         record = {"format": WORKSPACE_FORMAT, "created_utc": record.get("created_utc", utc_now()),
                   "lrpstudio_version": __version__,
                   "data_root": _data_root_text(root, new_root or recorded)}
-        _write_json(record_file, record)
+        write_json(record_file, record)
         recorded = new_root or recorded
     return Workspace(root=root, data_root=recorded)
 
@@ -278,5 +279,5 @@ class ReviewStore:
                              expected=", ".join(REVIEW_STATUSES), actual=status)
         cases = self.all()
         cases[case_id] = status
-        _write_json(self.path, {"format": WORKSPACE_FORMAT, "updated_utc": utc_now(),
+        write_json(self.path, {"format": WORKSPACE_FORMAT, "updated_utc": utc_now(),
                                 "cases": dict(sorted(cases.items()))})

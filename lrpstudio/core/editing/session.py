@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..data.corrections import save_correction
 from ..errors import EditingError, GeometryMismatchError, SegmentationError
 from .brush import BrushSettings, dab, line_centers
 from .change import Box, Change, apply_change, bounding_box, merge_changes, union_box
@@ -357,8 +358,6 @@ class EditSession:
     def _save_correction(self, seg: np.ndarray) -> Path:
         if self._case is None or self._workspace is None:
             raise EditingError("this session has no case and workspace to save to; pass save_fn")
-        from ..data.corrections import save_correction  # written beside editing; imported late
-
         return save_correction(self._case, seg, self._workspace)
 
     def restore(self, path: str | Path | None = None) -> int:

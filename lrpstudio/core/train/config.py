@@ -14,7 +14,8 @@ from typing import Any
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.augment import AugmentConfig
 from lrpstudio.core.train.schedule import LR_SCHEDULES
-from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.core.xai.composites import DEFAULT_COMPOSITE
+from lrpstudio.core.xai.guidance import GuidanceConfig
 
 #: Validation metrics that can choose the best epoch, and whether larger is better.
 BEST_METRICS: dict[str, bool] = {
@@ -143,7 +144,7 @@ class TrainConfig:
     @property
     def composite(self) -> str:
         """The composite used for heatmaps and scores."""
-        return self.heatmap_composite or getattr(self.guidance, "composite", "epsilon_plus_flat")
+        return self.heatmap_composite or getattr(self.guidance, "composite", DEFAULT_COMPOSITE)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-friendly dict (nested configs as dicts)."""

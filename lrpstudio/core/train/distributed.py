@@ -52,7 +52,7 @@ import torch.distributed as dist
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.metrics import EpochSums
 from lrpstudio.core.train.step import Batch, NonFiniteLossError, StepOutput, clip_gradients, compute_loss
-from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.core.xai.guidance import GuidanceConfig
 
 #: Seconds a rank waits for the others (rendezvous, collectives) before giving up.
 DEFAULT_TIMEOUT_S = 300.0

@@ -39,7 +39,7 @@ from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.schedule import guidance_factor, guidance_for_epoch, lr_for_epoch
 from lrpstudio.core.train.pinned import PinnedSlices
 from lrpstudio.core.train.session import Session, new_session, restore_session, save_session_checkpoint
-from lrpstudio.core.train.step import Batch, NonFiniteLossError, StepOutput, compute_loss, train_step
+from lrpstudio.core.train.step import Batch, NonFiniteLossError, StepOutput, compute_loss, to_batch, train_step
 
 
 @dataclass(frozen=True)
@@ -174,25 +174,6 @@ def _splits(dataset: SliceDataset) -> tuple[SliceDataset, SliceDataset]:
     val_set = dataset.subset("val")
     # Without a validation split the best epoch is chosen on the training split.
     return train_set, val_set if len(val_set) else train_set
-
-
-def to_batch(dataset: SliceDataset, rows: np.ndarray, device: torch.device) -> Batch:
-    """Rows of a dataset as tensors on ``device`` (through pinned memory for CUDA)."""
-    return Batch(
-        images=_to_device(np.ascontiguousarray(dataset.images[rows], dtype=np.float32), device),
-        tumor=_to_device(np.ascontiguousarray(dataset.tumor_masks[rows], dtype=bool), device),
-        brain=_to_device(np.ascontiguousarray(dataset.brain_masks[rows], dtype=bool), device),
-        labels=_to_device(np.ascontiguousarray(dataset.labels[rows], dtype=np.int64), device),
-    )
-
-
-def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    tensor = torch.from_numpy(array)
-    if device.type != "cuda":
-        return tensor.to(device)
-    # Page-locked staging lets the copy run asynchronously; the caching host allocator
-    # keeps the pinned buffer alive until the copy has finished.
-    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def accumulate(sums: EpochSums, batch: Batch, logits: torch.Tensor, scores: torch.Tensor,

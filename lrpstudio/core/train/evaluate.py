@@ -23,6 +23,7 @@ from lrpstudio.core.train.run_record import (
     check_run_folder, load_weights, read_model_checkpoint, train_config,
 )
 from lrpstudio.core.train.session import resolve_device
+from lrpstudio.core.train.step import to_batch
 
 #: ``(done, total, message)``, the core's progress callback.
 Progress = Callable[[int, int, str], None]
@@ -76,8 +77,6 @@ def evaluate_model(model: torch.nn.Module, dataset: SliceDataset, composite: str
         LGG for every slice" when >= 95 % get one class), slices, cases,
         confusion_matrix (rows true LGG/HGG, columns predicted).
     """
-    from lrpstudio.core.train.engine import to_batch
-
     device = next(model.parameters()).device
     sums = EpochSums()
     n = len(dataset)

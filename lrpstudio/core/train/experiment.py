@@ -24,16 +24,19 @@ it stopped. Under torchrun rank 0 waits for all runs, then writes the outputs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
+import torch
 
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.errors import DatasetError
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.distributed import SINGLE, DistContext, any_rank
-from lrpstudio.core.train.engine import TrainCallbacks, to_batch
-from lrpstudio.core.train.evaluate import evaluate_run, load_run_model
+from lrpstudio.core.train.engine import TrainCallbacks
+from lrpstudio.core.train.step import to_batch
+from lrpstudio.core.train.evaluate import check_compatible, evaluate_run, load_run_model
 from lrpstudio.core.train.experiment_runs import (
     ExperimentConfig, RunKey, fold_datasets, model_name, penalty_config, plan_runs, run_dir, run_name,
     split_sizes, train_share,
@@ -41,44 +44,19 @@ from lrpstudio.core.train.experiment_runs import (
 from lrpstudio.core.train.experiment_stats import (
     BOOTSTRAP_RESAMPLES, CONFIDENCE, mean_sd, paired_comparison,
 )
-from lrpstudio.core.train.experiment_tables import write_report
-from lrpstudio.core.train.heatmaps import (
-    display_channel, explain_batch, pin_slices, render_comparison_png,
-)
+from lrpstudio.core.train.experiment_tables import ExperimentReport, write_report
+from lrpstudio.core.train.heatmaps import Heatmaps, explain_batch, pin_slices
+from lrpstudio.core.render.colours import display_channel
+from lrpstudio.core.render.figures import render_comparison_png
 
-__all__ = ["ExperimentConfig", "ExperimentReport", "RunKey", "METRICS", "model_name", "penalty_config",
-           "run_experiment", "run_name"]
+__all__ = ["ExperimentConfig", "RunKey", "METRICS", "explain_runs", "model_name",
+           "penalty_config", "run_experiment", "run_name"]
 
 #: Metrics of Table 1 (mean ± sd per penalty), as ``evaluate_model`` names them.
 METRICS: tuple[str, ...] = ("accuracy", "balanced_accuracy", "f1_weighted", "f1_macro", "sensitivity",
                             "specificity", "score_lgg", "score_hgg")
 #: Metrics compared with p = 0 over matched runs.
 COMPARED: tuple[str, ...] = ("balanced_accuracy", "mean_score")
-
-
-@dataclass(frozen=True)
-class ExperimentReport:
-    """What an experiment found on one dataset.
-
-    Attributes
-    ----------
-    table
-        Table 1: one dict per penalty (model, penalty, runs, collapsed, ``<metric>_mean``,
-        ``<metric>_sd`` for each of :data:`METRICS`).
-    comparison
-        One dict per penalty p > 0: model, penalty, and per compared metric a
-        :class:`~lrpstudio.core.train.experiment_stats.PairedComparison` as a dict.
-    runs
-        One dict per run: model, penalty, seed, fold, the metrics, mean_score,
-        best_epoch, collapse (None or words), run (folder relative to the experiment).
-    settings
-        split, seeds, folds, bootstrap resamples and confidence.
-    """
-
-    table: list[dict[str, Any]]
-    comparison: list[dict[str, Any]]
-    runs: list[dict[str, Any]]
-    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def run_experiment(dataset: SliceDataset, out: str | Path, config: ExperimentConfig,
@@ -197,18 +175,31 @@ def _settings(config: ExperimentConfig) -> dict[str, Any]:
             "bootstrap_resamples": BOOTSTRAP_RESAMPLES, "confidence": CONFIDENCE}
 
 
+def explain_runs(part: SliceDataset, rows: np.ndarray, runs: list[Path], device: str = "cpu",
+                 ) -> list[tuple[Heatmaps, torch.nn.Module]]:
+    """The same slices (``rows`` of ``part``) explained by each run's best model (Fig. 5).
+
+    Each run's own composite is used; a run whose model does not fit ``part`` (channels,
+    image size) is refused by name. Returns each run's heatmaps and its loaded model.
+    """
+    explained = []
+    for run in runs:
+        model, run_config, _ = load_run_model(run, "best", device)
+        check_compatible(run_config, part, run)
+        batch = to_batch(part, rows, next(model.parameters()).device)
+        explained.append((explain_batch(model, batch.images, batch.labels, batch.tumor, batch.brain,
+                                        run_config.composite), model))
+    return explained
+
+
 def comparison_figure(dataset: SliceDataset, out: Path, config: ExperimentConfig, keys: list[RunKey],
                       suffix: str = "") -> Path:
     """fig5{suffix}.png: the same slices explained by the model of each run in ``keys``."""
     part = dataset.subset(config.split)
     rows = pin_slices(part, config.figure_slices, config.train.seed)
-    names, maps = [], []
-    for key in keys:
-        model, run_config, _ = load_run_model(run_dir(out, config, key), "best", config.train.device)
-        batch = to_batch(part, rows, next(model.parameters()).device)
-        maps.append(explain_batch(model, batch.images, batch.labels, batch.tumor, batch.brain,
-                                  run_config.composite))
-        names.append(model_name(key.penalty))
+    maps = [h for h, _model in explain_runs(part, rows, [run_dir(out, config, k) for k in keys],
+                                             config.train.device)]
+    names = [model_name(key.penalty) for key in keys]
     titles = [f"{part.case_ids[r]} z{int(part.slice_index[r])}" for r in rows]
     channel = display_channel(part.channels)
     return render_comparison_png(out / f"fig5{suffix}.png", part.images[rows, channel], part.tumor_masks[rows],

@@ -13,15 +13,12 @@ import csv
 import io
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.train.experiment_stats import PairedComparison
-
-if TYPE_CHECKING:  # the report type only; experiment imports this module at run time
-    from pathlib import Path
-
-    from lrpstudio.core.train.experiment import ExperimentReport
 
 #: Table 1's metrics with their Markdown headings.
 HEADINGS: dict[str, str] = {
@@ -35,6 +32,31 @@ RUN_COLUMNS: tuple[str, ...] = ("model", "penalty", "seed", "fold", *HEADINGS, "
                                 "collapse", "run")
 COMPARISON_COLUMNS: tuple[str, ...] = ("model", "penalty", "metric", "n", "mean_difference", "ci_low",
                                        "ci_high", "p_value", "note")
+
+
+@dataclass(frozen=True)
+class ExperimentReport:
+    """What an experiment found on one dataset.
+
+    Attributes
+    ----------
+    table
+        Table 1: one dict per penalty (model, penalty, runs, collapsed, ``<metric>_mean``,
+        ``<metric>_sd`` for each of :data:`lrpstudio.core.train.experiment.METRICS`).
+    comparison
+        One dict per penalty p > 0: model, penalty, and per compared metric a
+        :class:`~lrpstudio.core.train.experiment_stats.PairedComparison` as a dict.
+    runs
+        One dict per run: model, penalty, seed, fold, the metrics, mean_score,
+        best_epoch, collapse (None or words), run (folder relative to the experiment).
+    settings
+        split, seeds, folds, bootstrap resamples and confidence.
+    """
+
+    table: list[dict[str, Any]]
+    comparison: list[dict[str, Any]]
+    runs: list[dict[str, Any]]
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def table_columns() -> tuple[str, ...]:

@@ -10,9 +10,12 @@ import numpy as np
 
 from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
 from lrpstudio.core.train.evaluate import check_compatible, load_run_model
-from lrpstudio.core.train.heatmaps import colour_scale, display_channel, explain_batch, render_epoch_png
+from lrpstudio.core.render.colours import colour_scale, display_channel
+from lrpstudio.core.train.heatmaps import explain_batch
+from lrpstudio.core.render.figures import render_epoch_png
 from lrpstudio.core.train.pinned import PINNED_FILE
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.step import to_batch
 
 
 def explain_slice(run_dir: str | Path, dataset: SliceDataset, case_id: str, out_png: str | Path,
@@ -38,8 +41,6 @@ def explain_slice(run_dir: str | Path, dataset: SliceDataset, case_id: str, out_
     dict
         case, slice, label, prediction, probability_hgg, score, png.
     """
-    from lrpstudio.core.train.engine import to_batch
-
     model, config, _ = load_run_model(run_dir, which, device)
     check_compatible(config, dataset, source)
     row = dataset.find(case_id, slice_index)
@@ -47,7 +48,7 @@ def explain_slice(run_dir: str | Path, dataset: SliceDataset, case_id: str, out_
     batch = to_batch(dataset, rows, next(model.parameters()).device)
     maps = explain_batch(model, batch.images, batch.labels, batch.tumor, batch.brain,
                          composite or config.composite)
-    vmax = _run_scale(RunFolder(run_dir)) or colour_scale(maps.relevance)
+    vmax = run_colour_scale(run_dir) or colour_scale(maps.relevance)
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
     z = int(dataset.slice_index[row])
@@ -61,9 +62,12 @@ def explain_slice(run_dir: str | Path, dataset: SliceDataset, case_id: str, out_
             "score": score if np.isfinite(score) else None, "png": str(out_png)}
 
 
-def _run_scale(folder: RunFolder) -> float | None:
-    """The run's fixed colour scale, so the PNG matches its per-epoch heatmaps."""
-    path = folder.heatmap_dir / PINNED_FILE
+def run_colour_scale(run_dir: str | Path) -> float | None:
+    """The run's fixed heatmap colour scale (``heatmaps/pinned.json``), None when it saved none.
+
+    Every explanation of a run's model uses it, so a new heatmap matches its per-epoch ones.
+    """
+    path = RunFolder(run_dir).heatmap_dir / PINNED_FILE
     if not path.is_file():
         return None
     value = json.loads(path.read_text()).get("vmax")

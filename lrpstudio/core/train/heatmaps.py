@@ -1,29 +1,25 @@
-"""LRP heatmaps of pinned slices, and their PNG rendering (the paper's Fig. 5 and Fig. 7).
+"""LRP heatmaps of pinned slices: which slices, their explanations and their arrays on disk.
 
 A run pins a fixed set of validation slices (both classes) and explains them after every
 epoch, so the heatmaps of successive epochs can be compared. Relevance is summed over
 the channels and divided by its total absolute relevance per slice; one symmetric colour
 scale is fixed per run (from the first heatmaps drawn) so that colours mean the same in
-every epoch. PNGs are contact sheets drawn with Pillow from the same pixels the desktop
-views show (:mod:`lrpstudio.core.xai.sheet`): fast, and light on a GUI's event loop when
-a run trains in a worker thread.
+every epoch (:func:`lrpstudio.core.render.colours.colour_scale`). The PNG figures are
+drawn by :mod:`lrpstudio.core.render.figures`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
-from lrpstudio.core.atomic import atomic_write
-from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
-from lrpstudio.core.xai.pictures import caption, heat_rgba, input_rgba, mask_rgba
-from lrpstudio.core.xai.sheet import Cell, render_sheet
 
-#: Percentile of |normalised relevance| that sets a run's colour scale.
-SCALE_PERCENTILE = 99.5
+from lrpstudio.core.atomic import atomic_write
+from lrpstudio.core.data.slice_dataset import SliceDataset
+from lrpstudio.core.xai.relevance import forward_with_relevance
+from lrpstudio.core.xai.score import tumor_lrp_score
 
 
 def pin_slices(dataset: SliceDataset, count: int, seed: int) -> np.ndarray:
@@ -86,9 +82,6 @@ def explain_batch(
     composite
         zennit composite name (see :mod:`lrpstudio.core.xai`).
     """
-    from lrpstudio.core.xai.relevance import forward_with_relevance
-    from lrpstudio.core.xai.score import tumor_lrp_score
-
     was_training = model.training
     model.eval()
     try:
@@ -107,76 +100,6 @@ def explain_batch(
         predictions=logits.argmax(dim=1).cpu().numpy().astype(np.int64),
         probabilities=torch.softmax(logits.double(), dim=1)[:, 1].cpu().numpy(),
     )
-
-
-def colour_scale(relevance: np.ndarray) -> float:
-    """Symmetric colour limit: a high percentile of |relevance| (never 0)."""
-    value = float(np.percentile(np.abs(relevance), SCALE_PERCENTILE)) if relevance.size else 0.0
-    return value if value > 0 else 1e-6
-
-
-def display_channel(channels: Sequence[str]) -> int:
-    """Index of the channel shown as the grey input image (FLAIR when present)."""
-    return list(channels).index("flair") if "flair" in channels else len(channels) - 1
-
-
-def _wrap(title: str) -> tuple[str, str]:
-    """``"<case> z<k>"`` as two lines: case ids are long."""
-    case, _, z = title.rpartition(" ")
-    return (case, z) if case else (title, "")
-
-
-def render_epoch_png(
-    path: str | Path, images: np.ndarray, masks: np.ndarray, labels: np.ndarray,
-    titles: Sequence[str], maps: Heatmaps, vmax: float, heading: str,
-) -> Path:
-    """Fig. 7 style: for each pinned slice its input (with tumour outline) above its heatmap.
-
-    Parameters
-    ----------
-    images
-        (N, H, W) grey images (one channel).
-    masks, labels, titles
-        Tumour masks (N, H, W), true labels, one title per slice.
-    maps
-        Their explanations; ``vmax`` the run's colour scale (a bar at the bottom).
-    """
-    inputs, heats = [], []
-    for i in range(len(images)):
-        case, z = _wrap(titles[i])
-        inputs.append(Cell(input_rgba(images[i], masks[i]), above=(case, f"{z} · true {GRADES[int(labels[i])]}")))
-        score, pred = float(maps.scores[i]), int(maps.predictions[i])
-        heats.append(Cell(heat_rgba(maps.relevance[i], vmax), below=_caption_lines(score, pred, labels[i])))
-    return render_sheet(path, [inputs, heats], heading=heading, colour_bar=vmax)
-
-
-def _caption_lines(score: float, prediction: int, label: int | None) -> tuple[str, str]:
-    """:func:`~lrpstudio.core.xai.pictures.caption` on two lines (tiles are narrow)."""
-    first, _, second = caption(score, prediction, label).partition(" · ")
-    return first, second
-
-
-def render_comparison_png(
-    path: str | Path, images: np.ndarray, masks: np.ndarray, labels: np.ndarray,
-    titles: Sequence[str], model_names: Sequence[str], maps: Sequence[Heatmaps],
-) -> Path:
-    """Fig. 5 style grid: one row per slice; input, mask, then each model's heatmap.
-
-    Each model's column uses one symmetric colour scale for all its slices.
-    """
-    scales = [colour_scale(h.relevance) for h in maps]
-    rows = []
-    for i in range(len(images)):
-        case, z = _wrap(titles[i])
-        row = [Cell(input_rgba(images[i], None), above=(case, f"{z} ({GRADES[int(labels[i])]})")),
-               Cell(mask_rgba(masks[i]), above=("tumour mask", ""))]
-        for j, name in enumerate(model_names):
-            head = (name, f"scale ±{scales[j]:.3g}") if i == 0 else ("", "")
-            row.append(Cell(heat_rgba(maps[j].relevance[i], scales[j]), above=head,
-                            below=_caption_lines(float(maps[j].scores[i]), int(maps[j].predictions[i]),
-                                                 labels[i])))
-        rows.append(row)
-    return render_sheet(path, rows)
 
 
 def save_heatmap_arrays(path: str | Path, rows: np.ndarray, maps: Heatmaps, vmax: float) -> Path:

@@ -21,10 +21,11 @@ import torch
 from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.train.config import TrainConfig
-from lrpstudio.core.train.heatmaps import (
-    colour_scale, display_channel, explain_batch, pin_slices, render_epoch_png, save_heatmap_arrays,
-)
+from lrpstudio.core.render.colours import colour_scale, display_channel
+from lrpstudio.core.train.heatmaps import explain_batch, pin_slices, save_heatmap_arrays
+from lrpstudio.core.render.figures import render_epoch_png
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.step import to_batch
 
 PINNED_FILE = "pinned.json"
 
@@ -88,8 +89,6 @@ class PinnedSlices:
         """Explain the pinned slices; write epoch_XXX.npz and .png; return the arrays."""
         if self.rows.size == 0:
             return None
-        from lrpstudio.core.train.engine import to_batch
-
         batch = to_batch(self.dataset, self.rows, device)
         maps = explain_batch(model, batch.images, batch.labels, batch.tumor, batch.brain, composite)
         if self.vmax is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.core.xai.guidance import GuidanceConfig
 
 #: Learning-rate schedules: constant, or cosine decay to 0 over the run's epochs.
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")

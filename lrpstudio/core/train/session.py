@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 import torch
+import zennit
 
+from lrpstudio import __version__
 from lrpstudio.core.data.slice_dataset import SPLITS, SliceDataset
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.models import build_model
@@ -71,8 +73,6 @@ def resolve_device(name: str) -> torch.device:
 
 def complete_config(config: TrainConfig, dataset: SliceDataset) -> TrainConfig:
     """Fill image size and channels from the dataset; a mismatch is an :class:`InputError`."""
-    from dataclasses import replace
-
     size, channels = dataset.image_size, len(dataset.channels)
     if config.image_size not in (None, size) or config.in_channels not in (None, channels):
         raise InputError("the dataset does not fit the model's input",
@@ -99,10 +99,6 @@ def manifest_hash(dataset: SliceDataset) -> str:
 
 def package_versions() -> dict[str, str]:
     """Versions of Python and the packages that decide the numbers."""
-    import zennit  # noqa: PLC0415 - only for its version
-
-    from lrpstudio import __version__
-
     return {"lrpstudio": __version__, "python": platform.python_version(),
             "torch": torch.__version__, "numpy": np.__version__,
             "zennit": getattr(zennit, "__version__", "unknown")}

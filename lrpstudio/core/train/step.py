@@ -12,9 +12,13 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from lrpstudio.core.xai.losses import GuidanceConfig, guidance_step
+from lrpstudio.core.data.slice_dataset import SliceDataset
+from lrpstudio.core.xai.guidance import GuidanceConfig
+
+from lrpstudio.core.xai.losses import guidance_step
 
 
 @dataclass(frozen=True)
@@ -117,3 +121,22 @@ def train_step(
         clip_gradients(params, norm, max_grad_norm)
     optimizer.step()
     return StepOutput(loss=out.loss.detach(), logits=out.logits, scores=out.scores, parts=out.parts)
+
+
+def to_batch(dataset: SliceDataset, rows: np.ndarray, device: torch.device) -> Batch:
+    """Rows of a dataset as tensors on ``device`` (through pinned memory for CUDA)."""
+    return Batch(
+        images=_to_device(np.ascontiguousarray(dataset.images[rows], dtype=np.float32), device),
+        tumor=_to_device(np.ascontiguousarray(dataset.tumor_masks[rows], dtype=bool), device),
+        brain=_to_device(np.ascontiguousarray(dataset.brain_masks[rows], dtype=bool), device),
+        labels=_to_device(np.ascontiguousarray(dataset.labels[rows], dtype=np.int64), device),
+    )
+
+
+def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    tensor = torch.from_numpy(array)
+    if device.type != "cuda":
+        return tensor.to(device)
+    # Page-locked staging lets the copy run asynchronously; the caching host allocator
+    # keeps the pinned buffer alive until the copy has finished.
+    return tensor.pin_memory().to(device, non_blocking=True)

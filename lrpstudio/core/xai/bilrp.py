@@ -27,8 +27,8 @@ batched pass per layer.
 The norms ``|phi(x)|`` are treated as constants (they rescale the explanation, they do
 not redistribute it), as BiLRP does for its normalisation.
 
-Rules (``composite``)
----------------------
+Rules (``composite``; the rule sets are entries of :mod:`lrpstudio.core.xai.composites`)
+------------------------------------------------------------------------------------------
 ``"gamma_epsilon"`` (default)
     LRP-gamma (gamma = 0.25) in convolutions, LRP-epsilon (epsilon = 1e-9, i.e. LRP-0 with a
     stabiliser) in dense layers: the BiLRP paper's recipe (gamma in the lower layers, LRP-0 /
@@ -55,61 +55,27 @@ from typing import Callable, Hashable, Union
 import numpy as np
 import torch
 import torch.nn.functional as F
-from zennit.canonizers import SequentialMergeBatchNorm
-from zennit.composites import EpsilonPlusFlat, LayerMapComposite, layer_map_base
 from zennit.core import Composite
-from zennit.rules import Epsilon, Gamma
-from zennit.types import Convolution
 
 from lrpstudio.core.errors import CancelledError, InputError
-from lrpstudio.core.xai import rules as R
-from lrpstudio.core.xai.composites import rule_chooser
-from lrpstudio.core.xai.bilrp_batched import prepare, run
-from lrpstudio.core.xai.explicit import RuleChooser, supports, trace
 from lrpstudio.core.jobs import is_cancelled
+from lrpstudio.core.xai.bilrp_batched import prepare, run
+from lrpstudio.core.xai.composites import DEFAULT_BILRP_COMPOSITE, bilrp_composite, bilrp_rules
+from lrpstudio.core.xai.explicit import supports, trace
 from lrpstudio.core.xai.features import CancelToken, ProgressCallback, resolve_layer
 
 CompositeSpec = Union[str, Composite, Callable[[], Composite]]
-BILRP_COMPOSITES: tuple[str, ...] = ("gamma_epsilon", "epsilon", "epsilon_plus_flat")
 #: Largest layer explained without projection (one LRP pass per feature).
 MAX_EXACT_FEATURES = 16384
-#: A tiny stabiliser: it only guards against 0/0, and zennit's 1e-6 leaks relevance
-#: (about 1e-5 of the total on a small net's weak activations).
-STABILIZER = 1e-9
 
 
-def bilrp_composite(spec: CompositeSpec = "gamma_epsilon") -> Composite:
-    """A fresh zennit composite for BiLRP from a name (see the module doc) or a factory."""
+def resolve_composite(spec: CompositeSpec = DEFAULT_BILRP_COMPOSITE) -> Composite:
+    """A fresh zennit composite: a registered BiLRP rule set by name, or the given one or factory."""
     if isinstance(spec, Composite):
         return spec
-    if callable(spec):
-        return spec()
-    base = layer_map_base(stabilizer=STABILIZER)
-    canonizers = [SequentialMergeBatchNorm()]
-    if spec == "gamma_epsilon":
-        return LayerMapComposite(base + [(Convolution, Gamma(gamma=0.25, stabilizer=STABILIZER)),
-                                         (torch.nn.Linear, Epsilon(epsilon=STABILIZER))],
-                                 canonizers=canonizers)
-    if spec == "epsilon":
-        return LayerMapComposite(base + [(Convolution, Epsilon(epsilon=STABILIZER)),
-                                         (torch.nn.Linear, Epsilon(epsilon=STABILIZER))],
-                                 canonizers=canonizers)
-    if spec == "epsilon_plus_flat":
-        return EpsilonPlusFlat(canonizers=canonizers)
-    raise InputError(f"unknown BiLRP rule set {spec!r}", expected=BILRP_COMPOSITES, actual=spec)
-
-
-def bilrp_rules(name: str) -> RuleChooser:
-    """The explicit engine's rules for a BiLRP rule-set name (same values as :func:`bilrp_composite`)."""
-    if name == "gamma_epsilon":
-        conv, dense = R.Gamma(gamma=0.25, stabilizer=STABILIZER), R.Epsilon(epsilon=STABILIZER)
-        return lambda _index, layer: conv if layer.is_conv else dense
-    if name == "epsilon":
-        rule = R.Epsilon(epsilon=STABILIZER)
-        return lambda _index, _layer: rule
-    if name == "epsilon_plus_flat":
-        return rule_chooser("epsilon_plus_flat")
-    raise InputError(f"unknown BiLRP rule set {name!r}", expected=BILRP_COMPOSITES, actual=name)
+    if isinstance(spec, str):
+        return bilrp_composite(spec)
+    return spec()
 
 
 @dataclass(frozen=True)
@@ -147,7 +113,7 @@ class BilrpConfig:
     projection_dim: int | None = 100
     pool: int = 8
     seed: int = 0
-    composite: CompositeSpec = "gamma_epsilon"
+    composite: CompositeSpec = DEFAULT_BILRP_COMPOSITE
     normalize: bool = True
     chunk: int | None = None
     engine: str = "auto"
@@ -216,7 +182,8 @@ class BilrpExplainer:
         if config.engine not in ("auto", "explicit", "zennit"):
             raise InputError("unknown BiLRP engine", expected="auto, explicit or zennit",
                              actual=config.engine)
-        bilrp_composite(config.composite)  # fail early on an unknown rule set
+        if isinstance(config.composite, str):
+            bilrp_composite(config.composite)  # fail early on an unknown rule set
         k = 1 if config.projection_dim is None else config.projection_dim
         if config.pool < 1 or k < 1 or (config.chunk is not None and config.chunk < 1):
             raise InputError("pool, projection_dim and chunk must be at least 1", expected=">= 1",
@@ -230,7 +197,8 @@ class BilrpExplainer:
         if self._prefix is None and config.engine == "explicit":
             raise InputError("the explicit LRP engine does not support this model "
                              "(plain nn.Sequential networks only); use engine='zennit'")
-        self._rules = bilrp_rules(config.composite) if self._prefix is not None else None
+        self._rules = (bilrp_rules(config.composite)
+                       if self._prefix is not None and isinstance(config.composite, str) else None)
 
     @property
     def engine(self) -> str:
@@ -319,7 +287,7 @@ class BilrpExplainer:
 
         was_training = self.model.training
         self.model.eval()
-        composite = bilrp_composite(self.config.composite)
+        composite = resolve_composite(self.config.composite)
         try:
             with composite.context(self.model), torch.enable_grad():
                 # registered inside the context, so it runs after zennit's own hooks
@@ -396,7 +364,7 @@ def combine(side: torch.Tensor, side_other: torch.Tensor) -> torch.Tensor:
 
 def bilrp(model: torch.nn.Module, x: torch.Tensor | np.ndarray, x_other: torch.Tensor | np.ndarray,
           layer: str, projection_dim: int | None = 100, pool: int = 8, *,
-          composite: str = "gamma_epsilon", seed: int = 0, normalize: bool = True,
+          composite: str = DEFAULT_BILRP_COMPOSITE, seed: int = 0, normalize: bool = True,
           chunk: int | None = None, engine: str = "auto") -> torch.Tensor:
     """BiLRP patch-to-patch relevance of the similarity of two slices at ``layer``.
 

@@ -1,62 +1,176 @@
-"""LRP composites by name, for both engines.
+"""The LRP composites by name: one registry for the loss, the heatmaps, the scores and BiLRP.
 
-Names (zennit's, plus plain ``epsilon``):
+==============================  =====================  ==============  ========  ========  =====
+name                            first conv/linear      other convs     linear    guidance  BiLRP
+==============================  =====================  ==============  ========  ========  =====
+``epsilon_plus_flat``           Flat                   ZPlus           Epsilon   yes       yes
+``epsilon_plus``                ZPlus                  ZPlus           Epsilon   yes
+``epsilon_alpha2_beta1_flat``   Flat                   AlphaBeta(2,1)  Epsilon   yes
+``epsilon_alpha2_beta1``        AlphaBeta(2,1)         AlphaBeta(2,1)  Epsilon   yes
+``epsilon_gamma_box``           ZBox (first conv)      Gamma(0.25)     Epsilon   yes
+``epsilon``                     Epsilon                Epsilon         Epsilon   yes       yes
+``gamma_epsilon``               Gamma(0.25)            Gamma(0.25)     Epsilon             yes
+==============================  =====================  ==============  ========  ========  =====
 
-==============================  =====================  ==============  =============
-name                            first conv/linear      other convs     linear layers
-==============================  =====================  ==============  =============
-``epsilon_plus_flat``           Flat                   ZPlus           Epsilon
-``epsilon_plus``                ZPlus                  ZPlus           Epsilon
-``epsilon_alpha2_beta1_flat``   Flat                   AlphaBeta(2,1)  Epsilon
-``epsilon_alpha2_beta1``        AlphaBeta(2,1)         AlphaBeta(2,1)  Epsilon
-``epsilon_gamma_box``           ZBox (first conv)      Gamma(0.25)     Epsilon
-``epsilon``                     Epsilon                Epsilon         Epsilon
-==============================  =====================  ==============  =============
+*guidance*: offered for the guidance loss, the per-epoch heatmaps and the evaluation
+scores (:data:`COMPOSITES`, the training form's and ``--composite``'s choices). *BiLRP*:
+offered as a BiLRP rule set (:data:`BILRP_COMPOSITES`, ``similar --rules``). BiLRP runs
+its sets with a stabiliser of 1e-9 where the entry says so (``gamma_epsilon`` and
+``epsilon``: zennit's 1e-6 leaks about 1e-5 of the similarity on a small network's weak
+activations), with zennit's stock rules on the zennit engine (BiLRP needs no weight
+gradient). ``gamma_epsilon`` is the BiLRP paper's recipe and BiLRP's default.
 
 ReLU passes relevance through, BatchNorm is merged into the layer before it, max-pool and
 dropout use their gradient. ZBox needs the input's bounds: by default each sample's own
 per-channel minimum and maximum (so a heatmap never depends on the rest of the batch).
 
-:func:`rule_chooser` gives the explicit engine's rules (:mod:`lrpstudio.core.xai.rules`).
-:func:`zennit_composite` gives a zennit composite whose rule instances keep the autograd
-graph through their modified weights (docs/method.md, trap 1) without patching zennit: each
-rule's ParamMods are replaced, on our own instances only, by :class:`GraphParamMod`, and
-BatchNorm is merged by :class:`GraphMergeBatchNorm` (zennit's canonizer works on
-``.data`` too). ``keep_graph=False`` gives zennit's stock behaviour (the reference in tests).
+:func:`rule_chooser` gives the explicit engine's rules (:mod:`lrpstudio.core.xai.rules`);
+:func:`zennit_composite` a zennit composite whose rules keep the autograd graph through
+their modified weights (:mod:`lrpstudio.core.xai.zennit_graph`; ``keep_graph=False``
+gives zennit's stock behaviour, the reference in tests); :func:`bilrp_rules` and
+:func:`bilrp_composite` the same for a BiLRP rule set.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from zennit.canonizers import SequentialMergeBatchNorm
 from zennit.composites import (EpsilonAlpha2Beta1, EpsilonAlpha2Beta1Flat, EpsilonGammaBox,
                                EpsilonPlus, EpsilonPlusFlat, LayerMapComposite, layer_map_base)
-from zennit.core import BasicHook, Composite, ParamMod, zero_wrap
+from zennit.core import Composite
 from zennit.rules import Epsilon as ZEpsilon
+from zennit.rules import Gamma as ZGamma
 from zennit.types import Convolution
 
-from lrpstudio.core.errors import ExplanationError
+from lrpstudio.core.errors import ExplanationError, InputError
 from lrpstudio.core.xai import rules as R
 from lrpstudio.core.xai.explicit import RuleChooser
-from lrpstudio.core.xai.rules import AffineLayer, Rule
+from lrpstudio.core.xai.rules import DEFAULT_STABILIZER, AffineLayer, Rule
+from lrpstudio.core.xai.zennit_graph import GraphMergeBatchNorm, graph_keeping
 
-COMPOSITES: tuple[str, ...] = (
-    "epsilon_plus_flat", "epsilon_plus", "epsilon_alpha2_beta1_flat", "epsilon_alpha2_beta1",
-    "epsilon_gamma_box", "epsilon",
-)
-#: The paper's choice and the default everywhere.
+#: The paper's choice and the default of the loss, the heatmaps and the scores.
 DEFAULT_COMPOSITE = "epsilon_plus_flat"
+#: BiLRP's default rule set (gamma in the convolutions, epsilon in dense layers).
+DEFAULT_BILRP_COMPOSITE = "gamma_epsilon"
+#: BiLRP's stabiliser where an entry asks for it: it only guards against 0/0.
+BILRP_STABILIZER = 1e-9
+
+#: Rule kinds of the table: how the explicit engine builds each (``stabilizer`` given).
+_EXPLICIT_RULES: Mapping[str, Callable[[float], Rule]] = MappingProxyType({
+    "flat": lambda s: R.Flat(stabilizer=s),
+    "zplus": lambda s: R.ZPlus(stabilizer=s),
+    "alpha2_beta1": lambda s: R.AlphaBeta(stabilizer=s),
+    "gamma": lambda s: R.Gamma(gamma=0.25, stabilizer=s),
+    "epsilon": lambda s: R.Epsilon(epsilon=s),
+})
+
+#: ``(canonizers, low, high, stabilizer) -> Composite``: zennit's composite of an entry.
+ZennitFactory = Callable[[list[Any] | None, Tensor | None, Tensor | None, float], Composite]
+
+
+def _stock(kind: Callable[..., Composite]) -> ZennitFactory:
+    """One of zennit's named composites (its own stabilisers)."""
+    return lambda canonizers, _low, _high, _s: kind(canonizers=canonizers)
+
+
+def _box(canonizers: list[Any] | None, low: Tensor | None, high: Tensor | None, _s: float) -> Composite:
+    if low is None or high is None:
+        raise ExplanationError("epsilon_gamma_box needs the input bounds low and high")
+    return EpsilonGammaBox(low=low, high=high, canonizers=canonizers)
+
+
+def _layer_map(conv: str) -> ZennitFactory:
+    """``conv`` (epsilon or gamma) in every convolution, epsilon in every linear layer."""
+    def build(canonizers: list[Any] | None, _low: Tensor | None, _high: Tensor | None, s: float) -> Composite:
+        rule = ZGamma(gamma=0.25, stabilizer=s) if conv == "gamma" else ZEpsilon(epsilon=s)
+        return LayerMapComposite(layer_map=layer_map_base(stabilizer=s) + [
+            (Convolution, rule), (torch.nn.Linear, ZEpsilon(epsilon=s))], canonizers=canonizers)
+    return build
+
+
+@dataclass(frozen=True)
+class CompositeEntry:
+    """One composite of the registry.
+
+    Attributes
+    ----------
+    name
+        The name users choose (``--composite``, ``--rules``, the training form).
+    first, conv, dense
+        Rule kinds (:data:`_EXPLICIT_RULES`'s keys, or ``"zbox"``) of the first affine
+        layer (None: as the others), the other convolutions and the linear layers.
+    guidance
+        Offered for the guidance loss, the heatmaps and the scores.
+    bilrp
+        Offered as a BiLRP rule set.
+    bilrp_stabilizer
+        The stabiliser BiLRP runs this entry with.
+    zennit
+        Builds the zennit composite.
+    """
+
+    name: str
+    first: str | None
+    conv: str
+    dense: str
+    guidance: bool
+    bilrp: bool
+    bilrp_stabilizer: float
+    zennit: ZennitFactory
+
+    @property
+    def flat(self) -> bool:
+        """True when the first layer's rule is Flat (it ignores the input's values)."""
+        return self.first == "flat"
+
+    @property
+    def needs_bounds(self) -> bool:
+        """True when the rules need the input's bounds (ZBox)."""
+        return self.first == "zbox"
+
+
+def _entry(name: str, first: str | None, conv: str, zennit: ZennitFactory, *, guidance: bool = True,
+           bilrp: bool = False, bilrp_stabilizer: float = DEFAULT_STABILIZER) -> CompositeEntry:
+    return CompositeEntry(name, first, conv, "epsilon", guidance, bilrp, bilrp_stabilizer, zennit)
+
+
+#: Every composite, by name (read-only).
+REGISTRY: Mapping[str, CompositeEntry] = MappingProxyType({e.name: e for e in (
+    _entry("epsilon_plus_flat", "flat", "zplus", _stock(EpsilonPlusFlat), bilrp=True),
+    _entry("epsilon_plus", None, "zplus", _stock(EpsilonPlus)),
+    _entry("epsilon_alpha2_beta1_flat", "flat", "alpha2_beta1", _stock(EpsilonAlpha2Beta1Flat)),
+    _entry("epsilon_alpha2_beta1", None, "alpha2_beta1", _stock(EpsilonAlpha2Beta1)),
+    _entry("epsilon_gamma_box", "zbox", "gamma", _box),
+    _entry("epsilon", None, "epsilon", _layer_map("epsilon"), bilrp=True,
+           bilrp_stabilizer=BILRP_STABILIZER),
+    _entry("gamma_epsilon", None, "gamma", _layer_map("gamma"), guidance=False, bilrp=True,
+           bilrp_stabilizer=BILRP_STABILIZER),
+)})
+#: Composites for the guidance loss, the heatmaps and the scores, in the order offered.
+COMPOSITES: tuple[str, ...] = tuple(name for name, e in REGISTRY.items() if e.guidance)
+#: BiLRP rule sets: the default first, then those with BiLRP's own stabiliser.
+BILRP_COMPOSITES: tuple[str, ...] = tuple(sorted(
+    (name for name, e in REGISTRY.items() if e.bilrp),
+    key=lambda name: (name != DEFAULT_BILRP_COMPOSITE, REGISTRY[name].bilrp_stabilizer)))
 
 
 def check_composite(name: str) -> str:
-    """Return ``name`` if it is a known composite, else raise :class:`ExplanationError`."""
+    """Return ``name`` if it is a guidance composite, else raise :class:`ExplanationError`."""
     if name not in COMPOSITES:
         raise ExplanationError("unknown LRP composite", expected=" or ".join(COMPOSITES), actual=name)
     return name
+
+
+def check_bilrp_composite(name: str) -> CompositeEntry:
+    """The registry entry of BiLRP rule set ``name``; an unknown one is an :class:`InputError`."""
+    if name not in BILRP_COMPOSITES:
+        raise InputError(f"unknown BiLRP rule set {name!r}", expected=BILRP_COMPOSITES, actual=name)
+    return REGISTRY[name]
 
 
 def input_bounds(x: Tensor) -> tuple[Tensor, Tensor]:
@@ -65,8 +179,34 @@ def input_bounds(x: Tensor) -> tuple[Tensor, Tensor]:
     return flat.amin(-1)[..., None, None], flat.amax(-1)[..., None, None]
 
 
+def bounds_for(name: str, x: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    """:func:`input_bounds` of ``x`` when composite ``name`` needs them, else ``(None, None)``."""
+    return input_bounds(x) if REGISTRY[check_composite(name)].needs_bounds else (None, None)
+
+
+def _chooser(entry: CompositeEntry, stabilizer: float, low: Tensor | None,
+             high: Tensor | None) -> RuleChooser:
+    conv_rule = _EXPLICIT_RULES[entry.conv](stabilizer)
+    linear_rule = _EXPLICIT_RULES[entry.dense](stabilizer)
+    first: Rule | None = None
+    if entry.needs_bounds:
+        if low is None or high is None:
+            raise ExplanationError(f"{entry.name} needs the input bounds low and high")
+        first = R.ZBox(low, high)
+    elif entry.first is not None:
+        first = _EXPLICIT_RULES[entry.first](stabilizer)
+
+    def choose(index: int, layer: AffineLayer) -> Rule:
+        # zennit's "first layer" is the first Linear-type module (for the box: first conv).
+        if first is not None and index == 0 and (layer.is_conv or not entry.needs_bounds):
+            return first
+        return conv_rule if layer.is_conv else linear_rule
+
+    return choose
+
+
 def rule_chooser(name: str, low: Tensor | None = None, high: Tensor | None = None) -> RuleChooser:
-    """The explicit engine's rule for each affine layer of composite ``name``.
+    """The explicit engine's rule for each affine layer of guidance composite ``name``.
 
     Parameters
     ----------
@@ -75,131 +215,12 @@ def rule_chooser(name: str, low: Tensor | None = None, high: Tensor | None = Non
     low, high
         Input bounds for ZBox (``epsilon_gamma_box`` only), broadcastable to the input.
     """
-    check_composite(name)
-    conv_rule: Rule = {
-        "epsilon_plus_flat": R.ZPlus(), "epsilon_plus": R.ZPlus(),
-        "epsilon_alpha2_beta1_flat": R.AlphaBeta(), "epsilon_alpha2_beta1": R.AlphaBeta(),
-        "epsilon_gamma_box": R.Gamma(), "epsilon": R.Epsilon(),
-    }[name]
-    linear_rule = R.Epsilon()
-    first: Rule | None = None
-    if name.endswith("_flat"):
-        first = R.Flat()
-    elif name == "epsilon_gamma_box":
-        if low is None or high is None:
-            raise ExplanationError("epsilon_gamma_box needs the input bounds low and high")
-        first = R.ZBox(low, high)
-
-    def choose(index: int, layer: AffineLayer) -> Rule:
-        # zennit's "first layer" is the first Linear-type module (for the box: first conv).
-        if first is not None and index == 0 and (layer.is_conv or name != "epsilon_gamma_box"):
-            return first
-        return conv_rule if layer.is_conv else linear_rule
-
-    return choose
-
-
-class GraphParamMod(ParamMod):
-    """A ParamMod that builds the modified parameters from the live tensors, keeping the graph.
-
-    zennit's ParamMod wraps ``modifier(param.data)`` in a new Parameter, cutting the
-    dependence on the weights. Here the modified tensor stays an expression of the
-    parameter; it is put in the module's parameter table for the duration of the rule's
-    forward only, and the original Parameter objects are always put back (an optimizer
-    holding them keeps working, docs/method.md, trap 4).
-    """
-
-    @classmethod
-    def from_parammod(cls, mod: ParamMod) -> "GraphParamMod":
-        """Same modifier and options as ``mod``."""
-        return cls(mod.modifier, param_keys=mod.param_keys, zero_params=mod.zero_params,
-                   require_params=mod.require_params)
-
-    @contextmanager
-    def __call__(self, module: nn.Module) -> Iterator[nn.Module]:
-        stored: dict[str, nn.Parameter] = {}
-        try:
-            keys = self.param_keys
-            if keys is None:
-                keys = [name for name, _ in module.named_parameters(recurse=False)]
-            missing = [key for key in keys if not hasattr(module, key)]
-            if self.require_params and missing:
-                raise RuntimeError(f"Module {module} requires missing parameters: {missing}")
-            modifier = zero_wrap(self.zero_params or [])(self.modifier)
-            for key in keys:
-                param = module._parameters.get(key)
-                if key not in missing and param is not None:
-                    stored[key] = param
-                    module._parameters[key] = modifier(param, key)  # a tensor with graph
-            yield module
-        finally:
-            for key, value in stored.items():
-                module._parameters[key] = value
-
-
-class GraphMergeBatchNorm(SequentialMergeBatchNorm):
-    """zennit's ``SequentialMergeBatchNorm`` with merged parameters that keep the graph.
-
-    zennit merges a BatchNorm into the layer before it through ``.data``, so gradients with
-    respect to the BatchNorm's and the layer's parameters are lost. Here the merged weight
-    and bias are expressions of the live parameters, placed in the modules' parameter
-    tables while the composite is registered; the original Parameter and buffer objects
-    are put back on removal. Values are zennit's, to the last bit (including its merged
-    BatchNorm still dividing by ``sqrt(1 + eps)``). As with zennit, the merge uses the
-    running statistics: exact in eval mode (the explicit engine also handles train mode).
-    """
-
-    def register(self, linears: tuple[nn.Module, ...], batch_norm: nn.Module) -> None:
-        self.linears = linears
-        self.batch_norm = batch_norm
-        self.linear_params = [(m._parameters["weight"], m._parameters.get("bias")) for m in linears]
-        self.batch_norm_params = {
-            "weight": batch_norm._parameters["weight"], "bias": batch_norm._parameters["bias"],
-            "running_mean": batch_norm._buffers["running_mean"],
-            "running_var": batch_norm._buffers["running_var"],
-        }
-        bn = batch_norm
-        scale = bn.weight / (bn.running_var + bn.eps) ** 0.5
-        for module in linears:
-            weight, bias = module._parameters["weight"], module._parameters.get("bias")
-            index = (slice(None),) + (None,) * (weight.dim() - 1)
-            if bias is None:
-                bias = torch.zeros_like(bn.running_mean)
-            module._parameters["weight"] = weight * scale[index]
-            module._parameters["bias"] = (bias - bn.running_mean) * scale + bn.bias
-        bn._buffers["running_mean"] = torch.zeros_like(bn.running_mean)
-        bn._buffers["running_var"] = torch.ones_like(bn.running_var)
-        bn._parameters["weight"] = torch.ones_like(bn.weight)
-        bn._parameters["bias"] = torch.zeros_like(bn.bias)
-
-    def remove(self) -> None:
-        for module, (weight, bias) in zip(self.linears, self.linear_params):
-            module._parameters["weight"] = weight
-            module._parameters["bias"] = bias
-        for key in ("weight", "bias"):
-            self.batch_norm._parameters[key] = self.batch_norm_params[key]
-        for key in ("running_mean", "running_var"):
-            self.batch_norm._buffers[key] = self.batch_norm_params[key]
-
-
-def keep_graph(rule: object) -> object:
-    """Swap the ParamMods of one (our own) zennit rule instance for :class:`GraphParamMod`."""
-    if isinstance(rule, BasicHook):
-        rule.param_modifiers = tuple(
-            GraphParamMod.from_parammod(ParamMod.ensure(mod)) for mod in rule.param_modifiers)
-    return rule
-
-
-def _graph_keeping(composite: Composite) -> Composite:
-    for attr in ("layer_map", "first_map"):
-        for _, rule in getattr(composite, attr, []):
-            keep_graph(rule)
-    return composite
+    return _chooser(REGISTRY[check_composite(name)], DEFAULT_STABILIZER, low, high)
 
 
 def zennit_composite(name: str, low: Tensor | None = None, high: Tensor | None = None,
                      keep_graph: bool = True, merge_batchnorm: bool = True) -> Composite:
-    """A fresh zennit composite for ``name``.
+    """A fresh zennit composite for guidance composite ``name``.
 
     Parameters
     ----------
@@ -214,20 +235,21 @@ def zennit_composite(name: str, low: Tensor | None = None, high: Tensor | None =
         Merge each BatchNorm into the Conv/Linear before it: :class:`GraphMergeBatchNorm`
         with ``keep_graph``, else zennit's own ``SequentialMergeBatchNorm``.
     """
-    check_composite(name)
-    canonizers = None
+    entry = REGISTRY[check_composite(name)]
+    canonizers: list[Any] | None = None
     if merge_batchnorm:
         canonizers = [GraphMergeBatchNorm() if keep_graph else SequentialMergeBatchNorm()]
-    if name == "epsilon_gamma_box":
-        if low is None or high is None:
-            raise ExplanationError("epsilon_gamma_box needs the input bounds low and high")
-        composite: Composite = EpsilonGammaBox(low=low, high=high, canonizers=canonizers)
-    elif name == "epsilon":
-        composite = LayerMapComposite(layer_map=layer_map_base() + [
-            (Convolution, ZEpsilon()), (torch.nn.Linear, ZEpsilon())], canonizers=canonizers)
-    else:
-        factory = {"epsilon_plus_flat": EpsilonPlusFlat, "epsilon_plus": EpsilonPlus,
-                   "epsilon_alpha2_beta1_flat": EpsilonAlpha2Beta1Flat,
-                   "epsilon_alpha2_beta1": EpsilonAlpha2Beta1}[name]
-        composite = factory(canonizers=canonizers)
-    return _graph_keeping(composite) if keep_graph else composite
+    composite = entry.zennit(canonizers, low, high, DEFAULT_STABILIZER)
+    return graph_keeping(composite) if keep_graph else composite
+
+
+def bilrp_rules(name: str) -> RuleChooser:
+    """The explicit engine's rules for BiLRP rule set ``name`` (the values of :func:`bilrp_composite`)."""
+    entry = check_bilrp_composite(name)
+    return _chooser(entry, entry.bilrp_stabilizer, None, None)
+
+
+def bilrp_composite(name: str) -> Composite:
+    """A fresh zennit composite (stock rules, BatchNorm merged) for BiLRP rule set ``name``."""
+    entry = check_bilrp_composite(name)
+    return entry.zennit([SequentialMergeBatchNorm()], None, None, entry.bilrp_stabilizer)

@@ -17,8 +17,9 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from lrpstudio.core.errors import CancelledError, InputError
+from lrpstudio.core.errors import CancelledError, InputError, ModelError
 from lrpstudio.core.jobs import Cancel as CancelToken, ProgressCallback, is_cancelled
+from lrpstudio.core.models import feature_layers
 
 class LayerNotFoundError(InputError):
     """A layer name does not name a module of the model."""
@@ -48,9 +49,6 @@ def model_layers(model: torch.nn.Module) -> list[str]:
     no container children) the outputs of every pooling module and the activation after
     each hidden dense layer (every Linear but the last), the paper's choice for its CNN.
     """
-    from lrpstudio.core.errors import ModelError
-    from lrpstudio.core.models import feature_layers
-
     try:
         return list(feature_layers(model))
     except ModelError:

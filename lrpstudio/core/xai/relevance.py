@@ -27,7 +27,7 @@ from torch import Tensor, nn
 
 from lrpstudio.core.errors import ExplanationError
 from lrpstudio.core.xai import explicit
-from lrpstudio.core.xai.composites import (DEFAULT_COMPOSITE, check_composite, input_bounds,
+from lrpstudio.core.xai.composites import (DEFAULT_COMPOSITE, bounds_for, check_composite,
                                            rule_chooser, zennit_composite)
 
 Engine = Literal["auto", "explicit", "zennit"]
@@ -112,7 +112,7 @@ def forward_with_relevance(
     """
     target = _check_inputs(x, target)
     check_composite(composite)
-    low, high = input_bounds(x) if composite == "epsilon_gamma_box" else (None, None)
+    low, high = bounds_for(composite, x)
     if choose_engine(model, engine) == "explicit":
         logits, tape = explicit.trace(model, x)
         start = output_seed(target, logits.shape[1], logits.dtype, seed)

@@ -17,8 +17,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lrpstudio.core.xai import explicit
-from lrpstudio.core.xai.composites import input_bounds, rule_chooser
-from lrpstudio.core.xai.losses import GuidanceConfig, GuidanceResult, _labels, _parts, weighted_ce
+from lrpstudio.core.xai.composites import bounds_for, rule_chooser
+from lrpstudio.core.xai.guidance import GuidanceConfig, GuidanceResult, labels_of, step_parts, weighted_ce
 from lrpstudio.core.xai.relevance import forward_with_relevance, output_seed
 from lrpstudio.core.xai.score import tumor_lrp_score
 
@@ -34,7 +34,7 @@ def _outside(tumor_mask: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
 def rrr_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
              config: GuidanceConfig, weights: Tensor | None = None) -> GuidanceResult:
     """The RRR loss for one batch, with logits and (if monitored) TumorLRPScores of the same forward."""
-    y = _labels(y, x)
+    y = labels_of(y, x)
     x_in = x.detach().requires_grad_(True)
     tape = None
     # The penalty is itself a gradient: it needs autograd even when the caller disabled it.
@@ -52,14 +52,14 @@ def rrr_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_m
     if config.monitor_score:
         scores = _monitor_scores(model, x, y, tumor_mask, brain_mask, config, tape, logits)
     return GuidanceResult(loss, logits.detach(), ce.detach(), scores,
-                          _parts(loss, ce.detach(), scores, rrr=float(penalty.detach().mean())))
+                          step_parts(loss, ce.detach(), scores, rrr=float(penalty.detach().mean())))
 
 
 def _monitor_scores(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
                     config: GuidanceConfig, tape: explicit.Tape | None, logits: Tensor) -> Tensor:
     with torch.no_grad():
         if tape is not None:
-            low, high = input_bounds(x) if config.composite == "epsilon_gamma_box" else (None, None)
+            low, high = bounds_for(config.composite, x)
             seed = output_seed(y, logits.shape[1], logits.dtype, config.seed)
             rel = explicit.propagate(tape, seed, rule_chooser(config.composite, low, high))
         else:

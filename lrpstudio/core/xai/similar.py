@@ -23,8 +23,10 @@ from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
 from lrpstudio.core.errors import DatasetError, InputError
 from lrpstudio.core.xai.bilrp import BilrpConfig, BilrpExplainer, combine
-from lrpstudio.core.xai.bilrp_render import (BilrpLines, GalleryItem, render_bilrp_png,
-                                             render_gallery_png, strongest_pairs)
+from lrpstudio.core.xai.composites import DEFAULT_BILRP_COMPOSITE
+from lrpstudio.core.render.bilrp_lines import (
+    BilrpLines, GalleryItem, render_bilrp_png, render_gallery_png, strongest_pairs,
+)
 from lrpstudio.core.xai.deep_knn import DknnCalibration, DknnResult, calibrate, deep_knn
 from lrpstudio.core.xai.features import (CancelToken, ProgressCallback, extract_features,
                                          model_layers)
@@ -40,7 +42,7 @@ class SimilarConfig:
     k: int = 5
     projection_dim: int = 100
     pool: int = 8
-    composite: str = "gamma_epsilon"
+    composite: str = DEFAULT_BILRP_COMPOSITE
     seed: int = 0
     top_n: int = 40
     threshold: float = 0.1

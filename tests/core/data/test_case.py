@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrpstudio.core.data.case import load_case
+from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.discovery import discover
 from lrpstudio.core.data.layouts import LABEL_CONVENTIONS, MODALITIES, Release
 from lrpstudio.core.errors import (

@@ -14,7 +14,8 @@ import pytest
 import SimpleITK as sitk
 
 from lrpstudio import __version__
-from lrpstudio.core.data.case import Case, load_case
+from lrpstudio.core.data.case import Case
+from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.corrections import save_correction
 from lrpstudio.core.data.layouts import Release
 from lrpstudio.core.data.workspace import Workspace, open_workspace

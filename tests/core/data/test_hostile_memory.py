@@ -31,7 +31,7 @@ _CHILD = textwrap.dedent("""
     import json, resource, sys
     resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
     from lrpstudio.cli.main import main
-    from lrpstudio.core.data.case import load_case
+    from lrpstudio.core.data.loading import load_case
     from lrpstudio.core.errors import LrpStudioError
     root = sys.argv[1]
     rc = main(["inspect", "--json", root])

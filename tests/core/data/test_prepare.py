@@ -126,7 +126,7 @@ def test_changed_parameters_recompute(brats19: Path, tmp_path: Path) -> None:
 
 
 def test_only_the_edited_case_is_recomputed(tmp_path: Path) -> None:
-    from lrpstudio.core.data.case import load_case
+    from lrpstudio.core.data.loading import load_case
     from lrpstudio.core.data.corrections import save_correction
     from lrpstudio.core.data.discovery import discover
     from lrpstudio.core.data.workspace import default_workspace

@@ -11,7 +11,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from lrpstudio.core.data.case import load_case
+from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.corrections import save_correction
 from lrpstudio.core.data.layouts import Release
 from lrpstudio.core.data.workspace import default_workspace, open_workspace
@@ -96,7 +96,7 @@ def _assert_whole(ws_root: Path) -> np.ndarray:
 _SAVE_LOOP = """
 import pathlib, sys, time
 import numpy as np
-from lrpstudio.core.data.case import load_case
+from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.corrections import save_correction
 case = load_case({case!r})
 seg = case.seg.copy()
@@ -129,7 +129,7 @@ def test_a_save_killed_mid_write_keeps_the_previous_correction(data: Path, tmp_p
     before = _sha(ws.correction_path(CASE))
     child = python_child(
         "import pathlib, time\nimport lrpstudio.core.data.corrections as c\n"
-        "from lrpstudio.core.data.case import load_case\n"
+        "from lrpstudio.core.data.loading import load_case\n"
         "plain = c.atomic_write\n"
         "def stall(target, write):\n"
         "    def half(handle):\n"

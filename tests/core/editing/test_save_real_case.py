@@ -8,7 +8,7 @@ import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 
-from lrpstudio.core.data.case import load_case
+from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.layouts import MODALITIES, Release, case_file_name
 from lrpstudio.core.editing import BrushSettings, EditSession, find_recoverable, recover
 

@@ -7,7 +7,7 @@ import pytest
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.train.augment import AugmentConfig
 from lrpstudio.core.train.config import TrainConfig
-from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.core.xai.guidance import GuidanceConfig
 from tests.core.train.factory import tiny_dataset
 
 

@@ -24,11 +24,12 @@ from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.distributed import (
     SINGLE, DistContext, init_distributed, reduce_sums, shard, shutdown, synced_train_step,
 )
-from lrpstudio.core.train.engine import accumulate, evaluate_sums, fit, to_batch
+from lrpstudio.core.train.engine import accumulate, evaluate_sums, fit
+from lrpstudio.core.train.step import to_batch
 from lrpstudio.core.train.metrics import EpochSums
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.step import Batch, train_step
-from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.core.xai.guidance import GuidanceConfig
 from tests.core.train.factory import tiny_dataset
 
 WORLD = 2

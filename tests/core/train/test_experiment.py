@@ -25,7 +25,7 @@ from lrpstudio.core.train.experiment_stats import bootstrap_ci
 from lrpstudio.core.train.experiment_tables import markdown_report
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.session import dataset_fingerprint
-from lrpstudio.core.xai.losses import GuidanceConfig
+from lrpstudio.core.xai.guidance import GuidanceConfig
 from tests.core.train.factory import tiny_dataset
 
 QUICK = TrainConfig(epochs=1, batch_size=8, seed=5, pinned=0, guidance=GuidanceConfig(kind="lrp", penalty=1.0))

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from lrpstudio.core.train.heatmaps import Heatmaps, render_comparison_png, render_epoch_png
-from lrpstudio.core.xai.pictures import heat_rgba, input_rgba
-from lrpstudio.core.xai.sheet import enlarge, tile_scale
+from lrpstudio.core.train.heatmaps import Heatmaps
+from lrpstudio.core.render.figures import render_comparison_png, render_epoch_png
+from lrpstudio.core.render.colours import heat_rgba, input_rgba
+from lrpstudio.core.render.sheet import enlarge, tile_scale
 
 
 def _maps(n: int, size: int, seed: int = 0) -> Heatmaps:

@@ -16,7 +16,8 @@ from lrpstudio.core.train.engine import class_weights, fit
 from lrpstudio.core.train.metrics import classification_metrics, collapse_message, confusion_matrix
 from lrpstudio.core.train.schedule import guidance_factor, guidance_for_epoch, lr_for_epoch
 from lrpstudio.core.train.step import clip_gradients
-from lrpstudio.core.xai.losses import GuidanceConfig, guidance_step
+from lrpstudio.core.xai.guidance import GuidanceConfig
+from lrpstudio.core.xai.losses import guidance_step
 from tests.core.train.factory import tiny_dataset
 from tests.core.xai.nets import batch, tiny_paper
 

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 
 from lrpstudio.core.xai.composites import COMPOSITES, zennit_composite
-from lrpstudio.core.xai.losses import GuidanceConfig, guidance_step
+from lrpstudio.core.xai.guidance import GuidanceConfig
+from lrpstudio.core.xai.losses import guidance_step
 from lrpstudio.core.xai.relevance import forward_with_relevance, relevance
 from lrpstudio.core.xai.score import tumor_lrp_score
 from tests.core.xai.nets import batch, tiny_paper, tiny_vgg

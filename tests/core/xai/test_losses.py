@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from lrpstudio.core.errors import ExplanationError
-from lrpstudio.core.xai.losses import GuidanceConfig, guidance_loss, guidance_step, lrp_loss
+from lrpstudio.core.xai.guidance import GuidanceConfig
+from lrpstudio.core.xai.losses import guidance_loss, guidance_step, lrp_loss
 from lrpstudio.core.xai.relevance import relevance
 from lrpstudio.core.xai.score import tumor_lrp_score
 from tests.core.xai.nets import batch, tiny_paper

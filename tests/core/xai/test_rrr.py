@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lrpstudio.core.xai.losses import GuidanceConfig, guidance_step
+from lrpstudio.core.xai.guidance import GuidanceConfig
+
+from lrpstudio.core.xai.losses import guidance_step
 from lrpstudio.core.xai.rrr import rrr_loss
 from tests.core.xai.nets import batch, tiny_paper
 from tests.core.xai.test_gradients import _assert_agree, _directional_errors

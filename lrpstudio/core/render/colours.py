@@ -1,20 +1,32 @@
-"""Pictures of slices and heatmaps as RGBA arrays (pure numpy, shared by GUI and PNGs).
+"""Colour mapping: every slice, mask and heatmap lrpstudio draws, as pixel arrays.
 
-The desktop views and the PNG files a run writes draw the same pixels from these
-functions, so what the GUI shows matches the files. Images are shown as the dataset
-stores a slice (rows x columns, ``volume[:, :, z].T``). Heatmaps use a blue-white-red
-scale symmetric around 0 with a fixed limit ``vmax``: red = evidence for the explained
-class, blue = against.
+The desktop views, the PNG files a run writes (:mod:`lrpstudio.core.render.figures`) and
+the BiLRP pictures (:mod:`lrpstudio.core.render.bilrp_lines`) take their pixels from
+these functions, so what the GUI shows matches the files. Images are shown as the
+dataset stores a slice (rows x columns, ``volume[:, :, z].T``). Heatmaps use a
+blue-white-red scale symmetric around 0 with a fixed limit ``vmax``: red = evidence for
+the explained class, blue = against; a run fixes ``vmax`` once (:func:`colour_scale`) so
+that colours mean the same in every epoch.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from lrpstudio.core.data.slice_dataset import GRADES
+from lrpstudio.core.errors import InputError
 
 #: The tumour outline colour: the segmentation overlay's oedema yellow, visible on grey.
 OUTLINE_RGB = (0xF0, 0xE4, 0x42)
+#: BiLRP lines: red where a patch pair makes two slices more similar, blue less.
+POSITIVE_RGB = (0.90, 0.10, 0.10)
+NEGATIVE_RGB = (0.15, 0.35, 1.00)
+#: The tumour outline in the BiLRP figures (matplotlib colour).
+TUMOUR_COLOUR = "#ffd400"
+#: Percentile of |normalised relevance| that sets a run's colour scale.
+SCALE_PERCENTILE = 99.5
 
 
 def outline(labels: np.ndarray) -> np.ndarray:
@@ -101,6 +113,43 @@ def heat_rgba(relevance: np.ndarray, vmax: float) -> np.ndarray:
     rgba[..., 1] = (255 * (1 - np.maximum(pos, neg))).astype(np.uint8)
     rgba[..., 2] = (255 * (1 - pos)).astype(np.uint8)        # blue stays for negative
     return rgba
+
+
+def heat_ramp(vmax: float, width: int, height: int) -> np.ndarray:
+    """(height, width, 4) uint8: the colour scale from ``-vmax`` (left) to ``+vmax`` (right)."""
+    return heat_rgba(np.linspace(-vmax, vmax, width)[None, :].repeat(height, axis=0), vmax)
+
+
+def colour_scale(relevance: np.ndarray) -> float:
+    """Symmetric colour limit: a high percentile of |relevance| (never 0)."""
+    value = float(np.percentile(np.abs(relevance), SCALE_PERCENTILE)) if relevance.size else 0.0
+    return value if value > 0 else 1e-6
+
+
+def display_channel(channels: Sequence[str]) -> int:
+    """Index of the channel shown as the grey input image (FLAIR when present)."""
+    return list(channels).index("flair") if "flair" in channels else len(channels) - 1
+
+
+def display_image(image: np.ndarray, channel: int = -1) -> np.ndarray:
+    """A 2D grey image in [0, 1] from (C, H, W) or (H, W): one channel, 1-99 % window.
+
+    The window is taken inside the brain (non-zero pixels); the background, exactly zero
+    in skull-stripped BraTS slices, is drawn black whatever the normalisation made of 0.
+    """
+    img = np.asarray(image, dtype=np.float64)
+    background = np.all(img == 0, axis=0) if img.ndim == 3 else img == 0
+    if img.ndim == 3:
+        img = img[channel]
+    if img.ndim != 2:
+        raise InputError("an image must be (C, H, W) or (H, W)", expected="2 or 3 dims", actual=img.ndim)
+    inside = img[~background]
+    lo, hi = np.percentile(inside, [1, 99]) if inside.size else (0.0, 1.0)
+    if hi <= lo:
+        hi = lo + 1.0
+    out = np.clip((img - lo) / (hi - lo), 0.0, 1.0)
+    out[background] = 0.0
+    return out
 
 
 def caption(score: float, prediction: int, label: int | None = None) -> str:

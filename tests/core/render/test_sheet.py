@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from lrpstudio.core.xai.pictures import heat_rgba
-from lrpstudio.core.xai.sheet import Cell, SheetStyle, enlarge, fit_text, font, render_sheet, tile_scale
+from lrpstudio.core.render.colours import heat_rgba
+from lrpstudio.core.render.sheet import Cell, SheetStyle, enlarge, fit_text, font, render_sheet, tile_scale
 
 
 def _find(sheet: np.ndarray, tile: np.ndarray) -> tuple[int, int]:
@@ -64,7 +64,7 @@ def test_colour_bar_runs_from_blue_through_white_to_red(tmp_path: Path) -> None:
 
 
 def test_a_narrow_sheet_widens_for_the_colour_bar_note(tmp_path: Path) -> None:
-    from lrpstudio.core.xai.sheet import BAR_NOTE, font
+    from lrpstudio.core.render.sheet import BAR_NOTE, font
 
     out = render_sheet(tmp_path / "one.png", [[Cell(np.full((8, 8, 4), 200, np.uint8))]], colour_bar=1.0,
                        style=SheetStyle(min_tile=16))

@@ -4,7 +4,7 @@ Heatmap figures (the paper's Fig. 5 and Fig. 7) are grids of small pictures with
 words above and below each. They used to be drawn with matplotlib, which took 300 to
 500 ms per epoch while holding the GIL, and left ~100,000 objects of cyclic garbage per
 figure: a training run inside the desktop app stalled the interface for up to 160 ms
-each epoch. Pasting the arrays of :mod:`lrpstudio.core.xai.pictures` into a Pillow
+each epoch. Pasting the arrays of :mod:`lrpstudio.core.render.colours` into a Pillow
 image takes a few milliseconds and draws exactly the pixels the GUI shows; most of the
 rest is PNG compression, during which Pillow releases the GIL (``bench_heatmap_png``:
 the longest GIL hold fell from 210 to under 2 ms).
@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from lrpstudio.core.atomic import atomic_write
+from lrpstudio.core.render.colours import heat_ramp
 
 #: Tiles are enlarged (nearest neighbour, whole factors) to at least this many pixels.
 MIN_TILE_PX = 128
@@ -175,11 +176,9 @@ def _centred(draw: ImageDraw.ImageDraw, text: str, x: int, y: int, width: int, f
 
 def _draw_colour_bar(sheet: Image.Image, draw: ImageDraw.ImageDraw, vmax: float,
                      at: tuple[int, int], fonts: _Fonts) -> None:
-    from lrpstudio.core.xai.pictures import heat_rgba
-
     x, y = at
     width = 200
-    ramp = heat_rgba(np.linspace(-vmax, vmax, width)[None, :].repeat(10, axis=0), vmax)
+    ramp = heat_ramp(vmax, width, 10)
     sheet.paste(Image.fromarray(np.ascontiguousarray(ramp[..., :3]), "RGB"), (x, y))
     draw.rectangle((x, y, x + width - 1, y + 9), outline=(120, 120, 120))
     labels = ((0, f"-{vmax:.3g}"), (width // 2, "0"), (width, f"+{vmax:.3g}"))

@@ -7,8 +7,10 @@ import pytest
 from matplotlib.image import imread
 
 from lrpstudio.core.errors import InputError
-from lrpstudio.core.xai.bilrp_render import (GalleryItem, display_image, render_bilrp_png,
-                                             render_gallery_png, strongest_pairs)
+from lrpstudio.core.render.bilrp_lines import (
+    GalleryItem, render_bilrp_png, render_gallery_png, strongest_pairs,
+)
+from lrpstudio.core.render.colours import display_image
 
 
 def relevance() -> np.ndarray:

@@ -27,10 +27,8 @@ from matplotlib.figure import Figure
 
 from lrpstudio.core.atomic import atomic_write
 from lrpstudio.core.errors import InputError
+from lrpstudio.core.render.colours import NEGATIVE_RGB, POSITIVE_RGB, TUMOUR_COLOUR, display_image
 
-POSITIVE_RGB = (0.90, 0.10, 0.10)   # red: the pair makes the slices more similar
-NEGATIVE_RGB = (0.15, 0.35, 1.00)   # blue: the pair makes them less similar
-TUMOUR_COLOUR = "#ffd400"
 
 
 @dataclass(frozen=True)
@@ -113,27 +111,6 @@ def strongest_pairs(relevance: torch.Tensor | np.ndarray, pool: int, shape: tupl
                 value=float(flat[pos]), strength=float(min(strength, 1.0))))
     return BilrpLines(segments=tuple(segments), shape=tuple(shape), shape_other=tuple(shape_other),
                       pool=pool, total=float(flat.sum()), max_abs=max_abs)
-
-
-def display_image(image: np.ndarray, channel: int = -1) -> np.ndarray:
-    """A 2D grey image in [0, 1] from (C, H, W) or (H, W): one channel, 1-99 % window.
-
-    The window is taken inside the brain (non-zero pixels); the background, exactly zero
-    in skull-stripped BraTS slices, is drawn black whatever the normalisation made of 0.
-    """
-    img = np.asarray(image, dtype=np.float64)
-    background = np.all(img == 0, axis=0) if img.ndim == 3 else img == 0
-    if img.ndim == 3:
-        img = img[channel]
-    if img.ndim != 2:
-        raise InputError("an image must be (C, H, W) or (H, W)", expected="2 or 3 dims", actual=img.ndim)
-    inside = img[~background]
-    lo, hi = np.percentile(inside, [1, 99]) if inside.size else (0.0, 1.0)
-    if hi <= lo:
-        hi = lo + 1.0
-    out = np.clip((img - lo) / (hi - lo), 0.0, 1.0)
-    out[background] = 0.0
-    return out
 
 
 def _outline(ax: Any, mask: np.ndarray | None, dx: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrpstudio.core.xai.pictures import OUTLINE_RGB, caption, heat_rgba, input_rgba, mask_rgba, outline
+from lrpstudio.core.render.colours import OUTLINE_RGB, caption, heat_rgba, input_rgba, mask_rgba, outline
 
 
 def _outline_reference(labels: np.ndarray) -> np.ndarray:
