@@ -55,10 +55,10 @@ def run(quick: bool = False) -> list[dict]:
     from PySide6 import QtCore, QtGui, QtWidgets
 
     from lrpstudio.core.data.demo import DemoConfig, generate_demo
-    from lrpstudio.gui.app import create_application
-    from lrpstudio.gui.main_window import MainWindow
-    from lrpstudio.gui.prompts import ScriptedPrompter
-    from lrpstudio.gui.settings import RecentList
+    from lrpstudio.gui.shell.application import create_application
+    from lrpstudio.gui.shell.main_window import MainWindow
+    from lrpstudio.gui.shell.prompts import ScriptedPrompter
+    from lrpstudio.gui.shell.settings import RecentList
 
     app = create_application()
     repeats = 30 if quick else 200

@@ -12,6 +12,8 @@ Signatures (the stable public names; the README documents them):
     discover(root) -> (cases, problems)
     load_case(case_or_path, workspace=None) -> Case
     save_correction(case, seg, workspace) -> Path
+    workspace_for(data_root, explicit=None) -> Workspace   (the one rule the app and the CLI use)
+    open_slices(path, config=None, workspace=None) -> SliceDataset
     load_dataset(path) -> SliceDataset
     build_model(name="paper", image_size=128, in_channels=3, num_classes=2) -> nn.Module
     relevance(model, x, target, composite="epsilon_plus_flat", create_graph=False) -> Tensor
@@ -34,6 +36,8 @@ _EXPORTS: dict[str, str] = {
     "load_case": "lrpstudio.core.data.loading",
     "save_correction": "lrpstudio.core.data.corrections",
     "open_workspace": "lrpstudio.core.data.workspace",
+    "workspace_for": "lrpstudio.app.workspace",
+    "open_slices": "lrpstudio.app.datasets",
     "load_dataset": "lrpstudio.core.data.slice_dataset",
     "prepare_dataset": "lrpstudio.core.data.prepare",
     "PrepareConfig": "lrpstudio.core.data.prepare",
@@ -60,25 +64,27 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from lrpstudio.core.data.case import Case, CaseRef
-    from lrpstudio.core.data.loading import load_case
-    from lrpstudio.core.data.corrections import save_correction
-    from lrpstudio.core.data.demo import DemoConfig, generate_demo
-    from lrpstudio.core.data.discovery import discover
-    from lrpstudio.core.data.prepare import PrepareConfig, prepare_dataset
-    from lrpstudio.core.data.slice_dataset import SliceDataset, load_dataset
-    from lrpstudio.core.data.workspace import open_workspace
-    from lrpstudio.core.editing import BrushSettings
-    from lrpstudio.core.editing.journal import find_recoverable, recover
-    from lrpstudio.core.editing.session import EditSession
-    from lrpstudio.core.models.registry import build_model, feature_layers
-    from lrpstudio.core.xai.bilrp import bilrp
-    from lrpstudio.core.xai.guidance import GuidanceConfig
-    from lrpstudio.core.xai.losses import lrp_loss
-    from lrpstudio.core.xai.relevance import relevance
-    from lrpstudio.core.xai.rrr import rrr_loss
-    from lrpstudio.core.xai.score import tumor_lrp_score
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only (``X as X``: re-exported)
+    from lrpstudio.app.datasets import open_slices as open_slices
+    from lrpstudio.app.workspace import workspace_for as workspace_for
+    from lrpstudio.core.data.case import Case as Case, CaseRef as CaseRef
+    from lrpstudio.core.data.loading import load_case as load_case
+    from lrpstudio.core.data.corrections import save_correction as save_correction
+    from lrpstudio.core.data.demo import DemoConfig as DemoConfig, generate_demo as generate_demo
+    from lrpstudio.core.data.discovery import discover as discover
+    from lrpstudio.core.data.prepare import PrepareConfig as PrepareConfig, prepare_dataset as prepare_dataset
+    from lrpstudio.core.data.slice_dataset import SliceDataset as SliceDataset, load_dataset as load_dataset
+    from lrpstudio.core.data.workspace import open_workspace as open_workspace
+    from lrpstudio.core.editing import BrushSettings as BrushSettings
+    from lrpstudio.core.editing.journal import find_recoverable as find_recoverable, recover as recover
+    from lrpstudio.core.editing.session import EditSession as EditSession
+    from lrpstudio.core.models.registry import build_model as build_model, feature_layers as feature_layers
+    from lrpstudio.core.xai.bilrp import bilrp as bilrp
+    from lrpstudio.core.xai.guidance import GuidanceConfig as GuidanceConfig
+    from lrpstudio.core.xai.losses import lrp_loss as lrp_loss
+    from lrpstudio.core.xai.relevance import relevance as relevance
+    from lrpstudio.core.xai.rrr import rrr_loss as rrr_loss
+    from lrpstudio.core.xai.score import tumor_lrp_score as tumor_lrp_score
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,8 @@ PROMISED = {
     "load_case": ["case_or_path", "workspace"],
     "save_correction": ["case", "seg", "workspace"],
     "load_dataset": ["path"],
+    "workspace_for": ["data_root", "explicit"],
+    "open_slices": ["path", "config", "workspace"],
     "build_model": ["name", "image_size", "in_channels", "num_classes"],
     "relevance": ["model", "x", "target", "composite", "create_graph"],
     "tumor_lrp_score": ["relevance", "tumor_mask", "brain_mask", "normalized"],

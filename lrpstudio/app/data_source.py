@@ -1,9 +1,10 @@
-"""The GUI's one doorway into the core data layer: open a folder, list, load, edit, save.
+"""The open data: a BraTS folder (or a workspace) with its cases, workspace and journals.
 
-:class:`DataSource` is what the window holds after opening a BraTS folder or a
+:class:`DataSource` is what a front end holds after opening a BraTS folder or a
 workspace. It keeps the discovered case references, the workspace (corrections,
-review status, recovery journals) and builds :class:`CaseRow` records for the browser.
-No Qt here beyond the browser's row type, so it is easy to test on its own.
+review status, recovery journals; chosen by :mod:`lrpstudio.app.workspace`) and builds
+one :class:`CaseRow` per case for a case list. Loading a case for editing gives a
+:class:`Loaded` with a core edit session whose saves go into that workspace.
 """
 
 from __future__ import annotations
@@ -14,18 +15,31 @@ from typing import Any
 
 import numpy as np
 
-from lrpstudio.core.data.case import Case, CaseRef, load_case
+from lrpstudio.app.workspace import resolve_data
+from lrpstudio.core.data.case import Case, CaseRef
+from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.discovery import discover
-from lrpstudio.core.data.demo import is_demo_set
-from lrpstudio.core.data.workspace import (
-    Workspace, default_workspace, fallback_workspace_dir, is_workspace, open_workspace,
-)
-from lrpstudio.core.editing.journal import JournalInfo, discard_journal, find_recoverable
-from lrpstudio.core.editing.session import EditSession
+from lrpstudio.core.data.workspace import Workspace
+from lrpstudio.app.editing import EditSession, discard_journal
+from lrpstudio.core.editing.journal import JournalInfo, find_recoverable
 from lrpstudio.core.errors import InputError, LrpStudioError, Problem
-from lrpstudio.gui.case_browser import CaseRow
+from lrpstudio.core.train.user_pins import add_pin
 
-__all__ = ["DataSource", "Loaded", "load_for_editing", "open_source", "discard_journal"]
+__all__ = ["CaseRow", "DataSource", "Loaded", "load_for_editing", "open_source", "discard_journal"]
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """What a case list shows of one case (built from a core CaseRef and the workspace)."""
+
+    case_id: str
+    grade: str | None
+    label_convention: str
+    review: str = "not started"
+    edited: bool = False
+    problems: tuple[str, ...] = ()
+    openable: bool = True
+    ref: Any = field(default=None, compare=False)
 
 
 @dataclass
@@ -107,9 +121,10 @@ class DataSource:
             session.restore(journal)
         return session
 
-    def save(self, case: Case, controller: Any) -> Path:
-        """Save the open mask through the core corrections store; returns the file."""
-        return Path(controller.session.save())
+    @staticmethod
+    def save(session: EditSession) -> Path:
+        """Save an edit session's mask as its case's correction in the workspace; returns the file."""
+        return Path(session.save())
 
     def set_review(self, case_id: str, status: str) -> None:
         """Record a review status in the workspace."""
@@ -119,16 +134,9 @@ class DataSource:
         """Journals of unsaved edits left in the workspace by a crash or kill."""
         return find_recoverable(self.workspace.root)
 
-
-def _workspace_for(root: Path) -> Workspace:
-    """The default workspace of a data folder; the app-managed demo set keeps its outside.
-
-    The demo folder belongs to the demo generator, which regenerates it only when it is
-    empty: a workspace inside it would block that (and be deleted with it).
-    """
-    if is_demo_set(root):
-        return open_workspace(fallback_workspace_dir(root), root)
-    return default_workspace(root)
+    def pin(self, case_id: str, z: int) -> bool:
+        """Pin axial slice ``z`` of a case for the next run's Fig. 7; False when already pinned."""
+        return add_pin(self.workspace.root, case_id, z)
 
 
 def open_source(path: Path, workspace: Path | None = None) -> DataSource:
@@ -142,17 +150,7 @@ def open_source(path: Path, workspace: Path | None = None) -> DataSource:
     workspace
         An explicit workspace folder for a data folder.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError("folder does not exist", path)
-    if is_workspace(path):
-        ws = open_workspace(path)
-        if ws.data_root is None:
-            raise InputError("workspace records no data folder", path)
-        root = ws.data_root
-    else:
-        root = path if path.is_dir() else path.parent
-        ws = open_workspace(workspace, root) if workspace is not None else _workspace_for(root)
+    root, ws = resolve_data(path, workspace)
     refs, problems = discover(root)
     return DataSource(root=root, workspace=ws, refs=list(refs), problems=list(problems))
 

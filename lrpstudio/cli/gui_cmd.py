@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lrpstudio.core.errors import InputError
+
 HELP = "open the desktop app (default when no command is given)"
 DESCRIPTION = """\
 Open the desktop app on a BraTS folder or an lrpstudio workspace. Without PATH the
@@ -52,17 +54,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Start the GUI (imports Qt lazily)."""
     if getattr(args, "self_test", False):
-        from lrpstudio.gui.selftest import run_self_test  # offscreen; Qt is loaded only here
+        from lrpstudio.gui.shell.selftest import run_self_test  # offscreen; Qt is loaded only here
 
         return run_self_test(args.report)
     if getattr(args, "report", None) is not None:
-        from lrpstudio.core.errors import InputError
-
         raise InputError("--report needs --self-test", args.report)
     if args.path is not None and not args.path.exists():
-        from lrpstudio.core.errors import InputError
-
         raise InputError("folder does not exist", args.path)
-    from lrpstudio.gui.launch import run_gui  # Qt is loaded only here
+    from lrpstudio.gui.shell.launch import run_gui  # Qt is loaded only here
 
     return run_gui(args.path, args.screenshot, args.workspace)

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from lrpstudio.app.workspace import Workspace, workspace_for
 from lrpstudio.cli.progress import progress_bar, progress_callback
 from lrpstudio.core.data.layouts import MODALITIES
 from lrpstudio.core.data.prepare import PrepareConfig, prepare_dataset
@@ -93,13 +94,9 @@ def _config(args: argparse.Namespace) -> PrepareConfig:
         mask=args.mask, grades=str(args.grades) if args.grades else None)
 
 
-def _workspace(data: Path, use_corrections: bool) -> Any:
-    """The data folder's default workspace (where corrected masks live), when used."""
-    if not use_corrections:
-        return None
-    from lrpstudio.core.data.workspace import default_workspace
-
-    return default_workspace(data)
+def _workspace(data: Path, use_corrections: bool) -> Workspace | None:
+    """The data folder's workspace (where corrected masks live, by the app's one rule), when used."""
+    return workspace_for(data) if use_corrections else None
 
 
 def summary(dataset: SliceDataset, out: Path) -> dict[str, Any]:

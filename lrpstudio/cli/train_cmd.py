@@ -15,8 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
+from lrpstudio.app.datasets import PrepareConfig, SliceDataset, open_slices
+from lrpstudio.app.run_info import recorded_preparation, train_config
+from lrpstudio.app.training import resume_config
 from lrpstudio.cli.progress import progress_bar, progress_callback
-from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.augment import AugmentConfig
 from lrpstudio.core.train.config import BEST_METRICS, CLASS_BALANCE, TrainConfig
@@ -24,14 +26,14 @@ from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.distributed import DistContext, agree, init_distributed, shutdown
 from lrpstudio.core.train.engine import TrainCallbacks, fit
 from lrpstudio.core.train.metrics import collapse_message
-from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.schedule import LR_SCHEDULES
-from lrpstudio.core.xai.losses import LOSS_FORMS, GuidanceConfig
+from lrpstudio.core.xai.guidance import LOSS_FORMS, GuidanceConfig
 from lrpstudio.core.xai.relevance import SEEDS
 
 _EXAMPLES = """\
 DATA_OR_DATASET is a prepared slice dataset (`lrpstudio prepare`) or a BraTS folder
-(prepared on the fly with default settings into its workspace, and reused).
+(prepared on the fly with default settings into its workspace, with the masks corrected
+there in the desktop app, and reused; --resume rebuilds the run's recorded preparation).
 --penalty 0 is plain cross-entropy; p > 0 is LRPLoss: CE + p * (1 - S) by default
 (--form additive), or the paper's CE / S**p (--form ratio), S = TumorLRPScore. By
 default the first 2 epochs are plain CE (warm start), each slice's CE is weighted by its
@@ -65,19 +67,26 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                        help="grade table CSV (case,grade) for releases without grades")
 
 
-def load_data(path: Path, args: argparse.Namespace, quiet: bool = False) -> SliceDataset:
-    """Resolve DATA_OR_DATASET: load a prepared dataset or prepare a BraTS folder."""
-    from lrpstudio.core.data.prepare import dataset_from
-    from lrpstudio.core.data.prepare_config import PrepareConfig
-
+def preparation(args: argparse.Namespace) -> PrepareConfig | None:
+    """How to prepare a BraTS folder: a run's recorded preparation with ``--resume`` (as the
+    desktop app does), else ``--size`` / ``--grades`` over the defaults (None: the defaults)."""
+    resume = getattr(args, "resume", None)
+    recorded = recorded_preparation(resume) if resume is not None else None
+    if recorded is not None:
+        return recorded
     values: dict[str, Any] = {}
     if getattr(args, "size", None):
         values["image_size"] = args.size
     if getattr(args, "grades", None):
         values["grades"] = str(args.grades)
-    config = PrepareConfig(**values) if values else None
+    return PrepareConfig(**values) if values else None
+
+
+def load_data(path: Path, args: argparse.Namespace, quiet: bool = False) -> SliceDataset:
+    """Resolve DATA_OR_DATASET: load a prepared dataset or prepare a BraTS folder into the
+    workspace the app's one rule names (where the desktop app saves corrected masks)."""
     with progress_bar("preparing data", disable=quiet) as bar:
-        return dataset_from(path, config, progress=progress_callback(bar))
+        return open_slices(path, preparation(args), progress=progress_callback(bar))
 
 
 @contextmanager
@@ -211,8 +220,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _config(args: argparse.Namespace) -> TrainConfig:
     if args.resume is not None:
-        saved = TrainConfig.from_dict(RunFolder(args.resume).read_config()["train"])
-        return replace(saved, epochs=args.epochs or saved.epochs, device=args.device or saved.device)
+        return resume_config(train_config(args.resume), args.epochs, args.device)
     kind = args.guidance or ("lrp" if args.penalty > 0 else "none")
     config = training_config(args, kind, args.penalty)
     if args.rrr_weight is not None:

@@ -1,7 +1,10 @@
 """lrpstudio's desktop app (PySide6 + pyqtgraph): the only package that imports Qt.
 
-Entry point: :func:`lrpstudio.gui.launch.run_gui` (``lrpstudio gui``). The window
-(:mod:`.main_window`) shows the case browser, three linked slice views and the tool
-panel; editing logic lives in :mod:`lrpstudio.core.editing` and data access in
-:mod:`lrpstudio.core.data`, reached through :mod:`.core_bridge`.
+Entry point: :func:`lrpstudio.gui.shell.launch.run_gui` (``lrpstudio gui``). One
+sub-package per part of the product: :mod:`.shell` (main window, menus, docks,
+settings, launch), :mod:`.viewer` (slice views, overlays, editing), :mod:`.training`,
+:mod:`.runs`, :mod:`.similar`, :mod:`.explain`, and :mod:`.common` (workers, tiles).
+Views emit signals and hold no reference to the main window. Every product rule
+(which workspace, how a slice is prepared, what a run recorded, the training job) is
+asked of :mod:`lrpstudio.app`; from the core the GUI takes value types only.
 """

@@ -97,7 +97,7 @@ def test_prepare_builds_the_good_cases_and_skips_the_damaged(
 def test_load_case_agrees_with_inspect(hostile_data: Path) -> None:
     for case_id in GOOD:
         assert load_case(hostile_data / case_id).usable_for_training
-    for case_id, (_, _, words) in DAMAGED.items():
+    for case_id, (_, _, _words) in DAMAGED.items():
         with pytest.raises(LrpStudioError) as caught:
             load_case(hostile_data / case_id)
         assert "\n" not in str(caught.value)

@@ -63,7 +63,7 @@ def test_all_layers_json_pictures_and_cache(run_and_data, tmp_path, capsys) -> N
     assert report["query"]["case_id"] == "case07" and report["query"]["split"] == "val"
     assert list(report["layers"]) == ["block1", "block2", "block3", "block4", "dense"]
     train_cases = {f"case{c:02d}" for c in range(6)}
-    for layer, record in report["layers"].items():
+    for _layer, record in report["layers"].items():
         assert len(record["neighbours"]) == 2
         assert all(n["case_id"] in train_cases for n in record["neighbours"])
         assert (out / record["gallery_png"]).is_file()

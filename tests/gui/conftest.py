@@ -20,9 +20,9 @@ DEMO_SHAPE = (48, 48, 32)
 @pytest.fixture(scope="module", autouse=True)
 def gui_thread_collection(qapp) -> Iterator[None]:
     """Garbage collection as the app configures it: only in the GUI thread (see
-    :func:`lrpstudio.gui.workers.keep_collection_in_gui_thread`); given back to Python
+    :func:`lrpstudio.gui.common.workers.keep_collection_in_gui_thread`); given back to Python
     after each module, for the non-GUI tests that may follow in the same process."""
-    from lrpstudio.gui.workers import keep_collection_in_gui_thread
+    from lrpstudio.gui.common.workers import keep_collection_in_gui_thread
 
     collector = keep_collection_in_gui_thread(qapp)
     yield
@@ -40,9 +40,9 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def make_window(qtbot, tmp_path: Path) -> Iterator:
     """Factory of shown main windows with scripted answers; closed after the test."""
-    from lrpstudio.gui.main_window import MainWindow
-    from lrpstudio.gui.prompts import ScriptedPrompter
-    from lrpstudio.gui.settings import RecentList
+    from lrpstudio.gui.shell.main_window import MainWindow
+    from lrpstudio.gui.shell.prompts import ScriptedPrompter
+    from lrpstudio.gui.shell.settings import RecentList
 
     windows = []
 

@@ -1,0 +1,147 @@
+"""Drawing run comparisons: the Fig. 5 grid, a run's saved Fig. 7 in a dialog, the epoch
+axis and the ± sd band of a group of seeds.
+
+The arrays come from the app (:func:`lrpstudio.app.compare.comparison_arrays`,
+:func:`lrpstudio.app.compare.heatmap_inputs`); :class:`Fig5Grid` draws them, or one line
+saying why there is none.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from lrpstudio.app.datasets import GRADES
+from lrpstudio.app.pictures import caption, heat_rgba, input_rgba, mask_rgba
+from lrpstudio.app.run_summaries import short_labels
+from lrpstudio.gui.common.heat_tiles import Tile, drop_tiles
+from lrpstudio.gui.training.fig7_view import Fig7View
+
+
+def heatmaps_dialog(parent: QtWidgets.QWidget, run: Path, inputs: dict[str, Any]) -> QtWidgets.QDialog:
+    """A shown, non-modal window with a run's saved Fig. 7: every epoch, an epoch slider.
+
+    Parameters
+    ----------
+    parent
+        The window's parent (it closes with it).
+    run
+        The run folder (its heatmaps/epoch_XXX.npz are read).
+    inputs
+        :func:`lrpstudio.app.compare.heatmap_inputs` of the run. The view is ``dialog.fig7``.
+    """
+    dialog = QtWidgets.QDialog(parent)
+    dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.setWindowTitle(f"Fig. 7 heatmaps: {short_labels([run])[0]} ({run.name})")
+    view = Fig7View(dialog)
+    view.load_saved_epochs(run)
+    view.set_inputs(inputs)
+    QtWidgets.QVBoxLayout(dialog).addWidget(view)
+    dialog.resize(min(1200, 160 * len(inputs["titles"]) + 60), 420)
+    dialog.fig7 = view  # type: ignore[attr-defined]  # for scripts and tests
+    dialog.show()
+    return dialog
+
+
+class EpochAxis(pg.AxisItem):
+    """An x axis of whole epochs: tick spacings below one epoch are raised to one."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802
+        levels: list[tuple[float, float]] = []
+        for spacing, offset in super().tickSpacing(minVal, maxVal, size):
+            level = (float(max(1, math.ceil(spacing))), float(round(offset)))
+            if level not in levels:
+                levels.append(level)
+        return levels
+
+
+class Fig5Grid(QtWidgets.QWidget):
+    """Rows = slices; columns = input, mask, then one heatmap per model."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = QtWidgets.QGridLayout(self)
+        self.grid.setSpacing(3)
+        self.note = QtWidgets.QLabel("Select runs and press Compare to draw Fig. 5", self)
+        self.note.setWordWrap(True)
+        self.grid.addWidget(self.note, 0, 0, 1, -1)
+        self.tiles: list[Tile] = []
+        self.arrays: dict[str, Any] | None = None
+
+    def clear(self, message: str) -> None:
+        """Remove the grid and say why there is none."""
+        drop_tiles(self.tiles)
+        self.tiles, self.arrays = [], None
+        self.note.setText(message)
+        self.note.show()
+
+    def show_arrays(self, arrays: dict[str, Any]) -> None:
+        """Draw a :func:`lrpstudio.app.compare.comparison_arrays` result."""
+        self.clear("")
+        self.note.hide()
+        self.arrays = arrays
+        display = arrays.get("display", arrays["names"])
+        for i, title in enumerate(arrays["titles"]):
+            label = int(arrays["labels"][i])
+            self._add(i, 0, input_rgba(arrays["images"][i], None), f"{title} ({GRADES[label]})", "input")
+            self._add(i, 1, mask_rgba(arrays["masks"][i]), "tumour mask", "")
+            for j, (name, m) in enumerate(zip(arrays["names"], arrays["maps"])):
+                tile = self._add(i, j + 2, heat_rgba(m["relevance"][i], m["vmax"]), display[j] if i == 0 else "",
+                                 caption(float(m["scores"][i]), int(m["predictions"][i]), label))
+                tile.setToolTip(name)
+
+    def mark_stale(self, selected: list[str]) -> bool:
+        """Say so when the grid shows other runs than ``selected`` (run folder names)."""
+        if self.arrays is None:
+            return False
+        shown = [str(n) for n in self.arrays["names"]]
+        stale = sorted(shown) != sorted(selected)
+        self.note.setText("This Fig. 5 is of the runs compared before; press Compare (Fig. 5) for "
+                          "the selected runs" if stale else "")
+        self.note.setVisible(stale)
+        return stale
+
+    def _add(self, row: int, col: int, rgba: np.ndarray, title: str, text: str) -> Tile:
+        tile = Tile(self, size=120)
+        tile.show_rgba(rgba, title, text)
+        self.grid.addWidget(tile, row + 1, col)  # row 0 holds the note
+        self.tiles.append(tile)
+        return tile
+
+
+#: Opacity of a group's ± sd band (0-255): the mean line and other runs show through it.
+BAND_ALPHA = 60
+
+
+def draw_band(plot: pg.PlotItem, epochs: np.ndarray, mean: np.ndarray, sd: np.ndarray,
+              colour: str, label: str) -> tuple[pg.PlotDataItem, pg.FillBetweenItem | None]:
+    """A group's mean curve (in the legend as ``label``) over a shaded ± sd band.
+
+    Epochs where only one run has a value have no spread: the band is closed there.
+
+    Returns
+    -------
+    tuple
+        The mean curve and the band (None when there is nothing to shade).
+    """
+    line = plot.plot(epochs, mean, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
+                     symbolBrush=colour, name=label)
+    if not len(epochs):
+        return line, None
+    spread = np.where(np.isfinite(sd), sd, 0.0)
+    # The edges are drawn faintly; they are not measurements, so they stay out of the legend.
+    edge = pg.mkPen(pg.mkColor(colour).lighter(150), width=1)
+    lower = pg.PlotDataItem(epochs, mean - spread, pen=edge)
+    upper = pg.PlotDataItem(epochs, mean + spread, pen=edge)
+    fill = pg.mkColor(colour)
+    fill.setAlpha(BAND_ALPHA)
+    band = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(fill))
+    for item in (lower, upper, band):
+        plot.addItem(item)
+    band.setZValue(line.zValue() - 1)  # under the mean line
+    return line, band

@@ -1,0 +1,58 @@
+"""The side docks: how one is made, and which ones each central tab shows.
+
+The case list, the editing tools and the Explain dock belong to the Viewer; on the
+Training, Runs and Similar-cases tabs they only took width from the curves, tables and
+neighbour grids, and together they made the window wider than a laptop screen. Each tab
+remembers what the user last showed or hid on it.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from PySide6 import QtCore, QtWidgets
+
+
+class TabDocks(QtCore.QObject):
+    """Shows and hides dock widgets as the current tab changes.
+
+    Parameters
+    ----------
+    tabs
+        The central tab widget.
+    docks
+        The docks managed, by name.
+    hidden_on
+        Tab titles on which all managed docks start hidden.
+    """
+
+    def __init__(self, tabs: QtWidgets.QTabWidget, docks: Mapping[str, QtWidgets.QDockWidget],
+                 hidden_on: tuple[str, ...]) -> None:
+        super().__init__(tabs)
+        self.tabs, self.docks = tabs, dict(docks)
+        self._hidden_on = hidden_on
+        self._shown: dict[str, dict[str, bool]] = {}  # tab title -> dock name -> visible
+        self._current = tabs.tabText(tabs.currentIndex())
+        tabs.currentChanged.connect(self._on_tab)
+
+    def visible_on(self, title: str) -> dict[str, bool]:
+        """What the docks show on tab ``title`` (remembered, or the default)."""
+        default = title not in self._hidden_on
+        return self._shown.get(title, {name: default for name in self.docks})
+
+    def _on_tab(self, index: int) -> None:
+        self._shown[self._current] = {name: not dock.isHidden() for name, dock in self.docks.items()}
+        self._current = self.tabs.tabText(index)
+        for name, visible in self.visible_on(self._current).items():
+            self.docks[name].setVisible(visible)
+
+
+def add_dock(window: QtWidgets.QMainWindow, title: str, name: str, widget: QtWidgets.QWidget,
+             area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+    """A movable (not closable, not floating) dock named ``name`` holding ``widget``, added to ``window``."""
+    dock = QtWidgets.QDockWidget(title, window)
+    dock.setObjectName(name)
+    dock.setWidget(widget)
+    dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable)
+    window.addDockWidget(area, dock)
+    return dock

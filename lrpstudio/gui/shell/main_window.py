@@ -1,0 +1,468 @@
+"""The main window: case browser, three linked views, tool panel, menus and status bar.
+
+Data flow: the window asks the core (through :mod:`lrpstudio.app.data_source`) for
+cases and volumes, hands the segmentation to a core edit session through the
+:class:`~lrpstudio.gui.viewer.editing_controller.EditingController`, and shows everything via
+one :class:`~lrpstudio.gui.viewer.view_state.ViewState`. Questions go through a
+:class:`~lrpstudio.gui.shell.prompts.Prompter`; errors through one
+:class:`~lrpstudio.gui.shell.application.ErrorReporter`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from lrpstudio.core.data.layouts import MODALITIES
+from lrpstudio.core.paths import user_log_dir
+from lrpstudio.app import data_source
+from lrpstudio.gui.shell.actions import build_actions, build_menus
+from lrpstudio.gui.shell.application import ErrorReporter
+from lrpstudio.app.data_source import CaseRow
+from lrpstudio.app.slices import ViewerSlice, capture
+from lrpstudio.gui.explain.panel import ExplainPanel
+from lrpstudio.gui.viewer.case_browser import CaseBrowser
+from lrpstudio.gui.viewer.case_loader import CaseLoader
+from lrpstudio.gui.viewer.editing_controller import EditingController
+from lrpstudio.gui.viewer.geometry import DISPLAY_CONVENTION
+from lrpstudio.gui.viewer.hold_to_hide import HoldToHide
+from lrpstudio.gui.shell.prompts import Prompter
+from lrpstudio.gui.shell.settings import RecentList
+from lrpstudio.gui.shell.shortcuts import cheat_sheet_dialog
+from lrpstudio.gui.viewer.slice_view import OrthoViews
+from lrpstudio.gui.shell.docks import TabDocks, add_dock
+from lrpstudio.gui.shell.tabs import StudioTabs
+from lrpstudio.gui.viewer.tool_panel import ToolPanel
+from lrpstudio.gui.viewer.view_state import ViewState, Voxel
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """lrpstudio's desktop window.
+
+    Parameters
+    ----------
+    prompter
+        Asks the user questions (default: modal dialogs).
+    recent
+        The recent-folders list (default: the user's settings file).
+    """
+
+    def __init__(self, prompter: Prompter | None = None, recent: RecentList | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("lrpstudio")
+        self.resize(1400, 860)
+        self.setAcceptDrops(True)
+        self.prompter = prompter or Prompter(self)
+        self.recent = recent or RecentList()
+        self.reporter = ErrorReporter(lambda: self, self.show_status)
+        self.state = ViewState(self)
+        self.views = OrthoViews(self.state, self)
+        self.browser = CaseBrowser(self)
+        self.data: data_source.DataSource | None = None
+        #: Journals the user chose to restore, by case id: replayed when that case opens.
+        self.pending_journals: dict[str, Path] = {}
+        self.case: Any = None
+        self.actions = build_actions(self, self._handlers(), self.run_guarded)
+        self.panel = ToolPanel(self.actions, self)
+        self.loader = CaseLoader(self)
+        self.controller = EditingController(self.state, self.views, self.panel, self.show_status,
+                                             self.run_guarded)
+        self._build_layout()
+        self._build_menus()
+        self._connect()
+        self._sync_panel()
+
+    # -- construction -------------------------------------------------------------------
+    def _handlers(self) -> dict[str, Callable[[], object]]:
+        h: dict[str, Callable[[], object]] = {
+            "file.open_folder": self.choose_folder,
+            "file.open_workspace": self.choose_workspace,
+            "file.save": self.save,
+            "file.quit": self.close,
+            "case.next": lambda: self.browser.step(+1),
+            "case.previous": lambda: self.browser.step(-1),
+            "case.status_in_progress": lambda: self.set_review("in progress"),
+            "case.status_done": lambda: self.set_review("done"),
+            "case.status_flagged": lambda: self.set_review("flagged"),
+            "view.slice_up": lambda: self.views.step_slice(+1),
+            "view.slice_down": lambda: self.views.step_slice(-1),
+            "view.page_up": lambda: self.views.step_slice(+10),
+            "view.page_down": lambda: self.views.step_slice(-10),
+            "view.zoom_in": lambda: self.views.active.zoom(1.25),
+            "view.zoom_out": lambda: self.views.active.zoom(0.8),
+            "view.reset": lambda: [v.reset_view() for v in self.views.views.values()],
+            "view.wl_auto": lambda: self._preset(0),
+            "view.wl_preset": lambda: self._preset(None),
+            "view.overlay": lambda: self.state.set_style(visible=not self.state.style.visible),
+            "view.outline": lambda: self.state.set_style(outline=not self.state.style.outline),
+            "view.opacity_down": lambda: self.state.set_style(opacity=self.state.style.opacity - 0.1),
+            "view.opacity_up": lambda: self.state.set_style(opacity=self.state.style.opacity + 0.1),
+            "view.pin_slice": self.pin_slice,
+            "window.viewer": lambda: self.tabs.setCurrentIndex(0),
+            "window.training": lambda: self.tabs.setCurrentWidget(self.tabs.training),
+            "window.runs": lambda: self.tabs.setCurrentWidget(self.tabs.runs),
+            "window.similar": lambda: self.tabs.setCurrentWidget(self.tabs.similar),
+            "analyse.explain": self.explain_current,
+            "analyse.similar": self.find_similar,
+            "help.cheatsheet": self.show_cheat_sheet,
+        }
+        for m in MODALITIES:
+            h[f"view.modality.{m}"] = lambda m=m: self.state.set_modality(m)
+        return h
+
+    def _build_layout(self) -> None:
+        self.tabs = StudioTabs(self.views, self.viewer_slice, self)
+        self.setCentralWidget(self.tabs)
+        area = QtCore.Qt.DockWidgetArea
+        left = add_dock(self, "Cases", "cases_dock", self.browser, area.LeftDockWidgetArea)
+        right = add_dock(self, "Tools", "tools_dock", self.panel, area.RightDockWidgetArea)
+        # The case table needs room for id, grade and status.
+        left.setMinimumWidth(260)
+        self.resizeDocks([left, right], [330, 300], QtCore.Qt.Orientation.Horizontal)
+        self.explain = ExplainPanel(self.state, self)
+        explain_dock = add_dock(self, "Explain", "explain_dock", self.explain, area.RightDockWidgetArea)
+        self.tabifyDockWidget(right, explain_dock)  # the Explain dock sits behind the tools
+        right.raise_()
+        self.docks = {"cases": left, "tools": right, "explain": explain_dock}
+        self.tab_docks = TabDocks(self.tabs, self.docks, hidden_on=("Training", "Runs", "Similar cases"))
+        self.readout = QtWidgets.QLabel("", self)
+        self.readout.setObjectName("readout")
+        convention = QtWidgets.QLabel(f"display: {DISPLAY_CONVENTION} (patient left on screen "
+                                      "right)", self)
+        self.statusBar().addPermanentWidget(self.readout)
+        self.statusBar().addPermanentWidget(convention)
+
+    def _build_menus(self) -> None:
+        menus = build_menus(self, self.actions)
+        self.recent_menu = QtWidgets.QMenu("Open &recent", self)
+        menus["File"].insertMenu(self.actions["file.save"], self.recent_menu)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menus["Window"].addSeparator()
+        for dock in self.docks.values():
+            menus["Window"].addAction(dock.toggleViewAction())
+        log_action = menus["Help"].addAction("Open log folder")
+        log_action.triggered.connect(self._open_log_folder)
+
+    def _connect(self) -> None:
+        self.browser.case_activated.connect(lambda row: self.run_guarded(lambda: self.open_case(row)))
+        self.browser.status_requested.connect(
+            lambda case_id, s: self.run_guarded(lambda: self.set_review(s, case_id)))
+        for view in self.views.views.values():
+            view.hovered.connect(self._readout)
+        self.state.modality_changed.connect(lambda _m: self._sync_panel())
+        self.state.overlay_changed.connect(self._sync_panel)
+        self.state.volume_changed.connect(self._sync_panel)
+        self.panel.preset.activated.connect(lambda i: self.run_guarded(lambda: self._preset(i)))
+        self.panel.opacity.valueChanged.connect(
+            lambda v: self.state.set_style(opacity=v / 100.0))
+        self.controller.edited.connect(self._on_edited)
+        for action_id, action in self.actions.items():
+            if action_id.startswith(("tool.", "label.")):  # its settings are in the Tools dock
+                action.triggered.connect(self._show_tools)
+        self.loader.loaded.connect(lambda loaded: self.run_guarded(lambda: self._show_loaded(loaded)))
+        self.tabs.runs_dir_changed.connect(self.explain.set_runs_dir)
+        self.tabs.training.run_ended.connect(lambda _run, _how: self.explain.refresh())
+        self.tabs.similar.open_requested.connect(
+            lambda case_id, z: self.run_guarded(lambda: self.open_at(case_id, z)))
+        self.loader.failed.connect(self._on_load_failed)
+        self.hold_to_hide = HoldToHide(self.state, self)
+        QtWidgets.QApplication.instance().installEventFilter(self.hold_to_hide)
+
+    def _on_load_failed(self, error: Exception, case_id: str) -> None:
+        """Report a case that could not be opened, and show its new problem in its row."""
+        self.reporter.report(error, f"could not open {case_id}")
+        row = self.data.row(case_id) if self.data is not None else None
+        if row is not None:
+            self.browser.update_row(case_id, problems=row.problems, openable=row.openable,
+                                    ref=row.ref)
+
+    # -- helpers ----------------------------------------------------------------------
+    def run_guarded(self, func: Callable[[], object]) -> None:
+        """Run a user command; any error becomes one dialog and a log entry."""
+        try:
+            func()
+        except Exception as error:  # noqa: BLE001 - the GUI's error boundary
+            self.reporter.report(error)
+
+    def show_status(self, message: str, timeout_ms: int = 8000) -> None:
+        """Say what happened in the status bar."""
+        self.statusBar().showMessage(message, timeout_ms)
+        log.info("status: %s", message)
+
+    def _preset(self, index: int | None) -> None:
+        if self.state.has_volume:
+            name = self.state.apply_preset(index)
+            self.show_status(f"Window/level: {name}", 3000)
+            self._sync_panel()
+
+    def _sync_panel(self) -> None:
+        self.panel.preset.setCurrentIndex(self.state.preset_index.get(self.state.modality, 0))
+        blocker = QtCore.QSignalBlocker(self.panel.opacity)
+        self.panel.opacity.setValue(int(round(self.state.style.opacity * 100)))
+        del blocker
+        self.actions["view.outline"].setChecked(self.state.style.outline)
+        self.actions["view.overlay"].setChecked(self.state.style.visible)
+        action = self.actions.get(f"view.modality.{self.state.modality}")
+        if action is not None:
+            action.setChecked(True)
+        for m in MODALITIES:
+            self.actions[f"view.modality.{m}"].setEnabled(m in self.state.images)
+
+    def _readout(self, voxel: Voxel | None) -> None:
+        if voxel is None or not self.state.has_volume:
+            self.readout.setText("")
+            return
+        self.readout.setText(self.state.describe(voxel))
+
+    # -- opening data -----------------------------------------------------------------
+    def choose_folder(self) -> None:
+        """Ask for a BraTS folder and open it."""
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Open BraTS folder")
+        if path:
+            self.open_path(Path(path))
+
+    def choose_workspace(self) -> None:
+        """Ask for a workspace folder and open it."""
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Open workspace")
+        if path:
+            self.open_path(Path(path))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent.items():
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(lambda _c=False, p=path: self.run_guarded(lambda: self.open_path(p)))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def open_path(self, path: Path, workspace: Path | None = None, open_first: bool = True,
+                  offer_restore: bool = True) -> None:
+        """Open a BraTS folder or a workspace (after asking about unsaved edits)."""
+        if not self.confirm_discard():
+            return
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
+        try:
+            source = data_source.open_source(Path(path), workspace)
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        self.controller.detach()
+        self.case = None
+        self.explain.set_case(None)
+        self.data = source
+        self.tabs.set_source(source.root, source.workspace)
+        self.browser.set_rows(source.rows())
+        # With an explicit workspace, remember the workspace: reopening it reopens its data
+        # (and finds its recovery journals); otherwise the data folder.
+        self.recent.add(Path(workspace) if workspace is not None else Path(path))
+        self.setWindowTitle(f"lrpstudio — {source.root}")
+        self.show_status(f"Opened {source.root}: {len(source.refs)} cases")
+        if offer_restore and self.offer_restore():
+            return
+        if open_first:
+            first = next((row for row in self.browser.rows if row.openable), None)
+            if first is not None:
+                self.browser.select(first.case_id)
+
+    def offer_restore(self) -> bool:
+        """Offer to restore journals left by a crash; True when a case was restored."""
+        if self.data is None:
+            return False
+        found = self.data.recoverable()
+        if not found:
+            return False
+        descriptions = [f"• {info.case_id or info.path.name}: {info.steps} step(s)" +
+                        (f" ({info.problem})" if info.problem else "") for info in found]
+        if not self.prompter.ask_restore(descriptions):
+            for info in found:
+                data_source.discard_journal(info.path)
+            self.show_status("Unsaved edits of the previous session discarded")
+            return False
+        self.pending_journals = {info.case_id: info.path for info in found
+                                 if info.problem is None and info.case_id
+                                 and self.browser.row_of(info.case_id) is not None}
+        if not self.pending_journals:
+            self.show_status("No restorable journal matched a case of this folder")
+            return False
+        for case_id in self.pending_journals:
+            self.browser.update_row(case_id, edited=True)
+        row = self.browser.row_of(next(iter(self.pending_journals)))
+        self.browser.select(row.case_id, emit=False)
+        self.open_case(row)
+        if len(self.pending_journals):
+            self.show_status(f"Restored {row.case_id}; unsaved edits of "
+                             f"{', '.join(self.pending_journals)} are restored when opened")
+        return True
+
+    def open_case(self, row: CaseRow, journal: Path | None = None) -> None:
+        """Load a case and start an edit session on its mask (restored from ``journal``)."""
+        if self.data is None or (self.case is not None and row.case_id == self.case.id
+                                 and journal is None):
+            self.loader.cancel()  # back to the shown case: drop a load still running
+            return
+        if not row.openable:
+            self.show_status(f"{row.case_id} cannot be opened: {'; '.join(row.problems)}")
+            return
+        if not self.confirm_discard():
+            if self.case is not None:
+                self.browser.select(self.case.id, emit=False)
+            return
+        journal = journal or self.pending_journals.pop(row.case_id, None)
+        self.show_status(f"Loading {row.case_id}…", 0)
+        self.loader.request(self.data, row, journal)
+
+    def _show_loaded(self, loaded: data_source.Loaded) -> None:
+        """Show a loaded case and edit its session (the loader's result)."""
+        if loaded.restore_error is not None:
+            self.reporter.report(loaded.restore_error,
+                                 f"could not restore the unsaved edits of {loaded.case.id}")
+        case, session = loaded.case, loaded.session
+        self.controller.detach()
+        self.case = case
+        self.state.set_volume(case.images, session.seg, case.affine)
+        self.controller.attach(session, case)
+        self.explain.set_case(str(case.id), case.grade)
+        self.browser.select(case.id, emit=False)
+        self.setWindowTitle(f"lrpstudio — {case.id}")
+        restored = " (restored unsaved edits)" if loaded.journal is not None else ""
+        self.show_status(f"Opened {case.id}{restored}")
+        if loaded.journal is not None:
+            self.browser.update_row(case.id, edited=True)
+
+    # -- tabs and docks -------------------------------------------------------------------
+    def _show_tools(self) -> None:
+        """Bring the Tools dock to the front (a tool key was pressed)."""
+        if self.tabs.currentIndex() == 0:
+            self.docks["tools"].show()
+            self.docks["tools"].raise_()
+
+    def explain_current(self) -> None:
+        """Explain the viewer's current slice in the Explain dock."""
+        self.docks["explain"].show()
+        self.docks["explain"].raise_()
+        self.explain.explain()
+
+    def find_similar(self) -> None:
+        """Find training slices similar to the viewer's current slice."""
+        self.tabs.setCurrentWidget(self.tabs.similar)
+        self.tabs.similar.find()
+
+    def viewer_slice(self) -> ViewerSlice | None:
+        """The viewer's current axial slice (a copy of the mask), or None without an open case."""
+        if self.case is None or not self.state.has_volume:
+            return None
+        return capture(str(self.case.id), getattr(self.case, "grade", None), self.state.images,
+                       self.state.seg, int(self.state.cursor[2]))
+
+    def open_at(self, case_id: str, z: int) -> None:
+        """Show axial slice ``z`` of a case in the viewer (opening the case first when needed)."""
+        row = self.browser.row_of(case_id)
+        if row is None:
+            self.tabs.similar.say(f"{case_id} is not in the open data folder")
+            return
+
+        def go(loaded: data_source.Loaded) -> None:
+            self.loader.loaded.disconnect(go)
+            if loaded.case.id == case_id:
+                self._go_to_slice(z)
+
+        if self.case is not None and self.case.id == case_id:
+            self._go_to_slice(z)
+            return
+        self.loader.loaded.connect(go)
+        self.browser.select(case_id)
+
+    def _go_to_slice(self, z: int) -> None:
+        c = self.state.cursor
+        self.state.set_cursor((c[0], c[1], int(z)))
+        self.tabs.setCurrentIndex(0)
+
+    # -- saving and review ---------------------------------------------------------------
+    def save(self) -> bool:
+        """Save the current mask through the core corrections store."""
+        if self.case is None or self.data is None or not self.controller.has_session:
+            self.show_status("Nothing to save")
+            return False
+        if not self.controller.dirty:
+            self.show_status(f"{self.case.id}: no unsaved edits")  # no needless correction file
+            return True
+        path = self.data.save(self.controller.session)
+        self.browser.update_row(self.case.id, edited=True)
+        self.show_status(f"Saved {self.case.id} to {path}")
+        return True
+
+    def confirm_discard(self) -> bool:
+        """Ask about unsaved edits; True when it is fine to move on."""
+        if self.case is None or not self.controller.dirty:
+            return True
+        answer = self.prompter.ask_save(self.case.id)
+        if answer == "cancel":
+            return False
+        if answer == "save":
+            try:
+                return self.save()
+            except Exception as error:  # noqa: BLE001 - a failed save must not lose edits
+                self.reporter.report(error, "save failed")
+                return False
+        self.controller.discard()
+        return True
+
+    def set_review(self, status: str, case_id: str | None = None) -> None:
+        """Set a case's review status in the workspace."""
+        case_id = case_id or (self.case.id if self.case is not None else None)
+        if case_id is None or self.data is None:
+            return
+        self.data.set_review(case_id, status)
+        self.browser.update_row(case_id, review=status)
+        self.show_status(f"{case_id}: {status}", 3000)
+
+    def pin_slice(self) -> bool:
+        """Pin the open case's current axial slice in the workspace (for the next run's Fig. 7)."""
+        if self.case is None or self.data is None or not self.state.has_volume:
+            self.show_status("Open a case of a workspace to pin its slices")
+            return False
+        z = int(self.state.cursor[2])
+        added = self.data.pin(self.case.id, z)
+        self.show_status(f"Pinned {self.case.id} z{z}: the next training run explains it every epoch"
+                         if added else f"{self.case.id} z{z} is already pinned", 5000)
+        return added
+
+    def _on_edited(self, dirty: bool) -> None:
+        if self.case is not None and dirty:
+            self.browser.update_row(self.case.id, edited=True)
+            row = self.browser.row_of(self.case.id)
+            if row is not None and row.review == "not started":
+                self.set_review("in progress", self.case.id)  # the first edit starts a review
+        title = f"lrpstudio — {self.case.id}" if self.case is not None else "lrpstudio"
+        self.setWindowTitle(title + (" *" if dirty else ""))
+
+    # -- events -----------------------------------------------------------------------
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if self.tabs.may_close() and self.confirm_discard():
+            self.loader.wait()
+            self.controller.detach()
+            event.accept()
+        else:
+            event.ignore()
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802 - Qt API
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            path = Path(urls[0].toLocalFile())
+            self.run_guarded(lambda: self.open_path(path if path.is_dir() else path.parent))
+            event.acceptProposedAction()
+
+    def show_cheat_sheet(self) -> None:
+        """Help → Keyboard shortcuts."""
+        self.cheat_sheet = cheat_sheet_dialog(self)
+
+    def _open_log_folder(self) -> None:
+        QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(user_log_dir())))

@@ -1,0 +1,402 @@
+"""One orthogonal slice view (pyqtgraph ImageItem based) and the three linked views.
+
+Mouse, in every view:
+left click/drag moves the crosshair (or paints, when an editing tool takes the press),
+right drag sets window (horizontal) and level (vertical), middle drag or Shift+left drag
+pans, the wheel changes slice and Ctrl+wheel zooms. The view handles these events
+itself instead of pyqtgraph's ViewBox defaults so painting starts on the press, with no
+drag threshold, and no gesture is ambiguous.
+
+Display convention: radiological (see :mod:`lrpstudio.gui.viewer.geometry`); every view shows
+orientation letters computed from the affine at its four edges.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from lrpstudio.gui.viewer.geometry import DISPLAY_CONVENTION, PLANES, PlaneMapping, plane_mapping
+from lrpstudio.app.pictures import outline_segments
+from lrpstudio.app.pictures import outline
+from lrpstudio.gui.viewer.overlay import CROSSHAIR_COLOUR, label_lut
+from lrpstudio.gui.viewer.view_state import Region, ViewState, Voxel
+
+_LUT = label_lut()
+_PREVIEW_LUT = np.zeros((256, 4), dtype=np.uint8)
+_PREVIEW_LUT[1:] = (0xCC, 0x79, 0xA7, 255)  # Okabe-Ito reddish purple: "not yet applied"
+
+
+class ToolHandler(Protocol):
+    """What an editing controller offers a view (see editing_controller.py)."""
+
+    def press(self, view: "SliceView", voxel: Voxel) -> bool:
+        """Start a stroke at ``voxel``; False leaves the press to navigation."""
+
+    def move(self, view: "SliceView", voxel: Voxel) -> None:
+        """Continue the stroke."""
+
+    def release(self, view: "SliceView") -> None:
+        """Finish the stroke."""
+
+    def brush_mask(self, slice_axis: int) -> np.ndarray | None:
+        """The brush section in the plane normal to ``slice_axis`` (2D bool, in-plane
+        voxel axes in increasing order), or None when no brush is active."""
+
+
+class SliceView(pg.GraphicsView):
+    """One plane of the volume with overlay, crosshair and orientation letters."""
+
+    activated = QtCore.Signal(str)       # this view took the focus (plane name)
+    hovered = QtCore.Signal(object)      # Voxel under the mouse, or None
+
+    def __init__(self, state: ViewState, plane: str,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent, background="k")
+        self.state = state
+        self.plane = plane
+        self.tool: ToolHandler | None = None
+        self.mapping: PlaneMapping = plane_mapping(np.eye(4), plane)
+        self._index = -1
+        self._drag: dict | None = None
+        self._build_scene()
+        self._build_labels()
+        state.volume_changed.connect(self._on_volume)
+        state.cursor_changed.connect(self._on_cursor)
+        state.modality_changed.connect(lambda _name: self.refresh_image())
+        state.levels_changed.connect(self._on_levels)
+        state.overlay_changed.connect(self.refresh_overlay)
+        state.seg_changed.connect(self._on_seg_changed)
+        state.preview_changed.connect(self.refresh_preview)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.ClickFocus)
+
+    # -- construction -------------------------------------------------------------------
+    def _build_scene(self) -> None:
+        self.viewbox = pg.ViewBox(lockAspect=True, invertY=False, enableMenu=False)
+        self.viewbox.setMouseEnabled(False, False)
+        # Zoom and pan belong to the user: never re-fit when a new slice is set.
+        self.viewbox.disableAutoRange()
+        self.setCentralItem(self.viewbox)
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.overlay = pg.ImageItem(axisOrder="col-major")
+        self.preview = pg.ImageItem(axisOrder="col-major")
+        self.preview.setOpacity(0.6)
+        for z, item in enumerate((self.image, self.overlay, self.preview)):
+            item.setZValue(z)
+            self.viewbox.addItem(item)
+        pen = pg.mkPen(color=CROSSHAIR_COLOUR, width=1)
+        self.vline = pg.InfiniteLine(angle=90, pen=pen, movable=False)
+        self.hline = pg.InfiniteLine(angle=0, pen=pen, movable=False)
+        # The brush cursor: the exact outline of the voxels one dab paints in this plane.
+        self.brush_ring = QtWidgets.QGraphicsPathItem()
+        self.brush_ring.setPen(pg.mkPen(color=(255, 255, 255), width=1.5, cosmetic=True))
+        self.brush_ring.setVisible(False)
+        self._ring_key: tuple | None = None
+        for z, item in enumerate((self.vline, self.hline, self.brush_ring), start=10):
+            item.setZValue(z)
+            item.setVisible(False)  # nothing to point at until a case is shown
+            self.viewbox.addItem(item, ignoreBounds=True)
+
+    def _build_labels(self) -> None:
+        self.edge_labels: dict[str, QtWidgets.QLabel] = {}
+        for edge in ("left", "right", "top", "bottom"):
+            label = QtWidgets.QLabel("", self)
+            label.setObjectName(f"orientation_{edge}")
+            label.setStyleSheet("color: #E69F00; font-weight: bold; font-size: 13px;"
+                                " background: transparent;")
+            label.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            self.edge_labels[edge] = label
+        self.info = QtWidgets.QLabel("", self)
+        self.info.setStyleSheet("color: #dddddd; background: transparent; font-size: 11px;")
+        self.info.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        if not hasattr(self, "info"):
+            return  # pyqtgraph resizes once inside its own __init__
+        w, h = self.width(), self.height()
+        for label in (*self.edge_labels.values(), self.info):
+            label.adjustSize()
+        lab = self.edge_labels
+        lab["left"].move(4, h // 2 - lab["left"].height() // 2)
+        lab["right"].move(w - lab["right"].width() - 4, h // 2 - lab["right"].height() // 2)
+        lab["top"].move(w // 2 - lab["top"].width() // 2, 2)
+        lab["bottom"].move(w // 2 - lab["bottom"].width() // 2, h - lab["bottom"].height() - 2)
+        self.info.move(4, h - self.info.height() - 2)
+
+    # -- state -> drawing ---------------------------------------------------------------
+    @property
+    def slice_index(self) -> int:
+        """Index of the shown slice along the plane's voxel axis."""
+        return int(self.state.cursor[self.mapping.slice_axis])
+
+    def _on_volume(self) -> None:
+        self.mapping = plane_mapping(self.state.affine, self.plane)
+        px, py = self.mapping.pixel_size(self.state.zooms)
+        # A scale transform, not setRect: it must not depend on the image set later.
+        scale = QtGui.QTransform.fromScale(px, py)
+        for item in (self.image, self.overlay, self.preview):
+            item.setTransform(scale)
+        for edge, label in self.edge_labels.items():
+            label.setText(self.mapping.labels[edge])
+        self._index = -1
+        self.vline.setVisible(True)
+        self.hline.setVisible(True)
+        self.refresh_image()
+        self.refresh_overlay()
+        self.refresh_preview()
+        self.refresh_crosshair()
+        self.reset_view()
+        self._place_labels()
+
+    def _on_cursor(self, _voxel: Voxel) -> None:
+        if self.slice_index != self._index:
+            self.refresh_image()
+            self.refresh_overlay()
+            self.refresh_preview()
+        self.refresh_crosshair()
+
+    def _on_levels(self, modality: str) -> None:
+        if modality == self.state.modality:
+            self.image.setLevels(self.state.current_levels())
+
+    def _on_seg_changed(self, region: Region | None) -> None:
+        lo_hi = None if region is None else region[self.mapping.slice_axis]
+        if lo_hi is None or lo_hi[0] <= self.slice_index < lo_hi[1]:
+            self.refresh_overlay()
+
+    def refresh_image(self) -> None:
+        """Redraw the grey image of the current slice and modality."""
+        if not self.state.has_volume:
+            return
+        self._index = self.slice_index
+        plane = self.mapping.extract(self.state.images[self.state.modality], self._index)
+        self.image.setImage(plane, autoLevels=False, levels=self.state.current_levels())
+        self._update_info()
+
+    def refresh_overlay(self) -> None:
+        """Redraw the segmentation overlay of the current slice."""
+        style = self.state.style
+        seg = self.state.seg
+        if seg is None or not style.visible or style.opacity <= 0:
+            self.overlay.setVisible(False)
+            return
+        labels = self.mapping.extract(seg, self.slice_index)
+        if not labels.any():
+            self.overlay.setVisible(False)  # most slices hold no tumour: skip the blend
+            return
+        if style.outline:
+            labels = outline(np.ascontiguousarray(labels))
+        self.overlay.setImage(labels, autoLevels=False, levels=(0, 255), lut=_LUT)
+        self.overlay.setOpacity(1.0 if style.outline else style.opacity)
+        self.overlay.setVisible(True)
+
+    def refresh_preview(self) -> None:
+        """Draw (or hide) the interpolation preview of the current slice."""
+        preview = self.state.preview
+        if preview is None:
+            self.preview.setVisible(False)
+            return
+        mask = self.mapping.extract(preview, self.slice_index).astype(np.uint8)
+        if not mask.any():
+            self.preview.setVisible(False)
+            return
+        self.preview.setImage(mask, autoLevels=False, levels=(0, 255), lut=_PREVIEW_LUT)
+        self.preview.setVisible(True)
+
+    def refresh_crosshair(self) -> None:
+        """Put the crosshair lines on the cursor."""
+        sx, sy = self.mapping.to_screen(self.state.cursor, self.state.shape)
+        px, py = self.mapping.pixel_size(self.state.zooms)
+        self.vline.setValue(sx * px)
+        self.hline.setValue(sy * py)
+
+    def _update_info(self) -> None:
+        n = self.state.shape[self.mapping.slice_axis]
+        # Voxel index as everywhere else in the app (z27 = volume[:, :, 27]), then the
+        # 1-based position for orientation.
+        letter = "xyz"[self.mapping.slice_axis]
+        self.info.setText(f"{self.plane.capitalize()} {letter}{self._index} ({self._index + 1}/{n})")
+        self.info.setToolTip(f"{self.state.modality.upper()}, {DISPLAY_CONVENTION} display; "
+                             f"{letter}{self._index} is voxel index {self._index} (0-based) of {n}")
+        self.info.adjustSize()
+
+    # -- view control -------------------------------------------------------------------
+    def reset_view(self) -> None:
+        """Fit the slice into the view."""
+        self.viewbox.autoRange(items=[self.image], padding=0.02)
+
+    def zoom(self, factor: float, centre: QtCore.QPointF | None = None) -> None:
+        """Zoom by ``factor`` (>1 magnifies) around a view point (default: the crosshair)."""
+        if centre is None:
+            centre = QtCore.QPointF(self.vline.value(), self.hline.value())
+        self.viewbox.scaleBy((1 / factor, 1 / factor), center=centre)
+
+    def _scene(self, pos: QtCore.QPointF | QtCore.QPoint) -> QtCore.QPointF:
+        # pyqtgraph defers the view matrix to the next paint; input may come first.
+        self.viewbox.updateMatrix()
+        point = pos if isinstance(pos, QtCore.QPoint) else pos.toPoint()
+        return self.mapToScene(point)
+
+    def voxel_at(self, pos: QtCore.QPointF | QtCore.QPoint) -> Voxel | None:
+        """The voxel under a widget position, or None outside the volume."""
+        if not self.state.has_volume:
+            return None
+        local = self.image.mapFromScene(self._scene(pos))
+        return self.mapping.to_voxel(local.x(), local.y(), self.slice_index, self.state.shape)
+
+    def widget_pos_of(self, voxel: Voxel) -> QtCore.QPoint:
+        """Widget position of a voxel's centre (for tests and benchmarks)."""
+        sx, sy = self.mapping.to_screen(voxel, self.state.shape)
+        self.viewbox.updateMatrix()
+        scene = self.image.mapToScene(QtCore.QPointF(sx, sy))
+        return self.mapFromScene(scene)
+
+    def update_brush_ring(self, pos: QtCore.QPointF | None) -> None:
+        """Outline, around the voxel under the mouse, exactly the voxels a dab would paint."""
+        mask = self.tool.brush_mask(self.mapping.slice_axis) if self.tool is not None else None
+        voxel = self.voxel_at(pos) if pos is not None and mask is not None else None
+        if voxel is None:
+            self.brush_ring.setVisible(False)
+            return
+        # The core gives the section with the in-plane voxel axes in increasing order;
+        # put the screen's x axis first. Footprints are symmetric, so flips do not matter.
+        if self.mapping.x_axis > self.mapping.y_axis:
+            mask = mask.T
+        px, py = self.mapping.pixel_size(self.state.zooms)
+        key = (mask.shape, mask.tobytes(), px, py)
+        if key != self._ring_key:
+            self._ring_key = key
+            self.brush_ring.setPath(_outline_path(mask, px, py))
+        sx, sy = self.mapping.to_screen(voxel, self.state.shape)
+        cx, cy = mask.shape[0] // 2, mask.shape[1] // 2
+        self.brush_ring.setPos((int(sx) - cx) * px, (int(sy) - cy) * py)
+        self.brush_ring.setVisible(True)
+
+    # -- mouse --------------------------------------------------------------------------
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 - Qt API
+        self.activated.emit(self.plane)
+        self.setFocus()
+        pos = event.position()
+        button, mods = event.button(), event.modifiers()
+        shift = bool(mods & QtCore.Qt.KeyboardModifier.ShiftModifier)
+        if button == QtCore.Qt.MouseButton.RightButton and self.state.has_volume:
+            self._drag = {"mode": "levels", "start": pos, "levels": self.state.current_levels()}
+        elif button == QtCore.Qt.MouseButton.MiddleButton or (
+                button == QtCore.Qt.MouseButton.LeftButton and shift):
+            self._drag = {"mode": "pan", "last": pos}
+        elif button == QtCore.Qt.MouseButton.LeftButton:
+            voxel = self.voxel_at(pos)
+            if voxel is not None and self.tool is not None and self.tool.press(self, voxel):
+                self._drag = {"mode": "tool"}
+            else:
+                self._drag = {"mode": "cursor"}
+                if voxel is not None:
+                    self.state.set_cursor(voxel)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 - Qt API
+        pos = event.position()
+        voxel = self.voxel_at(pos)
+        self.hovered.emit(voxel)
+        self.update_brush_ring(pos)
+        drag = self._drag
+        if drag is None:
+            return
+        if drag["mode"] == "levels":
+            delta = pos - drag["start"]
+            self.state.drag_levels(delta.x(), delta.y(), drag["levels"])
+        elif drag["mode"] == "pan":
+            last = self.viewbox.mapSceneToView(self._scene(drag["last"]))
+            now = self.viewbox.mapSceneToView(self._scene(pos))
+            self.viewbox.translateBy(x=last.x() - now.x(), y=last.y() - now.y())
+            drag["last"] = pos
+        elif drag["mode"] == "tool" and voxel is not None and self.tool is not None:
+            self.tool.move(self, voxel)
+        elif drag["mode"] == "cursor" and voxel is not None:
+            self.state.set_cursor(voxel)
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self._drag is not None and self._drag["mode"] == "tool" and self.tool is not None:
+            self.tool.release(self)
+        self._drag = None
+        event.accept()
+
+    def wheelEvent(self, event: QtGui.QWheelEvent) -> None:  # noqa: N802 - Qt API
+        steps = event.angleDelta().y() / 120.0
+        if steps == 0:
+            return
+        if event.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier:
+            centre = self.viewbox.mapSceneToView(self._scene(event.position()))
+            self.zoom(1.2 ** steps, centre)
+        else:
+            self.activated.emit(self.plane)
+            self.state.step(self.mapping.slice_axis, 1 if steps > 0 else -1)
+        event.accept()
+
+    def enterEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 - Qt API
+        self.activated.emit(self.plane)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 - Qt API
+        self.hovered.emit(None)
+        self.brush_ring.setVisible(False)
+        super().leaveEvent(event)
+
+
+def _outline_path(mask: np.ndarray, px: float, py: float) -> QtGui.QPainterPath:
+    """Pixel-edge outline of a 2D mask as a path in view units (pixel (i, j) at the origin)."""
+    path = QtGui.QPainterPath()
+    for (a0, a1), (b0, b1) in outline_segments(mask):
+        path.moveTo(a0 * px, a1 * py)
+        path.lineTo(b0 * px, b1 * py)
+    return path
+
+
+class OrthoViews(QtWidgets.QWidget):
+    """Axial main view on the left, coronal and sagittal stacked on the right."""
+
+    def __init__(self, state: ViewState, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.views: dict[str, SliceView] = {p: SliceView(state, p, self) for p in PLANES}
+        self.active_plane = "axial"
+        for view in self.views.values():
+            view.activated.connect(self._set_active)
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, self)
+        side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, splitter)
+        splitter.addWidget(self.views["axial"])
+        side.addWidget(self.views["coronal"])
+        side.addWidget(self.views["sagittal"])
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    def _set_active(self, plane: str) -> None:
+        self.active_plane = plane
+
+    @property
+    def active(self) -> SliceView:
+        """The view keyboard slice/zoom commands apply to (last hovered or clicked)."""
+        return self.views[self.active_plane]
+
+    def step_slice(self, delta: int) -> None:
+        """Move the active view ``delta`` slices."""
+        self.state.step(self.active.mapping.slice_axis, delta)
+
+    def set_tool(self, tool: ToolHandler | None) -> None:
+        """Give every view the editing tool (None: navigation only)."""
+        for view in self.views.values():
+            view.tool = tool
+            view.update_brush_ring(None)

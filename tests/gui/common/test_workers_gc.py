@@ -1,0 +1,126 @@
+"""Cyclic garbage is collected in the GUI thread only (always in the app; held by workers)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from PySide6 import QtWidgets
+
+from lrpstudio.gui.common.workers import MainThreadCollector, Worker
+
+
+def test_collection_is_held_in_the_gui_thread_while_a_worker_runs(qtbot) -> None:
+    release = threading.Event()
+    seen: dict[str, bool] = {}
+
+    def job(_progress, _cancel) -> str:
+        seen["gc_enabled_in_worker"] = gc.isenabled()
+        release.wait(10)
+        return "done"
+
+    app = QtWidgets.QApplication.instance()
+    collector = app.findChild(MainThreadCollector, MainThreadCollector.OBJECT_NAME)
+    assert collector is not None and collector.kept, "the GUI tests run with the app's setting"
+    assert not gc.isenabled()  # no thread of the app ever starts a collection by itself
+    worker = Worker(job)
+    worker.start()
+    assert collector.holders == 1
+    assert gc.get_freeze_count() > 0  # what existed before is out of the timer's passes
+    qtbot.waitUntil(lambda: "gc_enabled_in_worker" in seen, timeout=5000)
+    assert seen["gc_enabled_in_worker"] is False  # the worker can never run a collection
+    release.set()
+    qtbot.waitUntil(lambda: collector.holders == 0, timeout=5000)
+    assert not gc.isenabled() and worker.result == "done" and gc.get_freeze_count() == 0
+
+
+def test_timer_collects_cycles_while_held(qtbot) -> None:
+    import weakref
+
+    app = QtWidgets.QApplication.instance()
+    was_enabled = gc.isenabled()
+    collector = MainThreadCollector(app, interval_ms=10)
+    collector.hold()
+    try:
+        class Node:
+            pass
+
+        probe = Node()
+        probe.me = probe  # a reference cycle: only the cyclic collector frees it
+        dead = weakref.ref(probe)
+        del probe
+        assert not gc.isenabled() and dead() is not None
+        junk = [[] for _ in range(gc.get_threshold()[0] * 3)]  # pass the gen-0 threshold
+        qtbot.waitUntil(lambda: dead() is None, timeout=5000)  # freed by the timer
+        del junk
+    finally:
+        collector.release()
+        collector.deleteLater()
+    assert gc.isenabled() == was_enabled
+
+
+def test_pool_threads_never_collect_in_the_app(qtbot) -> None:
+    # A collection in a data-loading pool thread freed a closed window there and crashed
+    # the process: in the app, only the GUI thread collects, workers or not.
+    from concurrent.futures import ThreadPoolExecutor
+
+    collecting_threads: list[str] = []
+
+    def note(phase: str, _info: dict) -> None:
+        if phase == "start":
+            collecting_threads.append(threading.current_thread().name)
+
+    def allocate() -> int:
+        cycles = []
+        for _ in range(gc.get_threshold()[0] * 20):
+            node: list = []
+            node.append(node)
+            cycles.append(node)
+        return len(cycles)
+
+    gc.callbacks.append(note)
+    try:
+        with ThreadPoolExecutor(2, thread_name_prefix="pool") as pool:
+            assert all(n > 0 for n in pool.map(lambda _i: allocate(), range(4)))
+        assert not any(name.startswith("pool") for name in collecting_threads)
+        qtbot.waitUntil(lambda: threading.main_thread().name in collecting_threads, timeout=5000)
+    finally:
+        gc.callbacks.remove(note)
+
+
+def test_full_collections_wait_for_enough_new_long_lived_objects() -> None:
+    # A full pass over a loaded app took about half a second: as in CPython, it runs only
+    # when the objects promoted since the last one exceed a quarter of the long-lived ones.
+    app = QtWidgets.QApplication.instance()
+    collector = MainThreadCollector(app, interval_ms=3_600_000)  # ticked by hand below
+    collector.keep()
+    full: list[int] = []
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+
+    def churn(rounds: int, keep: list | None = None) -> None:
+        for _ in range(rounds):
+            for _ in range(gc.get_threshold()[0] + 10):
+                node: list = []
+                node.append(node)  # garbage only the cyclic collector frees
+                if keep is not None:
+                    keep.append([])
+            collector.collect()
+
+    long_lived = [[] for _ in range(200_000)]
+    gc.collect()
+    collector._recount()
+    gc.callbacks.append(note)
+    try:
+        churn(300)  # >10 gen-1 passes of short-lived garbage: no full pass
+        assert not full
+        survivors: list = []
+        churn(300, keep=survivors)  # 200k+ new long-lived objects: now a full pass is due
+        assert full
+    finally:
+        gc.callbacks.remove(note)
+        collector.unkeep()
+        collector.deleteLater()
+    assert len(long_lived) == 200_000
