@@ -25,7 +25,7 @@ from lrpstudio.core.editing.journal import JournalInfo, find_recoverable
 from lrpstudio.core.errors import InputError, LrpStudioError, Problem
 from lrpstudio.core.train.user_pins import add_pin
 
-__all__ = ["CaseRow", "DataSource", "Loaded", "load_for_editing", "open_source", "discard_journal"]
+__all__ = ["Case", "CaseRow", "DataSource", "Loaded", "load_for_editing", "open_source", "discard_journal"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,24 @@ class DataSource:
     def recoverable(self) -> list[JournalInfo]:
         """Journals of unsaved edits left in the workspace by a crash or kill."""
         return find_recoverable(self.workspace.root)
+
+    def restorable(self, found: list[JournalInfo]) -> dict[str, Path]:
+        """Of the journals ``found``, the ones that can be replayed onto a case of this folder."""
+        ids = {ref.id for ref in self.refs}
+        return {info.case_id: info.path for info in found
+                if info.problem is None and info.case_id and info.case_id in ids}
+
+    @staticmethod
+    def describe_journals(found: list[JournalInfo]) -> list[str]:
+        """One line per journal: its case (or file), its steps and why it cannot be replayed."""
+        return [f"• {info.case_id or info.path.name}: {info.steps} step(s)"
+                + (f" ({info.problem})" if info.problem else "") for info in found]
+
+    @staticmethod
+    def discard_journals(found: list[JournalInfo]) -> None:
+        """Delete the journals ``found`` (the user declined to restore them)."""
+        for info in found:
+            discard_journal(info.path)
 
     def pin(self, case_id: str, z: int) -> bool:
         """Pin axial slice ``z`` of a case for the next run's Fig. 7; False when already pinned."""

@@ -243,9 +243,10 @@ def size_problem(runs: list[Path], what: str) -> str | None:
 
     Fig. 5 explains the same slices with every model, so every run needs one image size.
     """
-    sizes = [image_size(r) for r in runs]
-    if None in sizes:
-        return f"{what} needs readable runs: {runs[sizes.index(None)].name} has no image size in config.json"
+    found = [image_size(r) for r in runs]
+    if None in found:
+        return f"{what} needs readable runs: {runs[found.index(None)].name} has no image size in config.json"
+    sizes = [int(s) for s in found if s is not None]
     if len(set(sizes)) <= 1:
         return None
     labels = short_labels(runs)

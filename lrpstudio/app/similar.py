@@ -17,6 +17,7 @@ import numpy as np
 from lrpstudio.app.run_info import run_data_settings
 from lrpstudio.app.slices import ViewerSlice, prepare_viewer_slice
 from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
+from lrpstudio.core.errors import LrpStudioError
 from lrpstudio.core.train.evaluate import load_run_model
 from lrpstudio.core.render.colours import display_channel
 from lrpstudio.core.render.bilrp_lines import BilrpLines, LineSegment
@@ -95,6 +96,8 @@ class SimilarEngine:
         """The similar-cases engine of a run's best model (atlas cached in ``<run>/similar``)."""
         if (run, k) not in self.cache:
             model, config, _ = load_run_model(run, "best")
+            if config.image_size is None:
+                raise LrpStudioError("the run records no image size", run)
             dataset = self.loader(int(config.image_size))
             self.cache[(run, k)] = SimilarCases(model, dataset, similar_config(k),
                                                 cache_dir=Path(run) / "similar")

@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.core.data.layouts import MODALITIES
 from lrpstudio.core.paths import resources_root
+from lrpstudio.gui.shell.settings import RecentList
 from lrpstudio.gui.shell.shortcuts import SHORTCUTS, tooltip
 
 #: Action id -> icon file (resources/icons/<name>.svg).
@@ -85,3 +86,28 @@ def build_menus(window: QtWidgets.QMainWindow,
     menus["Help"] = bar.addMenu("&Help")
     menus["Help"].addAction(actions["help.cheatsheet"])
     return menus
+
+
+class RecentMenu(QtWidgets.QMenu):
+    """File > Open recent: the recent folders, refilled each time it opens.
+
+    Signals
+    -------
+    chosen(object)
+        The folder (a Path) the user picked.
+    """
+
+    chosen = QtCore.Signal(object)
+
+    def __init__(self, recent: RecentList, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("Open &recent", parent)
+        self.recent = recent
+        self.aboutToShow.connect(self.fill)
+
+    def fill(self) -> None:
+        """List the recent folders (or say there are none)."""
+        self.clear()
+        for path in self.recent.items():
+            self.addAction(str(path)).triggered.connect(lambda _c=False, p=path: self.chosen.emit(p))
+        if not self.actions():
+            self.addAction("(none)").setEnabled(False)

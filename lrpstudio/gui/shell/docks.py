@@ -56,3 +56,20 @@ def add_dock(window: QtWidgets.QMainWindow, title: str, name: str, widget: QtWid
     dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable)
     window.addDockWidget(area, dock)
     return dock
+
+
+def build_docks(window: QtWidgets.QMainWindow, cases: QtWidgets.QWidget, tools: QtWidgets.QWidget,
+                explain: QtWidgets.QWidget) -> dict[str, QtWidgets.QDockWidget]:
+    """The case list on the left; the tools on the right with the Explain dock behind them.
+
+    Returns the docks by name: ``cases``, ``tools``, ``explain``.
+    """
+    area = QtCore.Qt.DockWidgetArea
+    left = add_dock(window, "Cases", "cases_dock", cases, area.LeftDockWidgetArea)
+    right = add_dock(window, "Tools", "tools_dock", tools, area.RightDockWidgetArea)
+    left.setMinimumWidth(260)  # the case table needs room for id, grade and status
+    window.resizeDocks([left, right], [330, 300], QtCore.Qt.Orientation.Horizontal)
+    behind = add_dock(window, "Explain", "explain_dock", explain, area.RightDockWidgetArea)
+    window.tabifyDockWidget(right, behind)
+    right.raise_()
+    return {"cases": left, "tools": right, "explain": behind}

@@ -1,7 +1,7 @@
-"""The main window: case browser, three linked views, tool panel, menus and status bar.
+"""The main window: case browser, the central tabs, tool and Explain docks, menus, status bar.
 
-Data flow: the window asks the core (through :mod:`lrpstudio.app.data_source`) for
-cases and volumes, hands the segmentation to a core edit session through the
+Data flow: the window asks the app layer (:mod:`lrpstudio.app.data_source`) for cases
+and volumes, hands the segmentation to a core edit session through the
 :class:`~lrpstudio.gui.viewer.editing_controller.EditingController`, and shows everything via
 one :class:`~lrpstudio.gui.viewer.view_state.ViewState`. Questions go through a
 :class:`~lrpstudio.gui.shell.prompts.Prompter`; errors through one
@@ -12,29 +12,29 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from lrpstudio.core.data.layouts import MODALITIES
-from lrpstudio.core.paths import user_log_dir
 from lrpstudio.app import data_source
-from lrpstudio.gui.shell.actions import build_actions, build_menus
-from lrpstudio.gui.shell.application import ErrorReporter
 from lrpstudio.app.data_source import CaseRow
 from lrpstudio.app.slices import ViewerSlice, capture
+from lrpstudio.core.paths import user_log_dir
 from lrpstudio.gui.explain.panel import ExplainPanel
-from lrpstudio.gui.viewer.case_browser import CaseBrowser
-from lrpstudio.gui.viewer.case_loader import CaseLoader
-from lrpstudio.gui.viewer.editing_controller import EditingController
-from lrpstudio.gui.viewer.geometry import DISPLAY_CONVENTION
-from lrpstudio.gui.viewer.hold_to_hide import HoldToHide
+from lrpstudio.gui.shell.actions import RecentMenu, build_actions, build_menus
+from lrpstudio.gui.shell.application import ErrorReporter
+from lrpstudio.gui.shell.docks import TabDocks, build_docks
 from lrpstudio.gui.shell.prompts import Prompter
 from lrpstudio.gui.shell.settings import RecentList
 from lrpstudio.gui.shell.shortcuts import cheat_sheet_dialog
-from lrpstudio.gui.viewer.slice_view import OrthoViews
-from lrpstudio.gui.shell.docks import TabDocks, add_dock
 from lrpstudio.gui.shell.tabs import StudioTabs
+from lrpstudio.gui.viewer.case_browser import CaseBrowser
+from lrpstudio.gui.viewer.case_loader import CaseLoader
+from lrpstudio.gui.viewer.commands import sync_controls, view_commands
+from lrpstudio.gui.viewer.editing_controller import EditingController
+from lrpstudio.gui.viewer.geometry import DISPLAY_CONVENTION
+from lrpstudio.gui.viewer.hold_to_hide import HoldToHide
+from lrpstudio.gui.viewer.slice_view import OrthoViews
 from lrpstudio.gui.viewer.tool_panel import ToolPanel
 from lrpstudio.gui.viewer.view_state import ViewState, Voxel
 
@@ -66,7 +66,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data: data_source.DataSource | None = None
         #: Journals the user chose to restore, by case id: replayed when that case opens.
         self.pending_journals: dict[str, Path] = {}
-        self.case: Any = None
+        self.case: data_source.Case | None = None
         self.actions = build_actions(self, self._handlers(), self.run_guarded)
         self.panel = ToolPanel(self.actions, self)
         self.loader = CaseLoader(self)
@@ -79,7 +79,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- construction -------------------------------------------------------------------
     def _handlers(self) -> dict[str, Callable[[], object]]:
-        h: dict[str, Callable[[], object]] = {
+        return {
             "file.open_folder": self.choose_folder,
             "file.open_workspace": self.choose_workspace,
             "file.save": self.save,
@@ -89,19 +89,7 @@ class MainWindow(QtWidgets.QMainWindow):
             "case.status_in_progress": lambda: self.set_review("in progress"),
             "case.status_done": lambda: self.set_review("done"),
             "case.status_flagged": lambda: self.set_review("flagged"),
-            "view.slice_up": lambda: self.views.step_slice(+1),
-            "view.slice_down": lambda: self.views.step_slice(-1),
-            "view.page_up": lambda: self.views.step_slice(+10),
-            "view.page_down": lambda: self.views.step_slice(-10),
-            "view.zoom_in": lambda: self.views.active.zoom(1.25),
-            "view.zoom_out": lambda: self.views.active.zoom(0.8),
-            "view.reset": lambda: [v.reset_view() for v in self.views.views.values()],
-            "view.wl_auto": lambda: self._preset(0),
-            "view.wl_preset": lambda: self._preset(None),
-            "view.overlay": lambda: self.state.set_style(visible=not self.state.style.visible),
-            "view.outline": lambda: self.state.set_style(outline=not self.state.style.outline),
-            "view.opacity_down": lambda: self.state.set_style(opacity=self.state.style.opacity - 0.1),
-            "view.opacity_up": lambda: self.state.set_style(opacity=self.state.style.opacity + 0.1),
+            **view_commands(self.state, self.views, self._preset),
             "view.pin_slice": self.pin_slice,
             "window.viewer": lambda: self.tabs.setCurrentIndex(0),
             "window.training": lambda: self.tabs.setCurrentWidget(self.tabs.training),
@@ -111,24 +99,12 @@ class MainWindow(QtWidgets.QMainWindow):
             "analyse.similar": self.find_similar,
             "help.cheatsheet": self.show_cheat_sheet,
         }
-        for m in MODALITIES:
-            h[f"view.modality.{m}"] = lambda m=m: self.state.set_modality(m)
-        return h
 
     def _build_layout(self) -> None:
         self.tabs = StudioTabs(self.views, self.viewer_slice, self)
         self.setCentralWidget(self.tabs)
-        area = QtCore.Qt.DockWidgetArea
-        left = add_dock(self, "Cases", "cases_dock", self.browser, area.LeftDockWidgetArea)
-        right = add_dock(self, "Tools", "tools_dock", self.panel, area.RightDockWidgetArea)
-        # The case table needs room for id, grade and status.
-        left.setMinimumWidth(260)
-        self.resizeDocks([left, right], [330, 300], QtCore.Qt.Orientation.Horizontal)
         self.explain = ExplainPanel(self.state, self)
-        explain_dock = add_dock(self, "Explain", "explain_dock", self.explain, area.RightDockWidgetArea)
-        self.tabifyDockWidget(right, explain_dock)  # the Explain dock sits behind the tools
-        right.raise_()
-        self.docks = {"cases": left, "tools": right, "explain": explain_dock}
+        self.docks = build_docks(self, self.browser, self.panel, self.explain)
         self.tab_docks = TabDocks(self.tabs, self.docks, hidden_on=("Training", "Runs", "Similar cases"))
         self.readout = QtWidgets.QLabel("", self)
         self.readout.setObjectName("readout")
@@ -139,9 +115,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _build_menus(self) -> None:
         menus = build_menus(self, self.actions)
-        self.recent_menu = QtWidgets.QMenu("Open &recent", self)
+        self.recent_menu = RecentMenu(self.recent, self)
         menus["File"].insertMenu(self.actions["file.save"], self.recent_menu)
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.recent_menu.chosen.connect(lambda path: self.run_guarded(lambda: self.open_path(path)))
         menus["Window"].addSeparator()
         for dock in self.docks.values():
             menus["Window"].addAction(dock.toggleViewAction())
@@ -201,23 +177,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self._sync_panel()
 
     def _sync_panel(self) -> None:
-        self.panel.preset.setCurrentIndex(self.state.preset_index.get(self.state.modality, 0))
-        blocker = QtCore.QSignalBlocker(self.panel.opacity)
-        self.panel.opacity.setValue(int(round(self.state.style.opacity * 100)))
-        del blocker
-        self.actions["view.outline"].setChecked(self.state.style.outline)
-        self.actions["view.overlay"].setChecked(self.state.style.visible)
-        action = self.actions.get(f"view.modality.{self.state.modality}")
-        if action is not None:
-            action.setChecked(True)
-        for m in MODALITIES:
-            self.actions[f"view.modality.{m}"].setEnabled(m in self.state.images)
+        sync_controls(self.panel, self.state, self.actions)
 
     def _readout(self, voxel: Voxel | None) -> None:
-        if voxel is None or not self.state.has_volume:
-            self.readout.setText("")
-            return
-        self.readout.setText(self.state.describe(voxel))
+        self.readout.setText(self.state.describe(voxel) if voxel is not None and self.state.has_volume else "")
 
     # -- opening data -----------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -231,14 +194,6 @@ class MainWindow(QtWidgets.QMainWindow):
         path = QtWidgets.QFileDialog.getExistingDirectory(self, "Open workspace")
         if path:
             self.open_path(Path(path))
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self.recent.items():
-            action = self.recent_menu.addAction(str(path))
-            action.triggered.connect(lambda _c=False, p=path: self.run_guarded(lambda: self.open_path(p)))
-        if not self.recent_menu.actions():
-            self.recent_menu.addAction("(none)").setEnabled(False)
 
     def open_path(self, path: Path, workspace: Path | None = None, open_first: bool = True,
                   offer_restore: bool = True) -> None:
@@ -275,16 +230,11 @@ class MainWindow(QtWidgets.QMainWindow):
         found = self.data.recoverable()
         if not found:
             return False
-        descriptions = [f"• {info.case_id or info.path.name}: {info.steps} step(s)" +
-                        (f" ({info.problem})" if info.problem else "") for info in found]
-        if not self.prompter.ask_restore(descriptions):
-            for info in found:
-                data_source.discard_journal(info.path)
+        if not self.prompter.ask_restore(self.data.describe_journals(found)):
+            self.data.discard_journals(found)
             self.show_status("Unsaved edits of the previous session discarded")
             return False
-        self.pending_journals = {info.case_id: info.path for info in found
-                                 if info.problem is None and info.case_id
-                                 and self.browser.row_of(info.case_id) is not None}
+        self.pending_journals = self.data.restorable(found)
         if not self.pending_journals:
             self.show_status("No restorable journal matched a case of this folder")
             return False

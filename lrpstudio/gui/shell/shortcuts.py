@@ -7,9 +7,9 @@ key shown to the user is always the key that works.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Mapping
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 Kind = Literal["action", "hold", "mouse", "panel"]
 
@@ -152,3 +152,19 @@ def cheat_sheet_dialog(parent: QtWidgets.QWidget) -> QtWidgets.QDialog:
     dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog
+
+
+def button_keys(owner: QtWidgets.QWidget, buttons: Mapping[str, QtWidgets.QAbstractButton],
+                keys: Mapping[str, tuple[str, ...]]) -> list[QtGui.QShortcut]:
+    """Keys that click ``buttons[name]`` while the focus is anywhere inside ``owner``.
+
+    ``click()`` does nothing on a disabled button, so the keys follow the buttons' state.
+    """
+    made = []
+    for name, sequences in keys.items():
+        for key in sequences:
+            item = QtGui.QShortcut(QtGui.QKeySequence(key), owner)
+            item.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            item.activated.connect(buttons[name].click)
+            made.append(item)
+    return made

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from lrpstudio.app import training
 from lrpstudio.app.datasets import PrepareConfig
@@ -21,9 +21,9 @@ from lrpstudio.app.workspace import Workspace
 from lrpstudio.app.options import TrainConfig
 from lrpstudio.app.curves import CurveStore
 from lrpstudio.gui.training.curves import CurvesWidget
+from lrpstudio.gui.training.dialogs import ask_resume_run, ask_stop_training
 from lrpstudio.gui.training.fig7_view import Fig7View
-from lrpstudio.app.run_summaries import resume_choices
-from lrpstudio.gui.shell.shortcuts import shortcut
+from lrpstudio.gui.shell.shortcuts import button_keys, shortcut
 from lrpstudio.gui.training.form import DataOptions, TrainingForm
 from lrpstudio.gui.training.status import EtaClock, data_lines, format_eta, free_folder, run_name
 from lrpstudio.gui.training.worker import TrainingWorker
@@ -63,7 +63,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.thread_violations = 0
         self.ended: list[tuple[str, str]] = []
         #: Asked before a running training is stopped by closing the app.
-        self.confirm_stop: Callable[[], bool] = self._ask_stop
+        self.confirm_stop: Callable[[], bool] = lambda: ask_stop_training(self)
         self._build()
         self._set_state("idle")
 
@@ -126,19 +126,8 @@ class TrainingPanel(QtWidgets.QWidget):
         self.pause_button.clicked.connect(lambda: self._guard(self.toggle_pause))
         self.stop_button.clicked.connect(lambda: self._guard(self.stop))
         self.resume_button.clicked.connect(lambda: self._guard(self.choose_resume))
-        self._add_shortcuts()
-
-    def _add_shortcuts(self) -> None:
-        """Keys that press the buttons while the focus is anywhere in the panel."""
-        self.shortcuts: list[QtGui.QShortcut] = []
-        buttons = {"start": self.start_button, "pause": self.pause_button, "stop": self.stop_button}
-        for name, keys in PANEL_KEYS.items():
-            for key in keys:
-                shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self)
-                shortcut.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                # click() does nothing on a disabled button: the keys follow the buttons' state.
-                shortcut.activated.connect(buttons[name].click)
-                self.shortcuts.append(shortcut)
+        self.shortcuts = button_keys(self, {"start": self.start_button, "pause": self.pause_button,
+                                            "stop": self.stop_button}, PANEL_KEYS)
 
     def _guard(self, func: Callable[[], object]) -> None:
         try:
@@ -204,19 +193,9 @@ class TrainingPanel(QtWidgets.QWidget):
 
     def choose_resume(self) -> None:
         """Ask which run to continue (the workspace's runs, or any folder) and resume it."""
-        choices = resume_choices(self.runs_dir)
-        other = "Another run folder…"
-        label, ok = QtWidgets.QInputDialog.getItem(
-            self, "Resume run", "Continue this run from its last saved epoch:",
-            [text for text, _run in choices] + [other], 0, False) if choices else (other, True)
-        if not ok:
-            return
-        path: Path | str | None = dict(choices).get(label)
-        if path is None:
-            start = str(self.runs_dir) if self.runs_dir else ""
-            path = QtWidgets.QFileDialog.getExistingDirectory(self, "Resume run", start)
-        if path:
-            self.resume_run(Path(path))
+        run = ask_resume_run(self, self.runs_dir)
+        if run is not None:
+            self.resume_run(run)
 
     def resume_run(self, run_dir: str | Path, epochs: int | None = None) -> None:
         """Continue ``run_dir`` from its last checkpoint (``epochs``: the new total)."""
@@ -314,14 +293,6 @@ class TrainingPanel(QtWidgets.QWidget):
             return False
         self.stop_and_wait()
         return True
-
-    def _ask_stop(self) -> bool:
-        buttons = QtWidgets.QMessageBox.StandardButton
-        answer = QtWidgets.QMessageBox.question(
-            self, "Training is running",
-            "A training run is in progress. Stop it and quit? (The last finished epoch stays "
-            "saved and can be resumed.)", buttons.Yes | buttons.No, buttons.No)
-        return answer == buttons.Yes
 
     # -- worker signals (GUI thread) --------------------------------------------------------
     def _check_thread(self) -> None:

@@ -60,7 +60,7 @@ def test_opening_adds_to_recent_menu_and_drop_opens(make_window, demo_root: Path
     window.dropEvent(drop)
     assert window.data is not None and window.data.root == demo_root
     assert window.case is not None
-    window._fill_recent()
+    window.recent_menu.fill()
     assert str(demo_root.resolve()) in [a.text() for a in window.recent_menu.actions()]
 
 
