@@ -29,11 +29,12 @@ from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.engine import RunResult, TrainCallbacks, fit
 from lrpstudio.core.render.colours import display_channel
+from lrpstudio.core.train.metrics import collapse_message
 from lrpstudio.core.train.pinned import pinned_pool, saved_pinned_rows
 from lrpstudio.core.train.user_pins import read_pins
 
 __all__ = ["DatasetProvider", "JobEvents", "RunResult", "TrainControl", "TrainJob", "new_job",
-           "pinned_inputs", "resume_config", "resume_job", "run_job", "user_pins"]
+           "outcome", "pinned_inputs", "resume_config", "resume_job", "run_job", "user_pins"]
 
 #: Builds the slice dataset where the job runs (preparing BraTS volumes can take minutes).
 DatasetProvider = Callable[[], SliceDataset]
@@ -106,6 +107,22 @@ def resume_job(run_dir: str | Path, source: str | Path, workspace: Workspace | N
     config = resume_config(train_config(run_dir), epochs, device)
     preparation = recorded_preparation(run_dir) or fallback
     return TrainJob(config, data_provider(source, preparation, workspace), Path(run_dir), resume=True)
+
+
+def outcome(result: RunResult) -> dict[str, Any]:
+    """How a training call ended, as plain values: what ``lrpstudio train --json`` prints.
+
+    Returns
+    -------
+    dict
+        run (folder), status, epochs_done, best_epoch, best_metrics (the best epoch's
+        metrics row, empty when none) and collapse (None, or words such as "predicts HGG
+        for every validation slice" when the best epoch's model tells no grades apart).
+    """
+    best = result.history[result.best_epoch - 1] if result.best_epoch else {}
+    collapse = collapse_message(best.get("val_predicted_hgg", float("nan")))
+    return {"run": str(result.run_dir), "status": result.status, "epochs_done": result.epochs_done,
+            "best_epoch": result.best_epoch, "best_metrics": best, "collapse": collapse}
 
 
 def pinned_inputs(dataset: SliceDataset, rows: np.ndarray) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from lrpstudio.app.datasets import PrepareConfig, SliceDataset, open_slices
 from lrpstudio.app.run_info import recorded_preparation, train_config
-from lrpstudio.app.training import resume_config
+from lrpstudio.app.training import outcome, resume_config
 from lrpstudio.cli.progress import progress_bar, progress_callback
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.augment import AugmentConfig
@@ -25,7 +25,6 @@ from lrpstudio.core.train.config import BEST_METRICS, CLASS_BALANCE, TrainConfig
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.distributed import DistContext, agree, init_distributed, shutdown
 from lrpstudio.core.train.engine import TrainCallbacks, fit
-from lrpstudio.core.train.metrics import collapse_message
 from lrpstudio.core.train.schedule import LR_SCHEDULES
 from lrpstudio.core.xai.guidance import LOSS_FORMS, GuidanceConfig
 from lrpstudio.core.xai.relevance import SEEDS
@@ -274,10 +273,8 @@ def run(args: argparse.Namespace) -> int:
                          dist=ctx)
     if not ctx.is_main:
         return 0 if result.status == "finished" else 130
-    best = result.history[result.best_epoch - 1] if result.best_epoch else {}
-    collapse = collapse_message(best.get("val_predicted_hgg", float("nan")))
-    summary = {"run": str(result.run_dir), "status": result.status, "epochs_done": result.epochs_done,
-               "best_epoch": result.best_epoch, "best_metrics": best, "collapse": collapse}
+    summary = outcome(result)
+    collapse = summary["collapse"]
     if args.json:
         print(json.dumps(summary, indent=2, default=float))
     else:
