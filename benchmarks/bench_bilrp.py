@@ -28,7 +28,8 @@ import torch
 
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.models import build_model, feature_layers
-from lrpstudio.core.xai.bilrp import BilrpConfig, BilrpExplainer, combine
+from lrpstudio.core.xai.bilrp import BilrpConfig, BilrpExplainer
+from lrpstudio.core.xai.bilrp_math import combine
 from lrpstudio.core.xai.features import extract_features
 from lrpstudio.core.xai.knn import KnnIndex, build_atlas
 

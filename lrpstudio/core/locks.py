@@ -19,7 +19,7 @@ from lrpstudio.core.errors import storage_error
 try:  # POSIX
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no such module on Windows: the functions test for None
 
 
 def _lock(fd: int) -> None:

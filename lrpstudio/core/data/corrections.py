@@ -151,6 +151,8 @@ def _verify(target: Path, data: np.ndarray, image: nib.Nifti1Image, affine: np.n
     """Read the written file back with nibabel and compare voxels, affines and codes."""
     try:
         back = nib.load(str(target), mmap=False)
+        if not isinstance(back, nib.Nifti1Image):  # NIfTI-2 images are Nifti1Image subclasses
+            raise TypeError(f"read back as {type(back).__name__}, not a NIfTI image")
         voxels = np.asanyarray(back.dataobj)
     except Exception as error:  # any failure to read back is the same finding
         raise CorrectionError(f"the written correction cannot be read back ({error})",

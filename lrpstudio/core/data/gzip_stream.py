@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from types import ModuleType
 from typing import Any, BinaryIO
 
 from lrpstudio.core.errors import VolumeReadError
 
+_inflate_lib: ModuleType
 try:  # ISA-L's inflate: zlib's API and checks, several times faster
-    from isal import isal_zlib as _inflate_lib
+    from isal import isal_zlib
+
+    _inflate_lib = isal_zlib
 except ImportError:  # pragma: no cover - depends on the installation
-    _inflate_lib = zlib  # type: ignore[no-redef]
+    _inflate_lib = zlib
 
 #: The errors either inflater raises for damaged data.
-_INFLATE_ERRORS = tuple({zlib.error, _inflate_lib.error})
+_INFLATE_ERRORS: tuple[type[Exception], ...] = tuple({zlib.error, _inflate_lib.error})
 
 #: Compressed bytes read per step (measured: 256 KiB-1 MiB read ~40% faster than nibabel's
 #: gzip reader on a BraTS volume; larger steps are slower again).

@@ -19,6 +19,7 @@ from __future__ import annotations
 import struct
 from contextlib import contextmanager
 from pathlib import Path
+from io import BufferedReader
 from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
@@ -37,7 +38,7 @@ MAX_TRAILING_BYTES = 1 << 24
 class _Source:
     """The decompressed bytes of a NIfTI file, read forward: a file or a gzip stream."""
 
-    def __init__(self, handle: BinaryIO, path: Path, compressed: bool) -> None:
+    def __init__(self, handle: BufferedReader, path: Path, compressed: bool) -> None:
         self.handle = handle
         self.path = path
         self.stream = GzipStream(handle, path) if compressed else None
@@ -63,7 +64,7 @@ class _Source:
 
 
 @contextmanager
-def _open(path: Path) -> Iterator[BinaryIO]:
+def _open(path: Path) -> Iterator[BufferedReader]:
     try:
         with path.open("rb") as handle:
             yield handle
@@ -124,7 +125,7 @@ def read_nifti(path: Path, compressed: bool, file_size: int, check: LayoutCheck)
         check(layout)
         with BUDGET.hold(layout.read_cost):
             buffer = np.empty(layout.data_bytes, dtype=np.uint8)
-            source.read_into(memoryview(buffer))
+            source.read_into(buffer.data)
             if source.stream is not None:
                 source.stream.finish(MAX_TRAILING_BYTES)
             return voxels(layout, buffer)

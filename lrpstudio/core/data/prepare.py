@@ -249,7 +249,9 @@ def _manifest(config: PrepareConfig, data_root: Path, records: dict[str, dict[st
 
 
 def _same_data(new: dict[str, Any], old: dict[str, Any]) -> bool:
-    strip = lambda m: {k: v for k, v in m.items() if k not in _VOLATILE}  # noqa: E731
+    def strip(manifest: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in manifest.items() if k not in _VOLATILE}
+
     return strip(new) == strip(old)
 
 

@@ -58,8 +58,8 @@ def fingerprint(path: Path, previous: Mapping[str, Any] | None = None) -> FileRe
         The file's record from the last manifest (``{"size", "mtime_ns", "sha256"}``).
     """
     stat = Path(path).stat()
-    if is_unchanged(path, previous, stat):
-        digest = str(previous["sha256"])  # type: ignore[index]
+    if previous is not None and is_unchanged(path, previous, stat):
+        digest = str(previous["sha256"])
     else:
         digest = sha256_file(path)
     return FileRecord(path=str(path), size=int(stat.st_size), mtime_ns=int(stat.st_mtime_ns),

@@ -127,7 +127,7 @@ def save_dataset(dataset: SliceDataset, folder: str | Path) -> Path:
     (:func:`lrpstudio.core.data.dataset_store.write_dataset`).
     """
     folder = Path(folder)
-    arrays = {
+    arrays: dict[str, Any] = {  # keyword arrays of np.savez (its stubs type **kwds as its options)
         "images": dataset.images.astype(np.float32, copy=False),
         "tumor_masks": dataset.tumor_masks.astype(bool, copy=False),
         "brain_masks": dataset.brain_masks.astype(bool, copy=False),

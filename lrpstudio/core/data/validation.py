@@ -338,6 +338,6 @@ def _record(check: CaseCheck, kind: str, outcome: _Outcome) -> None:
     if outcome.seg is not None:
         check.seg = outcome.seg
     if outcome.warning is not None:
-        check.add_warning(outcome.header.path, outcome.warning)
+        check.add_warning(outcome.header.path if outcome.header is not None else None, outcome.warning)
     if outcome.volume is not None:
         check.volumes[kind] = outcome.volume

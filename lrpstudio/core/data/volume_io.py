@@ -143,9 +143,9 @@ def read_volume(path: str | Path, *, check_finite: bool = True) -> Volume:
         array = read_nifti(path, ext == ".nii.gz", size, headers.add)
         header = headers.first
     else:
-        size, affine, dtype, cost = read_itk_header(path)
-        header = _itk_volume_header(path, size, affine, dtype, cost)
-        array = read_itk_voxels(path, size, dtype, cost)
+        shape, affine, dtype, cost = read_itk_header(path)
+        header = _itk_volume_header(path, shape, affine, dtype, cost)
+        array = read_itk_voxels(path, shape, dtype, cost)
     if array.ndim > 3:  # a singleton 4th axis (more volumes were refused by the header)
         array = array[(...,) + (0,) * (array.ndim - 3)]
     if check_finite:

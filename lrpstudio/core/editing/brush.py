@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .change import Change, change_from_box
+from .change import Box, Change, apply_change, bounding_box, change_from_box, union_box
 from .footprint import BrushShape, FootprintSpec, Plane, RadiusUnit
 from .rules import PAINT_OVER_RULES, PaintOver, WritePolicy, resolve_write
 
@@ -139,3 +139,29 @@ def line_centers(start: Sequence[int], end: Sequence[int], step: float) -> list[
         if not points or points[-1] != voxel:
             points.append(voxel)
     return points
+
+
+def drag(seg: np.ndarray, previous: Voxel | None, center: Voxel, footprint: np.ndarray,
+         policy: WritePolicy, erase: bool, intensity: np.ndarray | None) -> tuple[Change | None, Box | None]:
+    """Dab from ``previous`` (None: only at ``center``) to ``center``, applying each dab to ``seg``.
+
+    Dabs are about half a radius apart along the line, so a fast drag leaves no gaps; each
+    dab sees the ones before it. Returns the changes in order as one :class:`Change` and
+    the box they touched, or ``(None, None)`` when nothing changed.
+    """
+    step = max(1.0, min((n for n in footprint.shape if n > 1), default=1) / 4.0)
+    centers = [center] if previous is None else line_centers(previous, center, step)
+    box: Box | None = None
+    dabs: list[Change] = []
+    for point in centers:
+        change = dab(seg, point, footprint, policy, erase, intensity)
+        if change is None or change.size == 0:
+            continue
+        apply_change(seg, change)  # the next dab must see this one
+        dabs.append(change)
+        box = union_box(box, bounding_box(change.indices, seg.shape))
+    if not dabs:
+        return None, None
+    if len(dabs) == 1:
+        return dabs[0], box
+    return Change(*(np.concatenate(parts) for parts in zip(*((c.indices, c.old, c.new) for c in dabs)))), box

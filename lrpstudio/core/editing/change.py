@@ -8,9 +8,12 @@ undo steps cheap: a brush stroke of a few thousand voxels costs a few tens of ki
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from pathlib import Path
+from typing import Iterable, Sequence
 
 import numpy as np
+
+from ..errors import SegmentationError
 
 Box = tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
 
@@ -100,12 +103,24 @@ def merge_changes(changes: Sequence[Change], size: int) -> Change:
     return Change(uniq[keep].astype(index_dtype(size), copy=False), merged_old[keep], merged_new[keep])
 
 
+def as_box(spans: Iterable[tuple[int, int]]) -> Box:
+    """The box of three ``(lo, hi)`` spans (a ValueError for another number of axes)."""
+    x, y, z = spans
+    return x, y, z
+
+
+def as_shape(sizes: Iterable[int]) -> tuple[int, int, int]:
+    """A volume shape ``(X, Y, Z)`` of ints (a ValueError for another number of axes)."""
+    x, y, z = (int(n) for n in sizes)
+    return x, y, z
+
+
 def bounding_box(indices: np.ndarray, shape: Sequence[int]) -> Box | None:
     """Inclusive-exclusive ``((lo, hi), ...)`` per axis of the voxels, or None when empty."""
     if indices.size == 0:
         return None
     coords = np.unravel_index(indices, tuple(shape))
-    return tuple((int(c.min()), int(c.max()) + 1) for c in coords)  # type: ignore[return-value]
+    return as_box((int(c.min()), int(c.max()) + 1) for c in coords)
 
 
 def union_box(a: Box | None, b: Box | None) -> Box | None:
@@ -114,4 +129,16 @@ def union_box(a: Box | None, b: Box | None) -> Box | None:
         return b
     if b is None:
         return a
-    return tuple((min(x[0], y[0]), max(x[1], y[1])) for x, y in zip(a, b))  # type: ignore[return-value]
+    return as_box((min(x[0], y[0]), max(x[1], y[1])) for x, y in zip(a, b))
+
+
+def checked_seg(seg: np.ndarray, source: str | Path | None) -> np.ndarray:
+    """A private C-contiguous uint8 copy of a segmentation; its labels must be canonical (0..3)."""
+    array = np.asarray(seg)
+    if array.ndim != 3:
+        raise SegmentationError("the segmentation must be 3D", source, expected=3, actual=array.ndim)
+    fractional = not np.issubdtype(array.dtype, np.integer) and not np.array_equal(array, np.round(array))
+    if array.size and (array.min() < 0 or array.max() > 3 or fractional):
+        raise SegmentationError("the segmentation must hold canonical labels 0..3", source,
+                                expected="0..3", actual=sorted(np.unique(array).tolist())[:8])
+    return np.array(array, dtype=np.uint8, order="C", copy=True)

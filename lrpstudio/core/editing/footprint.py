@@ -61,7 +61,7 @@ def radii_in_voxels(radius: float, spacing: Sequence[float], unit: RadiusUnit = 
     return radius_mm / spacing_arr
 
 
-def ellipsoid_footprint(radii: Sequence[float], flat_axis: int | None = None) -> np.ndarray:
+def ellipsoid_footprint(radii: Sequence[float] | np.ndarray, flat_axis: int | None = None) -> np.ndarray:
     """Boolean ellipsoid of the given per-axis radii (voxels), centred in an odd-sized box.
 
     A voxel whose centre lies at offset ``d`` from the middle voxel is inside when

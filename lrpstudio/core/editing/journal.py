@@ -36,7 +36,7 @@ import numpy as np
 
 from ..atomic import fsync_folder
 from ..errors import JournalError, storage_error
-from .change import Change, apply_change, bounding_box, merge_changes
+from .change import Change, apply_change, as_shape, bounding_box, merge_changes
 from .history import DEFAULT_MAX_STEPS, History
 
 MAGIC = b"LRPSTUDIO-JOURNAL 1\n"
@@ -89,8 +89,7 @@ class JournalHeader:
     def from_bytes(cls, body: bytes) -> "JournalHeader":
         """Decode a header record (raises KeyError/ValueError when malformed)."""
         data = json.loads(body.decode("utf-8"))
-        shape = tuple(int(n) for n in data["shape"])
-        return cls(str(data["case_id"]), data["source_file"], str(data["base_sha256"]), shape)  # type: ignore[arg-type]
+        return cls(str(data["case_id"]), data["source_file"], str(data["base_sha256"]), as_shape(data["shape"]))
 
 
 def _record(kind: bytes, body: bytes) -> bytes:

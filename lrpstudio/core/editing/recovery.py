@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from .change import Change
+from .change import Change, as_shape
 from .journal import JournalHeader, JournalWriter, Replay, array_sha256
 
 #: Appended to a journal's name when a new session starts over it without restoring it.
@@ -39,7 +39,7 @@ class SessionJournal:
         self.path = path
         self._case_id = case_id
         self._source_file = source_file
-        self._shape = tuple(int(n) for n in base.shape)
+        self._shape = as_shape(base.shape)
         self._base_sha = array_sha256(base) if path is not None else ""
         self._clock = clock
         self._interval = flush_interval_s
@@ -52,7 +52,7 @@ class SessionJournal:
                 # A journal this session did not restore (the user declined, or never
                 # asked): keep it beside as a backup instead of truncating someone's work.
                 self.path.replace(self.path.with_name(self.path.name + BACKUP_SUFFIX))
-            header = JournalHeader(self._case_id, self._source_file, self._base_sha, self._shape)  # type: ignore[arg-type]
+            header = JournalHeader(self._case_id, self._source_file, self._base_sha, self._shape)
             self._writer = JournalWriter(self.path, header)
         return self._writer
 

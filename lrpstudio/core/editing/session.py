@@ -24,9 +24,9 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..data.corrections import save_correction
-from ..errors import EditingError, GeometryMismatchError, SegmentationError
-from .brush import BrushSettings, dab, line_centers
-from .change import Box, Change, apply_change, bounding_box, merge_changes, union_box
+from ..errors import EditingError, GeometryMismatchError
+from .brush import BrushSettings, drag
+from .change import Box, Change, apply_change, as_box, bounding_box, checked_seg, merge_changes
 from .events import ChangeEvent, EventKind, Subscriber
 from .fill import FillCriterion, flood_fill, fill_holes
 from .footprint import PLANE_NORMAL, Plane, brush_footprint, cursor_footprint, spacing_from_affine
@@ -78,7 +78,7 @@ class EditSession:
                  source_file: str | Path | None = None, workspace: Any = None,
                  case: Any = None, options: SessionOptions = SessionOptions(),
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._seg = _checked_seg(seg, source_file)
+        self._seg = checked_seg(seg, source_file)
         self._images = dict(images or {})
         for name, volume in self._images.items():
             if volume.shape != self._seg.shape:
@@ -130,7 +130,7 @@ class EditSession:
     @property
     def shape(self) -> tuple[int, int, int]:
         """Volume shape (X, Y, Z)."""
-        return self._seg.shape  # type: ignore[return-value]
+        return self._seg.shape
 
     @property
     def dirty(self) -> bool:
@@ -221,26 +221,12 @@ class EditSession:
         if self._stroke is None:
             raise EditingError("stroke_to needs begin_stroke first")
         center = (int(center[0]), int(center[1]), int(center[2]))
-        footprint = self.footprint()
-        # Dabs about half a radius apart along the drag: a fast drag leaves no gaps.
-        step = max(1.0, min((n for n in footprint.shape if n > 1), default=1) / 4.0)
-        centers = [center] if self._stroke_last is None else line_centers(self._stroke_last, center, step)
+        chunk, box = drag(self._seg, self._stroke_last, center, self.footprint(), self.policy,
+                          self._stroke_erase, self._intensity())
         self._stroke_last = center
-        policy, intensity = self.policy, self._intensity()
-        box: Box | None = None
-        dabs: list[Change] = []
-        for point in centers:
-            change = dab(self._seg, point, footprint, policy, self._stroke_erase, intensity)
-            if change is None or change.size == 0:
-                continue
-            apply_change(self._seg, change)  # the next dab must see this one
-            dabs.append(change)
-            box = union_box(box, bounding_box(change.indices, self.shape))
-        count = sum(c.size for c in dabs)
-        if count:
+        count = chunk.size if chunk is not None else 0
+        if chunk is not None and count:
             # One journal chunk per mouse move; order is kept, so replay needs no merging.
-            chunk = dabs[0] if len(dabs) == 1 else Change(*(np.concatenate(parts) for parts in zip(
-                *((c.indices, c.old, c.new) for c in dabs))))
             self._stroke.append(chunk)
             self._journal.chunk(chunk)
             self._version += 1
@@ -380,7 +366,7 @@ class EditSession:
             assert top is not None
             self._journal.commit(top.serial, top.name)  # close the interrupted stroke
         self._version += 1
-        self._emit("restore", tuple((0, n) for n in self.shape), int(self._seg.size))  # type: ignore[arg-type]
+        self._emit("restore", as_box((0, n) for n in self.shape), int(self._seg.size))
         return len(self._history)
 
     def close(self) -> None:
@@ -421,15 +407,3 @@ class EditSession:
         event = ChangeEvent(kind, box, voxels, self.dirty)
         for callback in list(self._subscribers):
             callback(event)
-
-
-def _checked_seg(seg: np.ndarray, source: str | Path | None) -> np.ndarray:
-    """A private C-contiguous uint8 copy; the labels must be canonical (0..3)."""
-    array = np.asarray(seg)
-    if array.ndim != 3:
-        raise SegmentationError("the segmentation must be 3D", source, expected=3, actual=array.ndim)
-    fractional = not np.issubdtype(array.dtype, np.integer) and not np.array_equal(array, np.round(array))
-    if array.size and (array.min() < 0 or array.max() > 3 or fractional):
-        raise SegmentationError("the segmentation must hold canonical labels 0..3", source,
-                                expected="0..3", actual=sorted(np.unique(array).tolist())[:8])
-    return np.array(array, dtype=np.uint8, order="C", copy=True)

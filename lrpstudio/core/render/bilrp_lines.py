@@ -109,7 +109,8 @@ def strongest_pairs(relevance: torch.Tensor | np.ndarray, pool: int, shape: tupl
                 start=(float(_centre(int(j), pool, shape[1])), float(_centre(int(i), pool, shape[0]))),
                 end=(float(_centre(int(m), pool, shape_other[1])), float(_centre(int(k), pool, shape_other[0]))),
                 value=float(flat[pos]), strength=float(min(strength, 1.0))))
-    return BilrpLines(segments=tuple(segments), shape=tuple(shape), shape_other=tuple(shape_other),
+    return BilrpLines(segments=tuple(segments), shape=(int(shape[0]), int(shape[1])),
+                      shape_other=(int(shape_other[0]), int(shape_other[1])),
                       pool=pool, total=float(flat.sum()), max_abs=max_abs)
 
 

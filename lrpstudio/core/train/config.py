@@ -14,7 +14,6 @@ from typing import Any
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.augment import AugmentConfig
 from lrpstudio.core.train.schedule import LR_SCHEDULES
-from lrpstudio.core.xai.composites import DEFAULT_COMPOSITE
 from lrpstudio.core.xai.guidance import GuidanceConfig
 
 #: Validation metrics that can choose the best epoch, and whether larger is better.
@@ -144,7 +143,21 @@ class TrainConfig:
     @property
     def composite(self) -> str:
         """The composite used for heatmaps and scores."""
-        return self.heatmap_composite or getattr(self.guidance, "composite", DEFAULT_COMPOSITE)
+        return self.heatmap_composite or self.guidance.composite
+
+    def model_input(self) -> tuple[int, int]:
+        """``(in_channels, image_size)`` of the network; both are known once completed from a dataset.
+
+        Raises
+        ------
+        InputError
+            When either is still None.
+        """
+        if self.in_channels is None or self.image_size is None:
+            raise InputError("the training options do not say the network's input",
+                             expected="in_channels and image_size",
+                             actual=f"{self.in_channels} x {self.image_size}px")
+        return self.in_channels, self.image_size
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-friendly dict (nested configs as dicts)."""

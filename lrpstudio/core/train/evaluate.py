@@ -19,9 +19,9 @@ from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.heatmaps import explain_batch
 from lrpstudio.core.train.metrics import EpochSums, collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.core.train.run_record import (
-    check_run_folder, load_weights, read_model_checkpoint, train_config,
-)
+from lrpstudio.core.train.checkpoint_record import load_weights, read_model_checkpoint
+from lrpstudio.core.train.run_logs import check_run_folder
+from lrpstudio.core.train.run_record import train_config
 from lrpstudio.core.train.session import resolve_device
 from lrpstudio.core.train.step import to_batch
 
@@ -49,8 +49,8 @@ def load_run_model(run_dir: str | Path, which: str = "best", device: str = "cpu"
         raise CheckpointError("the run has no best checkpoint yet (no finished epoch)", path)
     payload = read_model_checkpoint(path)  # weights present, finite; options valid
     config = train_config(payload["config"], path)
-    model = build_model(config.model, image_size=config.image_size,
-                        in_channels=config.in_channels, num_classes=2)
+    in_channels, image_size = config.model_input()
+    model = build_model(config.model, image_size=image_size, in_channels=in_channels, num_classes=2)
     load_weights(model, payload["model"], path)
     model.to(resolve_device(device)).eval()
     return model, config, payload

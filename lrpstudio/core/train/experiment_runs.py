@@ -30,6 +30,7 @@ from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.distributed import SINGLE, DistContext, agree
 from lrpstudio.core.train.engine import RunResult, TrainCallbacks, fit
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.xai.guidance import GuidanceKind
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def run_name(penalty: float) -> str:
 
 def penalty_config(train: TrainConfig, penalty: float) -> TrainConfig:
     """The base config with LRPLoss power ``penalty`` (plain CE for 0)."""
-    kind = "none" if penalty == 0 else "lrp"
+    kind: GuidanceKind = "none" if penalty == 0 else "lrp"
     return replace(train, guidance=replace(train.guidance, kind=kind, penalty=float(penalty)))
 
 
@@ -162,7 +163,8 @@ def fold_datasets(dataset: SliceDataset, config: ExperimentConfig,
     grades = case_grades(source)
     check_folds(config.folds, len(grades))
     fold_of = fold_cases(grades, config.folds, config.train.seed)
-    return {k: fold_split(dataset, fold_of, config.folds, k, config.train.seed) for k in config.fold_list}
+    return {k: fold_split(dataset, fold_of, config.folds, k, config.train.seed)
+            for k in config.fold_list if k is not None}
 
 
 def train_one(config: TrainConfig, dataset: SliceDataset, folder_path: Path,
@@ -184,7 +186,7 @@ def is_finished(folder: RunFolder, config: TrainConfig) -> bool:
     add an epoch on every rerun of the experiment. A run made with other settings is
     not finished; resuming it then refuses clearly.
     """
-    saved = TrainConfig.from_dict(folder.read_config()["train"])
+    saved = folder.read_config().train
     same = replace(saved, epochs=config.epochs) == replace(
         config, image_size=saved.image_size, in_channels=saved.in_channels)
     if not same:

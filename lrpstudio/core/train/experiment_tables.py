@@ -160,6 +160,6 @@ def _signed(value: float | None) -> str:
 
 
 def _p_cell(value: float | None) -> str:
-    if plain(value) is None:
+    if value is None or plain(value) is None:
         return "n/a"
     return f"{value:.3f}" if value >= 0.001 else "< 0.001"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -104,7 +105,7 @@ def explain_batch(
 
 def save_heatmap_arrays(path: str | Path, rows: np.ndarray, maps: Heatmaps, vmax: float) -> Path:
     """Write one epoch's heatmaps as .npz (rows = dataset rows of the pinned slices)."""
-    arrays = {"rows": rows, "relevance": maps.relevance, "scores": maps.scores,
+    arrays: dict[str, Any] = {"rows": rows, "relevance": maps.relevance, "scores": maps.scores,
               "predictions": maps.predictions, "probabilities": maps.probabilities,
               "vmax": np.float64(vmax)}
     return atomic_write(path, lambda handle: np.savez_compressed(handle, **arrays))

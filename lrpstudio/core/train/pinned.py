@@ -67,7 +67,7 @@ class PinnedSlices:
                        "all" if source is dataset else "val")
         seeded = pin_slices(val_set, config.pinned, config.seed) if config.pinned else np.zeros(0, np.int64)
         user = user_rows(dataset, config.pinned_slices) if dataset is not None else []
-        if user:
+        if user and dataset is not None:
             pinned = cls(dataset, _user_first(user, _rows_in(dataset, val_set, seeded), config.pinned),
                          folder, pool="all")
         else:

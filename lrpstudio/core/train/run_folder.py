@@ -17,9 +17,11 @@ JSON object with at least ``time`` (UTC ISO-8601) and ``event``, one of ``start`
 or ``diverged`` (message). Lines are appended and flushed one at a time; a reader
 should ignore a last line that does not parse yet.
 
-Reading is validated (:mod:`lrpstudio.core.train.run_record`): a damaged record is a
-one-line :class:`CheckpointError` naming the file, never a traceback or silently
-half-read data. A line torn by a killed writer is cut off before the next append.
+config.json is a typed :class:`~lrpstudio.core.train.run_record.RunRecord`. Reading is
+validated (:mod:`lrpstudio.core.train.run_record`, :mod:`lrpstudio.core.train.run_logs`):
+a damaged record is a one-line :class:`CheckpointError` naming the file, never a
+traceback or silently half-read data. A line torn by a killed writer is cut off before
+the next append.
 """
 
 from __future__ import annotations
@@ -35,11 +37,8 @@ from typing import Any
 
 from lrpstudio.core.atomic import atomic_write_text, make_dirs
 from lrpstudio.core.errors import storage_error
-from lrpstudio.core.train import run_record
-
-CONFIG_FILE = "config.json"
-METRICS_FILE = "metrics.csv"
-EVENTS_FILE = "events.jsonl"
+from lrpstudio.core.train.run_logs import EVENTS_FILE, MAX_EVENT_LINE, METRICS_FILE, read_events, read_metrics
+from lrpstudio.core.train.run_record import CONFIG_FILE, RunRecord, read_run_record
 CHECKPOINT_DIR = "checkpoints"
 HEATMAP_DIR = "heatmaps"
 LAST = "last.pt"
@@ -104,14 +103,14 @@ class RunFolder:
         """True when the folder holds a config.json."""
         return self.config_path.is_file()
 
-    def write_config(self, record: dict[str, Any]) -> None:
-        """Write config.json atomically (stamped with the record version)."""
-        record = {**record, "record_version": run_record.RUN_RECORD_VERSION}
-        atomic_write_text(self.config_path, json.dumps(_json_safe(record), indent=2, sort_keys=True) + "\n")
+    def write_config(self, record: RunRecord) -> None:
+        """Write config.json atomically (stamped with the current record version)."""
+        atomic_write_text(self.config_path,
+                          json.dumps(_json_safe(record.to_json()), indent=2, sort_keys=True) + "\n")
 
-    def read_config(self) -> dict[str, Any]:
+    def read_config(self) -> RunRecord:
         """Read config.json, checked; a missing or broken file is a :class:`CheckpointError`."""
-        return run_record.read_run_config(self.config_path)
+        return read_run_record(self.config_path)
 
     def write_metrics(self, rows: list[dict[str, Any]]) -> None:
         """Rewrite metrics.csv atomically with ``rows`` (one per epoch, same keys)."""
@@ -127,7 +126,7 @@ class RunFolder:
 
     def read_metrics(self) -> list[dict[str, float]]:
         """metrics.csv as a list of dicts of floats (empty when none yet), checked."""
-        return run_record.read_metrics(self.metrics_path)
+        return read_metrics(self.metrics_path)
 
     def log_event(self, event: str, sync: bool = True, **fields: Any) -> None:
         """Append one JSON line to events.jsonl (flushed; also fsynced when ``sync``).
@@ -152,7 +151,7 @@ class RunFolder:
 
     def read_events(self) -> list[dict[str, Any]]:
         """All complete events so far (a partial last line is ignored), checked."""
-        return run_record.read_events(self.events_path)
+        return read_events(self.events_path)
 
 
 def _cut_torn_line(handle: Any) -> None:
@@ -165,7 +164,7 @@ def _cut_torn_line(handle: Any) -> None:
     if end == 0:
         return
     with open(handle.name, "rb") as reader:
-        start = max(0, end - run_record.MAX_EVENT_LINE)
+        start = max(0, end - MAX_EVENT_LINE)
         reader.seek(start)
         tail = reader.read()
     if tail.endswith(b"\n"):

@@ -27,9 +27,11 @@ from lrpstudio.core.train.best_epoch import beats
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.data_change import describe_dataset_change
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.core.train.run_record import (
-    CHECKPOINT_FORMAT, CHECKPOINT_VERSION, check_run_folder, read_training_checkpoint, restore_state,
+from lrpstudio.core.train.checkpoint_record import (
+    CHECKPOINT_FORMAT, CHECKPOINT_VERSION, read_training_checkpoint, restore_state,
 )
+from lrpstudio.core.train.run_logs import check_run_folder
+from lrpstudio.core.train.run_record import DatasetRecord, RunRecord, frozen_json, plain_json
 
 #: Options that may change when a run is resumed.
 RESUMABLE_CHANGES: frozenset[str] = frozenset({"epochs", "device"})
@@ -107,14 +109,15 @@ def package_versions() -> dict[str, str]:
 def write_run_config(folder: RunFolder, config: TrainConfig, dataset: SliceDataset) -> None:
     """config.json: the training config, the dataset's identity, package versions."""
     counts = {split: int((dataset.split == split).sum()) for split in SPLITS}
-    folder.write_config({
-        "train": config.to_dict(),
-        "dataset": {"data_hash": dataset_fingerprint(dataset), "manifest_hash": manifest_hash(dataset),
-                    "slices": counts, "channels": list(dataset.channels),
-                    "image_size": dataset.image_size, "manifest": dataset.manifest},
-        "versions": package_versions(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    })
+    folder.write_config(RunRecord(
+        train=config,
+        dataset=DatasetRecord(data_hash=dataset_fingerprint(dataset), manifest_hash=manifest_hash(dataset),
+                              slices=frozen_json(counts), channels=tuple(dataset.channels),
+                              image_size=dataset.image_size, manifest=frozen_json(dataset.manifest)),
+        versions=frozen_json(package_versions()),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        recorded_options=frozenset(config.to_dict()),
+    ))
 
 
 def _data_generator(seed: int) -> torch.Generator:
@@ -124,8 +127,9 @@ def _data_generator(seed: int) -> torch.Generator:
 
 
 def _build(config: TrainConfig, device: torch.device) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
-    model = build_model(config.model, image_size=config.image_size,
-                        in_channels=config.in_channels, num_classes=2).to(device)
+    in_channels, image_size = config.model_input()
+    model = build_model(config.model, image_size=image_size, in_channels=in_channels,
+                        num_classes=2).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     return model, optimizer
 
@@ -173,18 +177,18 @@ def save_session_checkpoint(session: Session, folder: RunFolder, best: bool) -> 
 def restore_session(folder: RunFolder, config: TrainConfig, dataset: SliceDataset) -> Session:
     """Reopen a run from its last.pt, checking that config and data match the saved run."""
     record = check_run_folder(folder.root, for_resume=True)
-    saved = TrainConfig.from_dict(record["train"])
+    saved = record.train
     config = complete_config(config, dataset)
     changed = {k for k, v in config.to_dict().items() if saved.to_dict()[k] != v} - RESUMABLE_CHANGES
     if changed:
         raise InputError("resume must use the run's own settings", folder.config_path,
                          expected="only epochs/device changed", actual=sorted(changed))
-    if record["dataset"]["data_hash"] != dataset_fingerprint(dataset):
-        changes = describe_dataset_change(record["dataset"].get("manifest") or {}, dataset.manifest)
+    if record.dataset.data_hash != dataset_fingerprint(dataset):
+        changes = describe_dataset_change(plain_json(record.dataset.manifest), dataset.manifest)
         raise InputError("resume needs the data the run was trained on, and it has changed "
                          f"({'; '.join(changes) or 'the slices differ'}); start a new run to train "
                          "on the data as it is now", folder.config_path,
-                         expected=record["dataset"]["data_hash"][:12],
+                         expected=(record.dataset.data_hash or "")[:12],
                          actual=dataset_fingerprint(dataset)[:12])
     payload = read_training_checkpoint(folder.checkpoint("last"))
     device = resolve_device(config.device)
@@ -193,7 +197,7 @@ def restore_session(folder: RunFolder, config: TrainConfig, dataset: SliceDatase
     restore_state(payload, model, optimizer, generator, device, folder.checkpoint("last"))
     # Only once the checkpoint is known to fit: a refused resume changes nothing on disk.
     if config != saved:  # more epochs or another device: config.json says what ran
-        folder.write_config({**record, "train": config.to_dict()})
+        folder.write_config(record.with_train(config))
     best = payload["best"]
     return Session(config, model, optimizer, generator, device, epoch=int(payload["epoch"]),
                    step=int(payload["step"]), history=list(payload["history"]),

@@ -11,13 +11,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.xai.guidance import GuidanceConfig
-
 from lrpstudio.core.xai.losses import guidance_step
 
 
@@ -86,7 +86,7 @@ def compute_loss(model: torch.nn.Module, batch: Batch, guidance: GuidanceConfig,
     return StepOutput(loss=result.loss, logits=result.logits.detach(), scores=scores, parts=parts)
 
 
-def clip_gradients(params: list[torch.Tensor], norm: float, max_norm: float) -> None:
+def clip_gradients(params: Sequence[torch.Tensor], norm: float, max_norm: float) -> None:
     """Scale the gradients of ``params`` so that their joint norm is at most ``max_norm``.
 
     ``max_norm <= 0`` leaves them alone. Clipping at norm 1 is what ISNet does: a guided

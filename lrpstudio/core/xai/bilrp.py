@@ -48,18 +48,17 @@ proportion. A zennit Composite instance, or a function returning one, is also ac
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable, Hashable, Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from zennit.core import Composite
 
 from lrpstudio.core.errors import CancelledError, InputError
 from lrpstudio.core.jobs import is_cancelled
 from lrpstudio.core.xai.bilrp_batched import prepare, run
+from lrpstudio.core.xai.bilrp_math import combine, projection_matrix, sum_pool
 from lrpstudio.core.xai.composites import DEFAULT_BILRP_COMPOSITE, bilrp_composite, bilrp_rules
 from lrpstudio.core.xai.explicit import supports, trace
 from lrpstudio.core.xai.features import CancelToken, ProgressCallback, resolve_layer
@@ -118,32 +117,6 @@ class BilrpConfig:
     chunk: int | None = None
     engine: str = "auto"
     unfused: bool = False
-
-
-def projection_matrix(dim_in: int, projection_dim: int, seed: int = 0, *,
-                      dtype: torch.dtype = torch.float32,
-                      device: str | torch.device = "cpu") -> torch.Tensor:
-    """The fixed (K, D) projection: N(0, 1/K) entries from ``torch.Generator().manual_seed(seed)``.
-
-    Drawn on the CPU in float64 so that the same seed gives the same matrix on every device.
-    """
-    if projection_dim < 1:
-        raise InputError("projection_dim must be at least 1", expected=">= 1", actual=projection_dim)
-    generator = torch.Generator().manual_seed(int(seed))
-    matrix = torch.randn(projection_dim, dim_in, generator=generator, dtype=torch.float64)
-    return (matrix / math.sqrt(projection_dim)).to(device=device, dtype=dtype)
-
-
-def sum_pool(relevance: torch.Tensor, pool: int) -> torch.Tensor:
-    """(B, C, H, W) pixel relevance -> (B, ceil(H/pool), ceil(W/pool)) patch sums over channels.
-
-    The border is zero-padded, so the sum is kept exactly (conservation).
-    """
-    r = relevance.sum(dim=1)
-    b, h, w = r.shape
-    ph, pw = (-h) % pool, (-w) % pool
-    r = F.pad(r, (0, pw, 0, ph))
-    return r.reshape(b, (h + ph) // pool, pool, (w + pw) // pool, pool).sum(dim=(2, 4))
 
 
 class _Stop(Exception):
@@ -254,7 +227,7 @@ class BilrpExplainer:
         return torch.cat(parts, dim=0)
 
     def _side_explicit(self, x: torch.Tensor) -> torch.Tensor:
-        assert self._prefix is not None
+        assert self._prefix is not None and self._rules is not None  # set together in __init__
         was_training = self.model.training
         self.model.eval()
         try:
@@ -354,14 +327,6 @@ def _prefix(model: torch.nn.Module, layer: torch.nn.Module) -> torch.nn.Sequenti
     return prefix if supports(prefix) else None
 
 
-def combine(side: torch.Tensor, side_other: torch.Tensor) -> torch.Tensor:
-    """R_ii' = sum_m side[m, i] side_other[m, i']: (h, w, h', w') from two (K, h, w) sides."""
-    if side.shape[0] != side_other.shape[0]:
-        raise InputError("the two sides have different projection sizes",
-                         expected=side.shape[0], actual=side_other.shape[0])
-    return torch.einsum("mab,mcd->abcd", side, side_other)
-
-
 def bilrp(model: torch.nn.Module, x: torch.Tensor | np.ndarray, x_other: torch.Tensor | np.ndarray,
           layer: str, projection_dim: int | None = 100, pool: int = 8, *,
           composite: str = DEFAULT_BILRP_COMPOSITE, seed: int = 0, normalize: bool = True,
@@ -377,7 +342,7 @@ def bilrp(model: torch.nn.Module, x: torch.Tensor | np.ndarray, x_other: torch.T
     layer
         Feature layer name (``api.feature_layers(model)``).
     projection_dim
-        K random projections (default 100; the matrix is :func:`projection_matrix` with
+        K random projections (default 100; the matrix is :func:`~lrpstudio.core.xai.bilrp_math.projection_matrix` with
         ``seed``). None: no projection, one explanation per feature (exact BiLRP; small
         layers only).
     pool

@@ -22,7 +22,7 @@ from torch import Tensor
 
 from lrpstudio.core.xai import rules as R
 from lrpstudio.core.xai.bilrp_head import fused_head
-from lrpstudio.core.xai.explicit import RuleChooser, Tape
+from lrpstudio.core.xai.explicit import PoolStep, RuleChooser, ScaleStep, Tape
 from lrpstudio.core.xai.rules import AffineLayer, stabilize
 
 #: One backward step: relevance at a layer's output (K, ...) -> at its input (K, ...).
@@ -90,14 +90,20 @@ def _affine_step(layer: AffineLayer, rule: R.Rule) -> Step:
     return _generic_step(layer, rule)
 
 
-def _maxpool_step(payload: tuple) -> Step:
-    leaf, shape, idx = payload
-
+def _maxpool_step(pool: PoolStep) -> Step:
     def step(r: Tensor) -> Tensor:
         # max-pool's gradient: each pooled value's relevance goes to its winner
-        return F.max_unpool2d(r, idx.expand_as(r), leaf.kernel_size, leaf.stride,
-                              output_size=shape[-2:])
+        return F.max_unpool2d(r, pool.indices.expand_as(r), pool.kernel_size, pool.stride,
+                              output_size=pool.shape[-2:])
     return step
+
+
+def _scale_step(scale: Tensor) -> Step:
+    return lambda r: r * scale
+
+
+def _reshape_step(shape: tuple[int, ...]) -> Step:
+    return lambda r: r.reshape((r.shape[0],) + shape)
 
 
 def prepare(tape: Tape, choose: RuleChooser, pool: int | None = None) -> tuple[list[Step], bool]:
@@ -122,15 +128,15 @@ def prepare(tape: Tape, choose: RuleChooser, pool: int | None = None) -> tuple[l
     consumed = fused[0] if fused is not None else 0
     index = {id(layer): i for i, layer in enumerate(tape.affine_layers)}
     steps: list[Step] = []
-    for kind, payload in reversed(tape.steps[consumed:]):
-        if kind == "affine":
-            steps.append(_affine_step(payload, choose(index[id(payload)], payload)))  # type: ignore[arg-type]
-        elif kind == "maxpool":
-            steps.append(_maxpool_step(payload))  # type: ignore[arg-type]
-        elif kind == "scale":
-            steps.append(lambda r, scale=payload: r * scale)
-        elif kind == "reshape":
-            steps.append(lambda r, shape=tuple(payload[1:]): r.reshape((r.shape[0],) + shape))  # type: ignore[index]
+    for step in reversed(tape.steps[consumed:]):
+        if isinstance(step, AffineLayer):
+            steps.append(_affine_step(step, choose(index[id(step)], step)))
+        elif isinstance(step, PoolStep):
+            steps.append(_maxpool_step(step))
+        elif isinstance(step, ScaleStep):
+            steps.append(_scale_step(step.scale))
+        else:
+            steps.append(_reshape_step(tuple(step.shape[1:])))
     if fused is not None:
         steps.append(fused[1])
     return steps, fused is not None

@@ -24,21 +24,35 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from lrpstudio.core.xai import rules as R
-from lrpstudio.core.xai.explicit import RuleChooser, Tape
+from lrpstudio.core.xai.explicit import PoolStep, RuleChooser, Tape
 from lrpstudio.core.xai.rules import AffineLayer, stabilize
 
 #: Relevance at the fused block's output (K, ...) -> patch relevance (K, h, w).
 Head = Callable[[Tensor], Tensor]
 
 
+def _conv(layer: AffineLayer) -> nn.Conv2d:
+    """The layer's module; :func:`fused_head` fuses convolutions only."""
+    if not isinstance(layer.module, nn.Conv2d):
+        raise TypeError(f"not a convolution: {layer.module}")
+    return layer.module
+
+
+def _padding(conv: nn.Conv2d) -> tuple[int, ...]:
+    """Numeric padding: the explicit engine supports zero padding given in pixels only."""
+    if isinstance(conv.padding, str):
+        raise TypeError(f"padding {conv.padding!r} is not supported")
+    return conv.padding
+
+
 def _unfold(layer: AffineLayer, x: Tensor) -> Tensor:
     """(C, O, Q): input value of channel c at kernel offset o for output position q."""
-    m = layer.module
+    m = _conv(layer)
     kh, kw = layer.weight.shape[-2:]
-    cols = F.unfold(x, (kh, kw), dilation=m.dilation, padding=m.padding, stride=m.stride)
+    cols = F.unfold(x, (kh, kw), dilation=m.dilation, padding=_padding(m), stride=m.stride)
     return cols.reshape(x.shape[1], kh * kw, -1)
 
 
@@ -80,12 +94,13 @@ def _shares(layer: AffineLayer, rule: object) -> Tensor | None:
 
 def _pixel_coords(layer: AffineLayer) -> tuple[Tensor, Tensor]:
     """(O, Q) input row and column of kernel offset o for output position q."""
-    m = layer.module
+    m = _conv(layer)
+    padding = _padding(m)
     kh, kw = layer.weight.shape[-2:]
     ho, wo = layer.z.shape[-2:]
     dev = layer.x.device
-    rows = torch.arange(ho, device=dev) * m.stride[0] - m.padding[0]
-    cols = torch.arange(wo, device=dev) * m.stride[1] - m.padding[1]
+    rows = torch.arange(ho, device=dev) * m.stride[0] - padding[0]
+    cols = torch.arange(wo, device=dev) * m.stride[1] - padding[1]
     ky = torch.arange(kh, device=dev).repeat_interleave(kw) * m.dilation[0]
     kx = torch.arange(kw, device=dev).repeat(kh) * m.dilation[1]
     py = ky[:, None] + rows.repeat_interleave(wo)[None, :]
@@ -101,10 +116,9 @@ def fused_head(tape: Tape, choose: RuleChooser, pool: int) -> tuple[int, Head] |
     consumed, head
         How many tape steps (from the start) the head replaces, and the head.
     """
-    if not tape.steps or tape.steps[0][0] != "affine":
-        return None
-    layer: AffineLayer = tape.steps[0][1]  # type: ignore[assignment]
-    if not layer.is_conv or layer.module.groups != 1 or layer.x.shape[0] != 1:
+    layer = tape.steps[0] if tape.steps else None
+    if (not isinstance(layer, AffineLayer) or not isinstance(layer.module, nn.Conv2d)
+            or layer.module.groups != 1 or layer.x.shape[0] != 1):
         return None
     shares = _shares(layer, choose(0, layer))
     if shares is None:
@@ -120,9 +134,9 @@ def fused_head(tape: Tape, choose: RuleChooser, pool: int) -> tuple[int, Head] |
     # The reference patch of an output position: the patch of its first input pixel.
     ref_y, ref_x = ty[0].clamp(0, h - 1), tx[0].clamp(0, w - 1)
     winners = torch.arange(n_out, device=shares.device).expand(j, n_out)
-    if len(tape.steps) > 1 and tape.steps[1][0] == "maxpool":
-        _leaf, _shape, idx = tape.steps[1][1]  # type: ignore[misc]
-        winners = idx.reshape(j, -1)          # (J, I): each pooled unit's winner position
+    pool_step = tape.steps[1] if len(tape.steps) > 1 else None
+    if isinstance(pool_step, PoolStep):
+        winners = pool_step.indices.reshape(j, -1)  # (J, I): each pooled unit's winner position
         first = winners.min(dim=0).values     # any member of the window would do
         ref_y, ref_x = ref_y[first], ref_x[first]
         consumed = 2

@@ -22,7 +22,7 @@ statistics in eval mode, the batch statistics the forward used in train mode).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Union
 
 import torch
 import torch.nn.functional as F
@@ -77,26 +77,68 @@ def supports(model: nn.Module) -> bool:
     return True
 
 
+@dataclass(frozen=True, eq=False)
+class PoolStep:
+    """A max-pool: its module, its input's shape and the winners' indices."""
+
+    leaf: nn.MaxPool2d
+    shape: torch.Size
+    indices: Tensor
+
+    @property
+    def kernel_size(self) -> tuple[int, int]:
+        """The pooling window (height, width)."""
+        return _pair(self.leaf.kernel_size)
+
+    @property
+    def stride(self) -> tuple[int, int]:
+        """The pooling stride (height, width)."""
+        return _pair(self.leaf.stride)
+
+
+def _pair(value: int | tuple[int, ...]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+@dataclass(frozen=True, eq=False)
+class ScaleStep:
+    """A dropout in training mode: the mask (times 1 / (1 - p)) the forward used."""
+
+    scale: Tensor
+
+
+@dataclass(frozen=True, eq=False)
+class ReshapeStep:
+    """A flatten: the shape of its input."""
+
+    shape: torch.Size
+
+
+#: One recorded leaf: an affine layer (BatchNorm merged in) or one of the steps above.
+TapeStep = Union[AffineLayer, PoolStep, ScaleStep, ReshapeStep]
+
+
 @dataclass(eq=False)
 class Tape:
-    """What :func:`trace` recorded: ``(kind, payload)`` per leaf, in forward order."""
+    """What :func:`trace` recorded: one step per leaf that changes relevance, in forward order."""
 
-    steps: list[tuple[str, object]] = field(default_factory=list)
+    steps: list[TapeStep] = field(default_factory=list)
 
     @property
     def affine_layers(self) -> list[AffineLayer]:
         """The affine layers, in forward order."""
-        return [p for k, p in self.steps if k == "affine"]  # type: ignore[misc]
+        return [step for step in self.steps if isinstance(step, AffineLayer)]
 
 
-def _merge_batchnorm(layer: AffineLayer, bn: nn.Module, z0: Tensor) -> AffineLayer:
+def _merge_batchnorm(layer: AffineLayer, bn: nn.BatchNorm1d | nn.BatchNorm2d, z0: Tensor) -> AffineLayer:
     """Run ``bn`` on ``z0`` and fold it into ``layer``'s effective weight and bias."""
-    batch_stats = bn.training or bn.running_mean is None
-    if batch_stats:
+    if bn.training or bn.running_mean is None or bn.running_var is None:
+        batch_stats = True
         out = bn(z0)  # the real forward: updates the running statistics
         dims = [d for d in range(z0.dim()) if d != 1]
         mean, var = z0.mean(dims), z0.var(dims, unbiased=False)
     else:
+        batch_stats = False
         mean, var = bn.running_mean, bn.running_var
     scale = bn.weight / (var + bn.eps) ** 0.5  # zennit's expression, to the last bit
     shape = (-1,) + (1,) * (layer.weight.dim() - 1)
@@ -133,23 +175,26 @@ def trace(model: nn.Module, x: Tensor) -> tuple[Tensor, Tape]:
         if isinstance(leaf, (nn.Conv2d, nn.Linear)):
             # In eval mode a following BatchNorm replaces this output (see _merge_batchnorm).
             layer = AffineLayer(leaf, h, leaf(h), leaf.weight, leaf.bias, nonneg)
-            tape.steps.append(("affine", layer))
+            tape.steps.append(layer)
             h, nonneg = layer.z, False
         elif isinstance(leaf, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            kind, layer = tape.steps[-1]
-            tape.steps[-1] = (kind, _merge_batchnorm(layer, leaf, h))  # type: ignore[arg-type]
-            h = tape.steps[-1][1].z  # type: ignore[union-attr]
+            previous = tape.steps[-1]  # supports(): a BatchNorm directly follows an affine layer
+            if not isinstance(previous, AffineLayer):
+                raise TypeError(f"{leaf} does not follow a Conv2d or Linear layer")
+            merged = _merge_batchnorm(previous, leaf, h)
+            tape.steps[-1] = merged
+            h = merged.z
         elif isinstance(leaf, nn.MaxPool2d):
             out, idx = F.max_pool2d(h, leaf.kernel_size, leaf.stride, return_indices=True)
-            tape.steps.append(("maxpool", (leaf, h.shape, idx)))
+            tape.steps.append(PoolStep(leaf, h.shape, idx))
             h = out
         elif isinstance(leaf, nn.Dropout):
             if leaf.training and leaf.p > 0:
                 scale = F.dropout(torch.ones_like(h), leaf.p, training=True)
-                tape.steps.append(("scale", scale))
+                tape.steps.append(ScaleStep(scale))
                 h = h * scale
         elif isinstance(leaf, nn.Flatten):
-            tape.steps.append(("reshape", h.shape))
+            tape.steps.append(ReshapeStep(h.shape))
             h = leaf(h)
         else:  # ReLU, Identity: relevance passes through
             h = leaf(h)
@@ -176,14 +221,14 @@ def propagate(tape: Tape, seed: Tensor, choose: RuleChooser) -> Tensor:
     layers = tape.affine_layers
     index = {id(layer): i for i, layer in enumerate(layers)}
     r = seed
-    for kind, payload in reversed(tape.steps):
-        if kind == "affine":
-            r = choose(index[id(payload)], payload)(payload, r)  # type: ignore[arg-type]
-        elif kind == "maxpool":
-            leaf, shape, idx = payload  # type: ignore[misc]
-            r = F.max_unpool2d(r, idx, leaf.kernel_size, leaf.stride, output_size=shape[-2:])
-        elif kind == "scale":
-            r = r * payload
-        elif kind == "reshape":
-            r = r.reshape(payload)  # type: ignore[arg-type]
+    for step in reversed(tape.steps):
+        if isinstance(step, AffineLayer):
+            r = choose(index[id(step)], step)(step, r)
+        elif isinstance(step, PoolStep):
+            r = F.max_unpool2d(r, step.indices, step.kernel_size, step.stride,
+                               output_size=step.shape[-2:])
+        elif isinstance(step, ScaleStep):
+            r = r * step.scale
+        else:
+            r = r.reshape(step.shape)
     return r

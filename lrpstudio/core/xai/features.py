@@ -71,7 +71,7 @@ def default_feature_layers(model: torch.nn.Module) -> list[str]:
             nxt = named[i + 1] if i + 1 < len(named) else None
             is_act = nxt is not None and isinstance(nxt[1], (torch.nn.ReLU, torch.nn.LeakyReLU,
                                                              torch.nn.ELU, torch.nn.GELU))
-            names.append(nxt[0] if is_act else name)
+            names.append(nxt[0] if nxt is not None and is_act else name)
     return names
 
 

@@ -15,7 +15,7 @@ are stacked into one convolution and one transposed convolution instead of two e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import torch
 import torch.nn.functional as F
@@ -70,21 +70,22 @@ class AffineLayer:
     def forward(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         """The layer's operation with other inputs/parameters."""
         m = self.module
-        if self.is_conv:
+        if isinstance(m, nn.Conv2d):
             return F.conv2d(x, weight, bias, m.stride, m.padding, m.dilation, m.groups)
         return F.linear(x, weight, bias)
 
     def backward(self, s: Tensor, weight: Tensor) -> Tensor:
         """Transpose of :meth:`forward` (the vector-Jacobian product with respect to the input)."""
         m = self.module
-        if not self.is_conv:
+        if not isinstance(m, nn.Conv2d):
             return s @ weight
+        padding = cast(tuple[int, int], m.padding)  # explicit engine: numeric padding only (supports())
         out_pad = []
         for i in range(2):
-            full = ((s.shape[2 + i] - 1) * m.stride[i] - 2 * m.padding[i]
+            full = ((s.shape[2 + i] - 1) * m.stride[i] - 2 * padding[i]
                     + m.dilation[i] * (weight.shape[2 + i] - 1) + 1)
             out_pad.append(self.x.shape[2 + i] - full)
-        return F.conv_transpose2d(s, weight, None, m.stride, m.padding, tuple(out_pad),
+        return F.conv_transpose2d(s, weight, None, m.stride, padding, tuple(out_pad),
                                   m.groups, m.dilation)
 
 

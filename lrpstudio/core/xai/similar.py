@@ -22,7 +22,8 @@ import torch
 from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
 from lrpstudio.core.errors import DatasetError, InputError
-from lrpstudio.core.xai.bilrp import BilrpConfig, BilrpExplainer, combine
+from lrpstudio.core.xai.bilrp import BilrpConfig, BilrpExplainer
+from lrpstudio.core.xai.bilrp_math import combine
 from lrpstudio.core.xai.composites import DEFAULT_BILRP_COMPOSITE
 from lrpstudio.core.render.bilrp_lines import (
     BilrpLines, GalleryItem, render_bilrp_png, render_gallery_png, strongest_pairs,

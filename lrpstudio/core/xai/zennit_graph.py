@@ -11,7 +11,7 @@ instances only, each rule's ParamMods by :class:`GraphParamMod`, and
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator, cast
 
 import torch
 from torch import nn
@@ -72,34 +72,46 @@ class GraphMergeBatchNorm(SequentialMergeBatchNorm):
     def register(self, linears: tuple[nn.Module, ...], batch_norm: nn.Module) -> None:
         self.linears = linears
         self.batch_norm = batch_norm
-        self.linear_params = [(m._parameters["weight"], m._parameters.get("bias")) for m in linears]
+        self.linear_params = [(_params(m)["weight"], _params(m).get("bias")) for m in linears]
+        bn_params, bn_buffers = _params(batch_norm), _buffers(batch_norm)
         self.batch_norm_params = {
-            "weight": batch_norm._parameters["weight"], "bias": batch_norm._parameters["bias"],
-            "running_mean": batch_norm._buffers["running_mean"],
-            "running_var": batch_norm._buffers["running_var"],
+            "weight": bn_params["weight"], "bias": bn_params["bias"],
+            "running_mean": bn_buffers["running_mean"], "running_var": bn_buffers["running_var"],
         }
-        bn = batch_norm
-        scale = bn.weight / (bn.running_var + bn.eps) ** 0.5
+        mean, var = bn_buffers["running_mean"], bn_buffers["running_var"]
+        scale = bn_params["weight"] / (var + batch_norm.eps) ** 0.5
         for module in linears:
-            weight, bias = module._parameters["weight"], module._parameters.get("bias")
+            params = _params(module)
+            weight, bias = params["weight"], params.get("bias")
             index = (slice(None),) + (None,) * (weight.dim() - 1)
             if bias is None:
-                bias = torch.zeros_like(bn.running_mean)
-            module._parameters["weight"] = weight * scale[index]
-            module._parameters["bias"] = (bias - bn.running_mean) * scale + bn.bias
-        bn._buffers["running_mean"] = torch.zeros_like(bn.running_mean)
-        bn._buffers["running_var"] = torch.ones_like(bn.running_var)
-        bn._parameters["weight"] = torch.ones_like(bn.weight)
-        bn._parameters["bias"] = torch.zeros_like(bn.bias)
+                bias = torch.zeros_like(mean)
+            params["weight"] = weight * scale[index]
+            params["bias"] = (bias - mean) * scale + bn_params["bias"]
+        bn_buffers["running_mean"] = torch.zeros_like(mean)
+        bn_buffers["running_var"] = torch.ones_like(var)
+        bn_params["weight"] = torch.ones_like(bn_params["weight"])
+        bn_params["bias"] = torch.zeros_like(bn_params["bias"])
 
     def remove(self) -> None:
         for module, (weight, bias) in zip(self.linears, self.linear_params):
-            module._parameters["weight"] = weight
-            module._parameters["bias"] = bias
+            _params(module)["weight"] = weight
+            _params(module)["bias"] = bias
         for key in ("weight", "bias"):
-            self.batch_norm._parameters[key] = self.batch_norm_params[key]
+            _params(self.batch_norm)[key] = self.batch_norm_params[key]
         for key in ("running_mean", "running_var"):
-            self.batch_norm._buffers[key] = self.batch_norm_params[key]
+            _buffers(self.batch_norm)[key] = self.batch_norm_params[key]
+
+
+def _params(module: nn.Module) -> dict[str, Any]:
+    """The module's parameter table, typed to hold plain tensors too: while a composite is
+    registered it holds graph-carrying tensors in place of the Parameters."""
+    return cast(dict[str, Any], module._parameters)
+
+
+def _buffers(module: nn.Module) -> dict[str, Any]:
+    """The module's buffer table (see :func:`_params`)."""
+    return cast(dict[str, Any], module._buffers)
 
 
 def keep_graph(rule: object) -> object:

@@ -66,11 +66,11 @@ def test_runs_are_laid_out_by_penalty_seed_and_fold(cv) -> None:
     for key in plan_runs(config):
         folder = out / f"p{key.penalty:g}" / f"seed{key.seed}" / f"fold{key.fold}"
         record = RunFolder(folder).read_config()
-        assert record["train"]["seed"] == key.seed
-        assert record["train"]["guidance"]["kind"] == ("none" if key.penalty == 0 else "lrp")
+        assert record.train.seed == key.seed
+        assert record.train.guidance.kind == ("none" if key.penalty == 0 else "lrp")
         # Trained on its fold's split: the data hash is that of the fold's dataset.
-        assert record["dataset"]["data_hash"] == dataset_fingerprint(folds[key.fold])
-        assert record["dataset"]["manifest"]["cross_validation"]["fold"] == key.fold
+        assert record.dataset.data_hash == dataset_fingerprint(folds[key.fold])
+        assert record.dataset.manifest["cross_validation"]["fold"] == key.fold
     for name in ("runs.csv", "table1.csv", "table1.md", "table1.json", "comparison.csv", "fig5.png",
                  "runs_external.csv", "table1_external.md", "table1_external.json", "fig5_external.png"):
         assert (out / name).is_file(), name
@@ -225,7 +225,7 @@ def test_an_early_stopped_run_counts_as_finished(tmp_path) -> None:
     assert not is_finished(folder, longer)  # 1 of 3 epochs: resume it
     # The same run as if it had been asked for 3 epochs and had stopped early after 1.
     record = folder.read_config()
-    folder.write_config({**record, "train": longer.to_dict()})
+    folder.write_config(record.with_train(longer))
     assert is_finished(folder, longer)
     folder.log_event("cancelled", epoch=2)
     assert not is_finished(folder, longer)

@@ -14,7 +14,7 @@ from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.engine import fit
 from lrpstudio.core.train.evaluate import load_run_model
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.core.train.run_record import check_run_folder, read_events
+from lrpstudio.core.train.run_logs import check_run_folder, read_events
 from tests.core.train.broken_runs import CORPUS, damaged_copy, make_tiny_run, reported_path
 from tests.core.train.factory import tiny_dataset
 from tests.os_faults import kill_when_ready, python_child
@@ -39,7 +39,7 @@ def _one_line(error: LrpStudioError, path: Path, says: str) -> None:
 
 def test_the_intact_run_reads(run) -> None:
     record = check_run_folder(run, for_resume=True)
-    assert record["record_version"] == 1 and len(RunFolder(run).read_metrics()) == 1
+    assert record.version == 1 and len(RunFolder(run).read_metrics()) == 1
     load_run_model(run)
 
 

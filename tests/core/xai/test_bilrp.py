@@ -12,8 +12,8 @@ from zennit.rules import Epsilon, Gamma, Pass
 
 from lrpstudio.core.errors import CancelledError, InputError
 from lrpstudio.core.models import build_model, feature_layers
-from lrpstudio.core.xai.bilrp import (BilrpConfig, BilrpExplainer, bilrp, projection_matrix,
-                                      sum_pool)
+from lrpstudio.core.xai.bilrp import BilrpConfig, BilrpExplainer, bilrp
+from lrpstudio.core.xai.bilrp_math import projection_matrix, sum_pool
 from lrpstudio.core.xai.features import LayerNotFoundError
 from lrpstudio.core.xai.knn import model_fingerprint
 
