@@ -154,9 +154,9 @@ def step_train(batch: dict[str, Any], config: SelfTestConfig) -> tuple[dict[str,
 
 def step_heatmap(model: Any, batch: dict[str, Any], out: Path) -> dict[str, Any]:
     """Explain the slices (LRP), check the maps, and render them as a PNG (Pillow)."""
-    from lrpstudio.core.render.colours import colour_scale
+    from lrpstudio.core.render.colours import colour_scale  # in the step: see the module docstring
+    from lrpstudio.core.render.figures import render_epoch_png
     from lrpstudio.core.train.heatmaps import explain_batch
-    from lrpstudio.core.render.figures import render_epoch_png  # in the step: see the module docstring
     from lrpstudio.core.xai.composites import DEFAULT_COMPOSITE
 
     maps = explain_batch(model, batch["images"], batch["labels"], batch["tumor"], batch["brain"],

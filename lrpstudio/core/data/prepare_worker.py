@@ -152,7 +152,7 @@ def needs_reading(task: CaseTask) -> bool:
 def _limit_threads() -> None:
     """Worker initialiser: one BLAS/OpenMP thread per process, the processes use the cores."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # optional: absent, the pool keeps its defaults
 
         threadpool_limits(1)
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
