@@ -89,7 +89,7 @@ def run(quick: bool = False) -> list[dict]:
         rows += _stats("slice change + full repaint of 3 views", "240x240x155",
                        _timed(repeats, slice_change_full))
 
-        window.actions["tool.brush"].trigger()
+        window.action_map["tool.brush"].trigger()
         window.panel.radius.setValue(3)
         c = window.state.cursor
         T = QtCore.QEvent.Type
@@ -113,7 +113,7 @@ def run(quick: bool = False) -> list[dict]:
         mouse(T.MouseButtonRelease, path[-1])
 
         def click(i: int) -> None:
-            window.actions["tool.brush" if i % 2 == 0 else "tool.eraser"].trigger()
+            window.action_map["tool.brush" if i % 2 == 0 else "tool.eraser"].trigger()
             mouse(T.MouseButtonPress, path[i])
             mouse(T.MouseButtonRelease, path[i])
             app.processEvents()

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from lrpstudio.core.editing.brush import BrushSettings
 from lrpstudio.core.editing.events import ChangeEvent
+from lrpstudio.core.editing.footprint import Plane
 from lrpstudio.core.editing.journal import discard_journal
 from lrpstudio.core.editing.session import EditSession, InterpolationPreview
 
-__all__ = ["BrushSettings", "ChangeEvent", "EditSession", "InterpolationPreview", "discard_journal"]
+__all__ = ["BrushSettings", "ChangeEvent", "EditSession", "InterpolationPreview", "Plane", "discard_journal"]

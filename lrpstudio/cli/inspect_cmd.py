@@ -30,7 +30,7 @@ Exit status: 0 when at least one case is usable, 2 otherwise (or when DATA is mi
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``inspect`` sub-command."""
     parser = subparsers.add_parser(
         "inspect", help="list cases, grades, label conventions and every problem",

@@ -26,7 +26,7 @@ from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.distributed import DistContext, agree, init_distributed, shutdown
 from lrpstudio.core.train.engine import TrainCallbacks, fit
 from lrpstudio.core.train.schedule import LR_SCHEDULES
-from lrpstudio.core.xai.guidance import LOSS_FORMS, GuidanceConfig
+from lrpstudio.core.xai.guidance import LOSS_FORMS, GuidanceConfig, GuidanceKind
 from lrpstudio.core.xai.relevance import SEEDS
 
 _EXAMPLES = """\
@@ -178,7 +178,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                    help="stop when the best-epoch metric has not improved for N epochs (default 0 = off)")
 
 
-def training_config(args: argparse.Namespace, kind: str, penalty: float) -> TrainConfig:
+def training_config(args: argparse.Namespace, kind: GuidanceKind, penalty: float) -> TrainConfig:
     """A TrainConfig from parsed options."""
     guidance = replace(GuidanceConfig(), kind=kind, penalty=float(penalty), composite=args.composite,
                        normalized=bool(args.normalized), score_gradient=args.score_gradient,
@@ -220,7 +220,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _config(args: argparse.Namespace) -> TrainConfig:
     if args.resume is not None:
         return resume_config(train_config(args.resume), args.epochs, args.device)
-    kind = args.guidance or ("lrp" if args.penalty > 0 else "none")
+    kind: GuidanceKind = args.guidance or ("lrp" if args.penalty > 0 else "none")
     config = training_config(args, kind, args.penalty)
     if args.rrr_weight is not None:
         config = replace(config, guidance=replace(config.guidance, rrr_weight=args.rrr_weight))

@@ -43,8 +43,9 @@ def drop_tiles(tiles: Iterable[QtWidgets.QWidget]) -> None:
     for tile in tiles:
         tile.hide()
         parent = tile.parentWidget()
-        if parent is not None and parent.layout() is not None:
-            parent.layout().removeWidget(tile)
+        layout = parent.layout() if parent is not None else None
+        if layout is not None:
+            layout.removeWidget(tile)
         tile.deleteLater()
 
 

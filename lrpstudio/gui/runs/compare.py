@@ -23,8 +23,8 @@ from lrpstudio.gui.common.heat_tiles import Tile, drop_tiles
 from lrpstudio.gui.training.fig7_view import Fig7View
 
 
-def heatmaps_dialog(parent: QtWidgets.QWidget, run: Path, inputs: dict[str, Any]) -> QtWidgets.QDialog:
-    """A shown, non-modal window with a run's saved Fig. 7: every epoch, an epoch slider.
+class HeatmapsDialog(QtWidgets.QDialog):
+    """A non-modal window with a run's saved Fig. 7 (:attr:`fig7`): every epoch, an epoch slider.
 
     Parameters
     ----------
@@ -33,17 +33,23 @@ def heatmaps_dialog(parent: QtWidgets.QWidget, run: Path, inputs: dict[str, Any]
     run
         The run folder (its heatmaps/epoch_XXX.npz are read).
     inputs
-        :func:`lrpstudio.app.compare.heatmap_inputs` of the run. The view is ``dialog.fig7``.
+        :func:`lrpstudio.app.compare.heatmap_inputs` of the run.
     """
-    dialog = QtWidgets.QDialog(parent)
-    dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.setWindowTitle(f"Fig. 7 heatmaps: {short_labels([run])[0]} ({run.name})")
-    view = Fig7View(dialog)
-    view.load_saved_epochs(run)
-    view.set_inputs(inputs)
-    QtWidgets.QVBoxLayout(dialog).addWidget(view)
-    dialog.resize(min(1200, 160 * len(inputs["titles"]) + 60), 420)
-    dialog.fig7 = view  # type: ignore[attr-defined]  # for scripts and tests
+
+    def __init__(self, parent: QtWidgets.QWidget, run: Path, inputs: dict[str, Any]) -> None:
+        super().__init__(parent)
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(f"Fig. 7 heatmaps: {short_labels([run])[0]} ({run.name})")
+        self.fig7 = Fig7View(self)
+        self.fig7.load_saved_epochs(run)
+        self.fig7.set_inputs(inputs)
+        QtWidgets.QVBoxLayout(self).addWidget(self.fig7)
+        self.resize(min(1200, 160 * len(inputs["titles"]) + 60), 420)
+
+
+def heatmaps_dialog(parent: QtWidgets.QWidget, run: Path, inputs: dict[str, Any]) -> HeatmapsDialog:
+    """A shown :class:`HeatmapsDialog` of ``run``."""
+    dialog = HeatmapsDialog(parent, run, inputs)
     dialog.show()
     return dialog
 

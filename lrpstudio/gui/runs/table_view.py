@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -110,7 +110,9 @@ class RunsTable(QtWidgets.QTableWidget):
         self.setHorizontalHeaderLabels([HEADERS.get(k, h) for k, h in COLUMNS])
         for j, (key, header) in enumerate(COLUMNS):
             tip = TIPS.get(key, f"{header}, on the split named in the Split column" if key in METRICS else header)
-            self.horizontalHeaderItem(j).setToolTip(tip)
+            item = self.horizontalHeaderItem(j)
+            if item is not None:
+                item.setToolTip(tip)
         self.verticalHeader().hide()  # row numbers say nothing here; the width goes to numbers
         self.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -154,22 +156,30 @@ class RunsTable(QtWidgets.QTableWidget):
         # resizeColumnsToContents: a table that fits showed a scroll bar until then.
         self.updateGeometries()
 
-    def select_runs(self, paths: list[str | Path]) -> None:
+    def select_runs(self, paths: Sequence[str | Path]) -> None:
         """Select the rows that hold any of these run folders."""
         wanted = {str(p) for p in paths}
         self.clearSelection()
         mode = self.selectionMode()
         self.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.MultiSelection)
         for i in range(self.rowCount()):
-            if wanted & set(self.item(i, 0).data(PATHS_ROLE)):
+            if wanted & set(self._paths(i)):
                 self.selectRow(i)
         self.setSelectionMode(mode)
 
     def selected_entries(self) -> list[tuple[str, list[Path]]]:
         """(Run-column text, run folders) of each selected row, in table order."""
         rows = sorted({index.row() for index in self.selectionModel().selectedRows()})
-        return [(self.item(r, 0).text(), [Path(p) for p in self.item(r, 0).data(PATHS_ROLE)])
-                for r in rows]
+        return [(self._text(r), [Path(p) for p in self._paths(r)]) for r in rows]
+
+    def _text(self, row: int) -> str:
+        item = self.item(row, 0)
+        return item.text() if item is not None else ""
+
+    def _paths(self, row: int) -> list[str]:
+        """The run folders of a row (a group row has several)."""
+        item = self.item(row, 0)
+        return list(item.data(PATHS_ROLE) or []) if item is not None else []
 
     def selected_runs(self) -> list[Path]:
         """Run folders of the selected rows (every member of a group), in table order."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
@@ -28,7 +28,7 @@ from lrpstudio.app.slices import ViewerSlice
 from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.errors import LrpStudioError
 from lrpstudio.gui.common.workers import Worker
-from lrpstudio.gui.runs.compare import EpochAxis, Fig5Grid, draw_band, heatmaps_dialog
+from lrpstudio.gui.runs.compare import EpochAxis, Fig5Grid, HeatmapsDialog, draw_band, heatmaps_dialog
 from lrpstudio.gui.runs.table_view import RunsTable
 #: Overlay metric (the metrics.csv column) -> its axis label.
 OVERLAY_METRICS: dict[str, str] = {
@@ -58,7 +58,7 @@ class RunsView(QtWidgets.QWidget):
         self.current_slice: Callable[[], ViewerSlice | None] | None = None
         self.worker: Worker | None = None
         #: The last run heatmaps window opened (kept so it is not collected).
-        self.heatmaps_dialog: QtWidgets.QDialog | None = None
+        self.heatmaps_dialog: HeatmapsDialog | None = None
         self._build()
 
     def _build(self) -> None:
@@ -187,7 +187,7 @@ class RunsView(QtWidgets.QWidget):
         """Columns as wide as their contents (see :meth:`RunsTable.size_columns`)."""
         self.table.size_columns()
 
-    def select_runs(self, paths: list[str | Path]) -> None:
+    def select_runs(self, paths: Sequence[str | Path]) -> None:
         """Select the rows of these run folders (for scripts and tests)."""
         self.table.select_runs(paths)
 
@@ -227,7 +227,7 @@ class RunsView(QtWidgets.QWidget):
         self.overlay.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
                           symbolBrush=colour, name=label)
 
-    def _start(self, runs: list[Path], job: Callable[[DatasetLoader], Any], done: Callable[[Any], None],
+    def _start(self, runs: list[Path], job: Callable[[DatasetLoader], Any], done: Callable[[Any], object],
                text: str, failed: Callable[[str], None] | None = None) -> bool:
         """Run ``job(loader)`` in a worker thread; False (and a status line) when it cannot start."""
         problem = ("Select one or more runs first" if not runs else
@@ -237,6 +237,8 @@ class RunsView(QtWidgets.QWidget):
             self.status.setText(problem)
             return False
         loader = self.loader
+        if loader is None:
+            return False
         self.worker = Worker(lambda _progress, _cancel: job(loader), self)
         self.worker.succeeded.connect(done)
         self.worker.failed.connect(lambda e: (failed or self.status.setText)(f"Error: {e}"))
@@ -267,7 +269,7 @@ class RunsView(QtWidgets.QWidget):
             self.fig5.clear(problem)
             self.status.setText(problem)
             return
-        size = image_size(runs[0]) if runs else 0
+        size = (image_size(runs[0]) or 0) if runs else 0
 
         def failed(text: str) -> None:
             self.fig5.clear(text)
@@ -339,7 +341,7 @@ class RunsView(QtWidgets.QWidget):
                            lambda inputs: self.show_heatmaps(run, inputs),
                            f"Loading the pinned slices of {run.name}…")
 
-    def show_heatmaps(self, run: Path, inputs: dict[str, Any]) -> QtWidgets.QDialog:
+    def show_heatmaps(self, run: Path, inputs: dict[str, Any]) -> HeatmapsDialog:
         """A window with the run's Fig. 7 (every saved epoch, with an epoch slider)."""
         self.heatmaps_dialog = heatmaps_dialog(self, run, inputs)
         self.status.setText(f"Fig. 7 of {run.name}: {len(self.heatmaps_dialog.fig7.epochs)} epoch(s)")

@@ -68,6 +68,8 @@ def screenshot(window: QtWidgets.QWidget, out: Path) -> Path:
     """Render ``window`` to a PNG after letting pending paints and layouts finish."""
     app = QtWidgets.QApplication.instance()
     for _ in range(5):
+        if app is None:
+            break
         app.processEvents()
         # processEvents() leaves deleteLater() to the event loop; a script has none.
         app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)

@@ -67,8 +67,8 @@ class MainWindow(QtWidgets.QMainWindow):
         #: Journals the user chose to restore, by case id: replayed when that case opens.
         self.pending_journals: dict[str, Path] = {}
         self.case: data_source.Case | None = None
-        self.actions = build_actions(self, self._handlers(), self.run_guarded)
-        self.panel = ToolPanel(self.actions, self)
+        self.action_map = build_actions(self, self._handlers(), self.run_guarded)
+        self.panel = ToolPanel(self.action_map, self)
         self.loader = CaseLoader(self)
         self.controller = EditingController(self.state, self.views, self.panel, self.show_status,
                                              self.run_guarded)
@@ -114,9 +114,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addPermanentWidget(convention)
 
     def _build_menus(self) -> None:
-        menus = build_menus(self, self.actions)
+        menus = build_menus(self, self.action_map)
         self.recent_menu = RecentMenu(self.recent, self)
-        menus["File"].insertMenu(self.actions["file.save"], self.recent_menu)
+        menus["File"].insertMenu(self.action_map["file.save"], self.recent_menu)
         self.recent_menu.chosen.connect(lambda path: self.run_guarded(lambda: self.open_path(path)))
         menus["Window"].addSeparator()
         for dock in self.docks.values():
@@ -137,7 +137,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.panel.opacity.valueChanged.connect(
             lambda v: self.state.set_style(opacity=v / 100.0))
         self.controller.edited.connect(self._on_edited)
-        for action_id, action in self.actions.items():
+        for action_id, action in self.action_map.items():
             if action_id.startswith(("tool.", "label.")):  # its settings are in the Tools dock
                 action.triggered.connect(self._show_tools)
         self.loader.loaded.connect(lambda loaded: self.run_guarded(lambda: self._show_loaded(loaded)))
@@ -147,7 +147,9 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda case_id, z: self.run_guarded(lambda: self.open_at(case_id, z)))
         self.loader.failed.connect(self._on_load_failed)
         self.hold_to_hide = HoldToHide(self.state, self)
-        QtWidgets.QApplication.instance().installEventFilter(self.hold_to_hide)
+        app = QtWidgets.QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.hold_to_hide)
 
     def _on_load_failed(self, error: Exception, case_id: str) -> None:
         """Report a case that could not be opened, and show its new problem in its row."""
@@ -177,7 +179,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._sync_panel()
 
     def _sync_panel(self) -> None:
-        sync_controls(self.panel, self.state, self.actions)
+        sync_controls(self.panel, self.state, self.action_map)
 
     def _readout(self, voxel: Voxel | None) -> None:
         self.readout.setText(self.state.describe(voxel) if voxel is not None and self.state.has_volume else "")
@@ -241,6 +243,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for case_id in self.pending_journals:
             self.browser.update_row(case_id, edited=True)
         row = self.browser.row_of(next(iter(self.pending_journals)))
+        if row is None:  # restorable() kept only journals of this folder's cases
+            return False
         self.browser.select(row.case_id, emit=False)
         self.open_case(row)
         if len(self.pending_journals):
@@ -299,7 +303,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def find_similar(self) -> None:
         """Find training slices similar to the viewer's current slice."""
         self.tabs.setCurrentWidget(self.tabs.similar)
-        self.tabs.similar.find()
+        self.tabs.similar.query_current()
 
     def viewer_slice(self) -> ViewerSlice | None:
         """The viewer's current axial slice (a copy of the mask), or None without an open case."""
@@ -334,13 +338,14 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- saving and review ---------------------------------------------------------------
     def save(self) -> bool:
         """Save the current mask through the core corrections store."""
-        if self.case is None or self.data is None or not self.controller.has_session:
+        session = self.controller.session
+        if self.case is None or self.data is None or session is None:
             self.show_status("Nothing to save")
             return False
         if not self.controller.dirty:
             self.show_status(f"{self.case.id}: no unsaved edits")  # no needless correction file
             return True
-        path = self.data.save(self.controller.session)
+        path = self.data.save(session)
         self.browser.update_row(self.case.id, edited=True)
         self.show_status(f"Saved {self.case.id} to {path}")
         return True

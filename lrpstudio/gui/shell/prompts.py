@@ -28,7 +28,9 @@ class Prompter:
             self.parent, "Unsaved edits",
             f"The mask of {case_id} has unsaved edits. Save them?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
-        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+        if answer == buttons.Save:
+            return "save"
+        return "discard" if answer == buttons.Discard else "cancel"
 
     def ask_restore(self, descriptions: Sequence[str]) -> bool:
         """Unsaved work from a previous session was found: restore it?"""

@@ -18,9 +18,10 @@ from lrpstudio.gui.shell.launch import screenshot
 from lrpstudio.gui.shell.main_window import MainWindow
 from lrpstudio.gui.shell.prompts import ScriptedPrompter
 from lrpstudio.gui.shell.settings import RecentList
+from lrpstudio.gui.viewer.slice_view import SliceView
 
 
-def _mouse(view: QtWidgets.QGraphicsView, kind: QtCore.QEvent.Type,
+def _mouse(view: SliceView, kind: QtCore.QEvent.Type,
            voxel: tuple[int, int, int]) -> None:
     pos = QtCore.QPointF(view.widget_pos_of(voxel))
     left = QtCore.Qt.MouseButton.LeftButton
@@ -52,17 +53,17 @@ def render_gallery(data: Path, out: Path, workspace: Path | None = None) -> list
     window.open_path(data, workspace or scratch / "workspace", offer_restore=False)
     files = [screenshot(window, out / "main-window.png")]
 
-    window.actions["view.modality.t1ce"].trigger()
-    window.actions["view.outline"].trigger()
+    window.action_map["view.modality.t1ce"].trigger()
+    window.action_map["view.outline"].trigger()
     window.views._set_active("axial")
     window.views.active.zoom(1.8)
     files.append(screenshot(window, out / "outline-t1ce-zoomed.png"))
-    window.actions["view.outline"].trigger()
-    window.actions["view.reset"].trigger()
-    window.actions["view.modality.flair"].trigger()
+    window.action_map["view.outline"].trigger()
+    window.action_map["view.reset"].trigger()
+    window.action_map["view.modality.flair"].trigger()
 
-    window.actions["tool.brush"].trigger()
-    window.actions["label.3"].trigger()
+    window.action_map["tool.brush"].trigger()
+    window.action_map["label.3"].trigger()
     window.panel.radius.setValue(3)
     view = window.views.views["axial"]
     x = view.mapping.x_axis  # strokes go across the screen, into the other hemisphere
@@ -78,10 +79,10 @@ def render_gallery(data: Path, out: Path, workspace: Path | None = None) -> list
 
     window.state.step(view.mapping.slice_axis, 4)
     _stroke(window, [at(22, 3), at(32, 8), at(42, 3)])
-    window.actions["tool.interpolate"].trigger()
+    window.action_map["tool.interpolate"].trigger()
     window.state.step(view.mapping.slice_axis, -2)
     files.append(screenshot(window, out / "interpolation-preview.png"))
-    window.actions["tool.cancel_preview"].trigger()
+    window.action_map["tool.cancel_preview"].trigger()
 
     window.show_cheat_sheet()
     files.append(screenshot(window.cheat_sheet, out / "shortcut-cheatsheet.png"))
@@ -89,7 +90,7 @@ def render_gallery(data: Path, out: Path, workspace: Path | None = None) -> list
 
     box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Question, "Restore unsaved edits",
                                 "lrpstudio was closed with unsaved edits:\n\n"
-                                f"• {window.case.id}: 2 step(s)\n\nRestore them? (No discards them.)",
+                                f"• {window.case.id if window.case else '?'}: 2 step(s)\n\nRestore them? (No discards them.)",
                                 QtWidgets.QMessageBox.StandardButton.Yes
                                 | QtWidgets.QMessageBox.StandardButton.No, window)
     box.show()

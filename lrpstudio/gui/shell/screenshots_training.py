@@ -32,6 +32,8 @@ def wait_for(condition: Callable[[], bool], timeout: float = 600.0) -> None:
     """Process events until ``condition()`` holds (TimeoutError after ``timeout`` s)."""
     end = time.monotonic() + timeout
     app = QtWidgets.QApplication.instance()
+    if app is None:
+        raise RuntimeError("no QApplication: create the application first")
     while not condition():
         if time.monotonic() > end:
             raise TimeoutError("the GUI did not reach the expected state")
@@ -102,6 +104,7 @@ def _compare(window: MainWindow, runs_list: list[Path], out: Path, files: list[P
     runs.open_heatmaps(runs_list[0])
     wait_for(lambda: runs.worker is None and runs.heatmaps_dialog is not None)
     dialog = runs.heatmaps_dialog
+    assert dialog is not None  # waited for above
     dialog.resize(1100, 520)
     files.append(screenshot(dialog, out / "run-heatmaps.png"))
     dialog.close()
@@ -116,9 +119,10 @@ def _explain_and_similar(window: MainWindow, run: Path, out: Path, files: list[P
     similar = window.tabs.similar
     similar.run_box.setCurrentIndex(similar.run_box.findData(str(run)))
     window.tabs.setCurrentWidget(similar)
-    similar.find()
+    similar.query_current()
     wait_for(lambda: similar.worker is None and similar.result is not None)
-    tiles = [t for t in similar.neighbour_tiles() if t.layer == list(similar.result["neighbours"])[-2]]
+    layers = list(similar.result["neighbours"]) if similar.result is not None else []
+    tiles = [t for t in similar.neighbour_tiles() if t.layer == layers[-2]]
     similar.select(tiles[0])
     wait_for(lambda: similar.worker is None and similar.bilrp.lines is not None)
     similar.bilrp.top_n.setValue(min(25, similar.bilrp.top_n.maximum()))
@@ -132,10 +136,12 @@ def _explain_and_similar(window: MainWindow, run: Path, out: Path, files: list[P
 
 def _correct_mask(window: MainWindow, out: Path, files: list[Path]) -> None:
     """Paint enhancing tumour into the opened neighbour's slice and save it."""
-    session = window.controller.session
+    session, seg = window.controller.session, window.state.seg
+    if session is None or seg is None:
+        raise RuntimeError("no case is open to correct")
     session.set_active_label(3)
     z = int(window.state.cursor[2])
-    tumour = np.argwhere(window.state.seg[:, :, z] > 0)
+    tumour = np.argwhere(seg[:, :, z] > 0)
     x, y = (tumour.mean(axis=0).astype(int) if len(tumour) else np.array(window.state.shape[:2]) // 2)
     for dx in range(-2, 3):
         session.paint((int(x + dx), int(y), z))

@@ -32,6 +32,7 @@ from lrpstudio.app.selftest import (SelfTestConfig, SelfTestFailure, StepRunner,
                                     slices_of, step_demo, step_heatmap, step_train)
 
 if TYPE_CHECKING:  # annotations only: the window's modules are imported inside the steps
+    from lrpstudio.app.data_source import Case
     from lrpstudio.gui.shell.main_window import MainWindow
 
 __all__ = ["SelfTestConfig", "SelfTestFailure", "StepRunner", "check", "run_self_test", "self_test_report"]
@@ -65,7 +66,7 @@ def step_environment() -> dict[str, Any]:
             "versions": versions}
 
 
-def build_window(workdir: Path) -> Any:
+def build_window(workdir: Path) -> "MainWindow":
     """A shown main window with unattended answers and a private recent-folders list."""
     from lrpstudio.gui.shell.application import create_application  # in the step: see the module docstring
     from lrpstudio.gui.shell.main_window import MainWindow
@@ -80,12 +81,20 @@ def build_window(workdir: Path) -> Any:
     return window
 
 
+def _shown(window: "MainWindow") -> tuple[Case, np.ndarray]:
+    """The open case and the mask the window shows (a step fails without them)."""
+    case, seg = window.case, window.state.seg
+    if case is None or seg is None:
+        raise SelfTestFailure("no case is open in the window")
+    return case, seg
+
+
 def step_open(window: "MainWindow", root: Path, workspace: Path) -> dict[str, Any]:
     """Open the demo folder; the first case must load with its segmentation."""
     window.open_path(root, workspace, offer_restore=False)
-    check(window.case is not None, f"{root}: no case opened")
-    check(window.state.seg is not None and window.state.seg.any(), "the opened case shows no tumour")
-    return {"case": window.case.id, "shape": list(window.state.seg.shape)}
+    case, seg = _shown(window)
+    check(bool(seg.any()), "the opened case shows no tumour")
+    return {"case": case.id, "shape": list(seg.shape)}
 
 
 def _send_mouse(widget: Any, kind: Any, pos: Any) -> None:
@@ -103,7 +112,7 @@ def _send_mouse(widget: Any, kind: Any, pos: Any) -> None:
 def _background_voxels(window: "MainWindow", count: int) -> list[tuple[int, int, int]]:
     """Background voxels of the axial view's slice, a few apart along one row."""
     view = window.views.views["axial"]
-    mapping, shape, seg = view.mapping, window.state.shape, window.state.seg
+    mapping, shape, seg = view.mapping, window.state.shape, _shown(window)[1]
     found: list[tuple[int, int, int]] = []
     for sx in range(4, shape[mapping.x_axis] - 4, 3):
         voxel = mapping.to_voxel(sx + 0.5, shape[mapping.y_axis] // 2 + 0.5, view.slice_index, shape)
@@ -118,9 +127,9 @@ def step_paint(window: "MainWindow") -> tuple[dict[str, Any], np.ndarray, np.nda
     """Drag the brush (label 3, radius 1) over background voxels with mouse events."""
     from PySide6 import QtCore  # in the step: see the module docstring
 
-    original = window.state.seg.copy()
-    window.actions["tool.brush"].trigger()
-    window.actions["label.3"].trigger()
+    original = _shown(window)[1].copy()
+    window.action_map["tool.brush"].trigger()
+    window.action_map["label.3"].trigger()
     window.panel.radius.setValue(1)
     view = window.views.views["axial"]
     voxels = _background_voxels(window, 4)
@@ -129,7 +138,7 @@ def step_paint(window: "MainWindow") -> tuple[dict[str, Any], np.ndarray, np.nda
              + [QtCore.QEvent.Type.MouseButtonRelease])
     for kind, point in zip(kinds, points + points[-1:]):
         _send_mouse(view.viewport(), kind, point)
-    painted = window.state.seg.copy()
+    painted = _shown(window)[1].copy()
     unpainted = [v for v in voxels if painted[v] != 3]
     check(not unpainted, f"voxels under the stroke not painted with label 3: {unpainted}")
     changed = np.argwhere(painted != original)
@@ -142,10 +151,10 @@ def step_paint(window: "MainWindow") -> tuple[dict[str, Any], np.ndarray, np.nda
 
 def step_undo(window: "MainWindow", original: np.ndarray, painted: np.ndarray) -> dict[str, Any]:
     """Undo restores the original mask; redo brings the stroke back."""
-    window.actions["edit.undo"].trigger()
-    check(np.array_equal(window.state.seg, original), "undo did not restore the mask")
-    window.actions["edit.redo"].trigger()
-    check(np.array_equal(window.state.seg, painted), "redo did not restore the stroke")
+    window.action_map["edit.undo"].trigger()
+    check(np.array_equal(_shown(window)[1], original), "undo did not restore the mask")
+    window.action_map["edit.redo"].trigger()
+    check(np.array_equal(_shown(window)[1], painted), "redo did not restore the stroke")
     return {}
 
 
@@ -153,12 +162,13 @@ def step_save_reload(window: "MainWindow", root: Path, workspace: Path, painted:
     """Save, read the file with plain nibabel (grid = source grid), reopen through the app."""
     import nibabel as nib  # in the step: see the module docstring
 
-    case = window.case
+    case = _shown(window)[0]
     check(window.save(), "save reported failure")
     check(not window.controller.dirty, "the case is still marked edited after saving")
     saved = sorted((workspace / "corrections").rglob("*_seg.nii.gz"))
     check(len(saved) == 1, f"{workspace}: expected one saved correction, found {len(saved)}")
-    image, source = nib.load(str(saved[0])), nib.load(str(case.files["seg"]))
+    image: Any = nib.load(str(saved[0]))  # NIfTI images: dataobj, affine and header
+    source: Any = nib.load(str(case.files["seg"]))
     raw = np.asarray(image.dataobj)
     check(raw.shape == source.shape, f"{saved[0]}: shape {raw.shape}, source {source.shape}")
     check(raw.dtype == np.uint8, f"{saved[0]}: dtype {raw.dtype}, expected uint8")
@@ -176,7 +186,7 @@ def step_save_reload(window: "MainWindow", root: Path, workspace: Path, painted:
             again.browser.select(case.id)
         check(again.case is not None and again.case.id == case.id,
               f"{case.id} did not reopen ({again.reporter.last_message})")
-        check(np.array_equal(again.state.seg, painted), "the reopened mask differs from the saved edit")
+        check(np.array_equal(_shown(again)[1], painted), "the reopened mask differs from the saved edit")
     finally:
         again.controller.detach()
         again.close()
@@ -242,7 +252,7 @@ def self_test_report(config: SelfTestConfig | None = None, out: TextIO | None = 
     start = time.perf_counter()
     steps = StepRunner(out)
     temporary = config.workdir is None
-    work = Path(tempfile.mkdtemp(prefix="lrpstudio-selftest-")) if temporary else Path(config.workdir)
+    work = Path(config.workdir) if config.workdir is not None else Path(tempfile.mkdtemp(prefix="lrpstudio-selftest-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
         steps.run("environment", step_environment)

@@ -136,7 +136,7 @@ class SimilarPanel(QtWidgets.QWidget):
         self.worker: Worker | None = None
         self.result: dict[str, Any] | None = None
         self.query: dict[str, Any] | None = None
-        self.tiles: list[NeighbourTile] = []
+        self.tiles: list[QtWidgets.QWidget] = []  # the thumbnails and their layer labels
         self.selected: NeighbourTile | None = None
         self._build()
 
@@ -175,7 +175,7 @@ class SimilarPanel(QtWidgets.QWidget):
         layout.addWidget(self.verdict)
         layout.addWidget(self.busy)
         layout.addWidget(split, 1)
-        self.button.clicked.connect(self.find)
+        self.button.clicked.connect(self.query_current)
 
     def set_runs_dir(self, path: str | Path) -> None:
         """Offer the runs under ``path`` that have a best checkpoint."""
@@ -208,7 +208,7 @@ class SimilarPanel(QtWidgets.QWidget):
         if worker is not None:
             worker.deleteLater()
 
-    def find(self) -> bool:
+    def query_current(self) -> bool:
         """Query the current slice of the open case (in a worker); False when not possible."""
         run, current = self.run_box.currentData(), self.current()
         if run is None or current is None:
@@ -246,7 +246,7 @@ class SimilarPanel(QtWidgets.QWidget):
         for i, (layer, neighbours) in enumerate(result["neighbours"].items()):
             label = QtWidgets.QLabel(layer, self.grid_host)
             self.grid.addWidget(label, i, 0)
-            self.tiles.append(label)  # type: ignore[arg-type] - deleted with the tiles
+            self.tiles.append(label)  # deleted with the tiles
             for j, n in enumerate(neighbours):
                 tile = NeighbourTile(layer, n, self.grid_host)
                 tile.show_neighbour(input_rgba(result["thumbs"][n.row], result["masks"][n.row]))
@@ -254,10 +254,10 @@ class SimilarPanel(QtWidgets.QWidget):
                 tile.double_clicked.connect(self.open_neighbour)
                 self.grid.addWidget(tile, i, j + 1)
                 self.tiles.append(tile)
-        for tile in self.tiles:
+        for shown in self.tiles:
             # Shown now: a layout shows widgets added to a visible parent only from the
             # event loop, and until then the grid would be empty (in scripts, and in tests).
-            tile.show()
+            shown.show()
         self.verdict.setText(self._verdict_text(result))
 
     def _verdict_text(self, result: dict[str, Any]) -> str:

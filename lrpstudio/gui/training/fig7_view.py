@@ -76,7 +76,11 @@ class Fig7View(QtWidgets.QWidget):
         layout.addWidget(scroll, 1)
         self.slider.valueChanged.connect(self._on_slider)
         self.scale_factor.currentIndexChanged.connect(lambda _i: self._rescale())
-        self.follow.toggled.connect(lambda on: on and self.epochs and self.show_epoch(max(self.epochs)))
+        self.follow.toggled.connect(self._on_follow)
+
+    def _on_follow(self, on: bool) -> None:
+        if on and self.epochs:
+            self.show_epoch(max(self.epochs))
 
     # -- data ---------------------------------------------------------------------------
     def clear(self) -> None:

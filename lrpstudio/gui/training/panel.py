@@ -296,7 +296,8 @@ class TrainingPanel(QtWidgets.QWidget):
 
     # -- worker signals (GUI thread) --------------------------------------------------------
     def _check_thread(self) -> None:
-        if QtCore.QThread.currentThread() is not QtWidgets.QApplication.instance().thread():
+        app = QtWidgets.QApplication.instance()
+        if app is None or QtCore.QThread.currentThread() is not app.thread():
             self.thread_violations += 1
 
     def _on_dataset(self, n_train: int, n_val: int) -> None:

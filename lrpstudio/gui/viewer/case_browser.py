@@ -55,7 +55,9 @@ class CaseBrowser(QtWidgets.QWidget):
                        "(right-click to change)", "Edited: a corrected mask exists",
                        "Problems found by inspect", "Label convention of the release")
         for c, tip in enumerate(header_tips):
-            self.table.horizontalHeaderItem(c).setToolTip(tip)
+            item = self.table.horizontalHeaderItem(c)
+            if item is not None:
+                item.setToolTip(tip)
         self.summary = QtWidgets.QLabel("", self)
         self.details = QtWidgets.QLabel("", self)
         self.details.setWordWrap(True)

@@ -7,6 +7,7 @@ panel's controls and the checkable actions in step with the view state
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, Mapping
 
 from PySide6 import QtCore, QtGui
@@ -36,7 +37,7 @@ def view_commands(state: ViewState, views: OrthoViews, preset: Callable[[int | N
         "view.page_down": lambda: views.step_slice(-10),
         "view.zoom_in": lambda: views.active.zoom(1.25),
         "view.zoom_out": lambda: views.active.zoom(0.8),
-        "view.reset": lambda: [v.reset_view() for v in views.views.values()],
+        "view.reset": lambda: _reset(views),
         "view.wl_auto": lambda: preset(0),
         "view.wl_preset": lambda: preset(None),
         "view.overlay": lambda: state.set_style(visible=not state.style.visible),
@@ -45,8 +46,13 @@ def view_commands(state: ViewState, views: OrthoViews, preset: Callable[[int | N
         "view.opacity_up": lambda: state.set_style(opacity=state.style.opacity + 0.1),
     }
     for m in MODALITIES:
-        commands[f"view.modality.{m}"] = lambda m=m: state.set_modality(m)
+        commands[f"view.modality.{m}"] = partial(state.set_modality, m)
     return commands
+
+
+def _reset(views: OrthoViews) -> None:
+    for view in views.views.values():
+        view.reset_view()
 
 
 def sync_controls(panel: ToolPanel, state: ViewState, actions: Mapping[str, QtGui.QAction]) -> None:

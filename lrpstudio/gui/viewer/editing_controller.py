@@ -9,18 +9,19 @@ redraws the views from the session's change events (only slices the change touch
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable
 
 import numpy as np
 from PySide6 import QtCore
 
-from lrpstudio.app.editing import BrushSettings, ChangeEvent, EditSession, InterpolationPreview, discard_journal
+from lrpstudio.app.editing import BrushSettings, ChangeEvent, EditSession, InterpolationPreview, Plane, discard_journal
 from lrpstudio.gui.viewer.slice_view import OrthoViews, SliceView
 from lrpstudio.gui.viewer.tool_panel import ToolPanel
 from lrpstudio.gui.viewer.view_state import ViewState, Voxel
 
 #: Core plane names by the voxel axis normal to them (core: axial = third axis).
-_CORE_PLANE = {0: "sagittal", 1: "coronal", 2: "axial"}
+_CORE_PLANE: dict[int, Plane] = {0: "sagittal", 1: "coronal", 2: "axial"}
 TOOLS: tuple[str, ...] = ("navigate", "brush", "eraser", "fill")
 #: Interval of the journal safety flush; a held, unmoving stroke still reaches the disk.
 FLUSH_INTERVAL_MS = 500
@@ -58,12 +59,12 @@ class EditingController(QtCore.QObject):
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
         self._connect_actions()
-        panel.connect_changes(lambda: self.guard(self.apply_panel))
+        panel.connect_changes(partial(self.guard, self.apply_panel))
         self._sync_actions()
 
     # -- wiring -----------------------------------------------------------------------
     def _connect_actions(self) -> None:
-        a = self.panel.actions
+        a = self.panel.action_map
         table: dict[str, Callable[[], object]] = {
             "edit.undo": self.undo, "edit.redo": self.redo,
             "tool.smaller": lambda: self.resize(-1), "tool.bigger": lambda: self.resize(+1),
@@ -73,9 +74,9 @@ class EditingController(QtCore.QObject):
             "tool.cancel_preview": self.cancel_preview,
         }
         for name in TOOLS:
-            table[f"tool.{name}"] = lambda n=name: self.set_tool(n)
+            table[f"tool.{name}"] = partial(self.set_tool, name)
         for label in (1, 2, 3):
-            table[f"label.{label}"] = lambda n=label: self.set_target("label", n)
+            table[f"label.{label}"] = partial(self.set_target, "label", label)
         for action_id, func in table.items():
             a[action_id].triggered.connect(lambda _c=False, f=func: self.guard(f))
 
@@ -111,7 +112,7 @@ class EditingController(QtCore.QObject):
             p.range_lo.setValue(lo)
             p.range_hi.setValue(hi)
         del blockers
-        self.panel.actions["tool.toggle_3d"].setChecked(session.brush.shape == "ball")
+        self.panel.action_map["tool.toggle_3d"].setChecked(session.brush.shape == "ball")
 
     def detach(self) -> None:
         """Stop editing; the session's journal is kept when edits are unsaved."""
@@ -137,7 +138,7 @@ class EditingController(QtCore.QObject):
     def set_tool(self, name: str) -> None:
         """Choose navigate, brush, eraser or fill."""
         self.tool = name
-        self.panel.actions[f"tool.{name}"].setChecked(True)
+        self.panel.action_map[f"tool.{name}"].setChecked(True)
         self.views.set_tool(None if name == "navigate" else self)
         self.status(f"Tool: {name}")
 
@@ -180,7 +181,7 @@ class EditingController(QtCore.QObject):
         brush = self.session.brush
         shape = "disc" if brush.shape == "ball" else "ball"
         self.session.set_brush(BrushSettings(**{**brush.__dict__, "shape": shape}))
-        self.panel.actions["tool.toggle_3d"].setChecked(shape == "ball")
+        self.panel.action_map["tool.toggle_3d"].setChecked(shape == "ball")
         self.status("3D brush (ball)" if shape == "ball" else "2D brush (disc)")
 
     # -- ToolHandler (called by the views) -----------------------------------------------
@@ -199,7 +200,8 @@ class EditingController(QtCore.QObject):
             return False
         plane = _CORE_PLANE[view.mapping.slice_axis]
         if self.tool == "fill":
-            self.guard(lambda: self._step(self.session.flood_fill(voxel, plane=plane), "flood fill"))
+            session = self.session
+            self.guard(lambda: self._step(session.flood_fill(voxel, plane=plane), "flood fill"))
             return True
         brush = self.session.brush
         if brush.plane != plane:
@@ -230,7 +232,7 @@ class EditingController(QtCore.QObject):
                 self.status(f"{step.name}: {step.change.size} voxels")
 
     # -- one-shot tools -------------------------------------------------------------------
-    def _active_plane(self) -> tuple[str, int]:
+    def _active_plane(self) -> tuple[Plane, int]:
         view = self.views.active
         return _CORE_PLANE[view.mapping.slice_axis], view.slice_index
 
@@ -319,7 +321,7 @@ class EditingController(QtCore.QObject):
 
     def _sync_actions(self) -> None:
         s = self.session
-        a = self.panel.actions
+        a = self.panel.action_map
         a["edit.undo"].setEnabled(s is not None and s.history.can_undo())
         a["edit.redo"].setEnabled(s is not None and s.history.can_redo())
         name = s.history.undo_name() if s is not None else None

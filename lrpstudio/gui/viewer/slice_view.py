@@ -263,7 +263,7 @@ class SliceView(pg.GraphicsView):
         """Outline, around the voxel under the mouse, exactly the voxels a dab would paint."""
         mask = self.tool.brush_mask(self.mapping.slice_axis) if self.tool is not None else None
         voxel = self.voxel_at(pos) if pos is not None and mask is not None else None
-        if voxel is None:
+        if voxel is None or mask is None:
             self.brush_ring.setVisible(False)
             return
         # The core gives the section with the in-plane voxel axes in increasing order;

@@ -41,7 +41,7 @@ class ToolPanel(QtWidgets.QScrollArea):
     def __init__(self, actions: dict[str, QtGui.QAction],
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.actions = actions
+        self.action_map = actions
         body = QtWidgets.QWidget(self)
         self.layout_ = QtWidgets.QVBoxLayout(body)
         self.layout_.addWidget(self._view_group())
@@ -60,7 +60,7 @@ class ToolPanel(QtWidgets.QScrollArea):
         A QToolButton with a default action would take over the action's (long, menu)
         text whenever the action changes; the panel wants short labels.
         """
-        action = self.actions[action_id]
+        action = self.action_map[action_id]
         button = QtWidgets.QToolButton(self)
         button.setText(text or action.text())
         button.setToolTip(action.toolTip())
@@ -72,8 +72,11 @@ class ToolPanel(QtWidgets.QScrollArea):
         button.setEnabled(action.isEnabled())
         button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # keys stay with the views
         button.clicked.connect(lambda _checked=False: action.trigger())
-        action.changed.connect(lambda: (button.setChecked(action.isChecked()),
-                                        button.setEnabled(action.isEnabled())))
+        def follow() -> None:
+            button.setChecked(action.isChecked())
+            button.setEnabled(action.isEnabled())
+
+        action.changed.connect(follow)
         button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
                              QtWidgets.QSizePolicy.Policy.Fixed)
         return button
@@ -165,7 +168,7 @@ class ToolPanel(QtWidgets.QScrollArea):
                                  self._button("tool.cancel_preview", "Discard")))
         return group
 
-    def connect_changes(self, on_change: Callable[[], None]) -> None:
+    def connect_changes(self, on_change: Callable[[], object]) -> None:
         """Call ``on_change`` whenever a brush setting widget changes."""
         self.target.currentIndexChanged.connect(lambda _i: on_change())
         self.radius.valueChanged.connect(lambda _v: on_change())

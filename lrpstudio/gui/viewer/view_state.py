@@ -78,7 +78,7 @@ class ViewState(QtCore.QObject):
                    affine: np.ndarray) -> None:
         """Show a new case; the cursor goes to the centre (or the tumour's centre)."""
         self.images = dict(images)
-        self.shape = tuple(next(iter(self.images.values())).shape)  # type: ignore[assignment]
+        self.shape = tuple(next(iter(self.images.values())).shape)
         self.seg = seg
         self.preview = None
         self.affine = np.asarray(affine, dtype=float)

@@ -67,7 +67,7 @@ def test_correct_train_explain(make_window, demo_root: Path, tmp_path: Path, qtb
     assert similar.run_box.count() == 1
     similar.k.setValue(3)
     window.tabs.setCurrentWidget(similar)
-    assert similar.find()
+    assert similar.query_current()
     qtbot.waitUntil(lambda: similar.worker is None and similar.result is not None, timeout=TIMEOUT_MS)
     layers = list(similar.result["neighbours"])
     tiles = similar.neighbour_tiles()

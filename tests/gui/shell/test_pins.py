@@ -26,7 +26,7 @@ def test_pin_action_reaches_the_next_run(make_window, demo_root: Path, tmp_path:
     case_id = window.case.id
     z = int(np.argmax((window.state.seg > 0).sum(axis=(0, 1))))
     window.state.set_cursor((window.state.cursor[0], window.state.cursor[1], z))
-    action = window.actions["view.pin_slice"]
+    action = window.action_map["view.pin_slice"]
     assert shortcut("view.pin_slice").keys == ("P",) and action.shortcut().toString() == "P"
     assert any(action in m.actions() for m in window.menuBar().findChildren(QtWidgets.QMenu))
     action.trigger()

@@ -34,8 +34,8 @@ _CHILD = textwrap.dedent("""
     app.processEvents()
     window.open_path(data, ws)
     np.save(out.with_name("original.npy"), np.asarray(window.state.seg))
-    window.actions["tool.brush"].trigger()
-    window.actions["label.2"].trigger()
+    window.action_map["tool.brush"].trigger()
+    window.action_map["label.2"].trigger()
     window.panel.radius.setValue(2)
     view = window.views.views["axial"]
     c = window.state.cursor
@@ -46,7 +46,7 @@ _CHILD = textwrap.dedent("""
     send_mouse(vp, T.MouseMove, view.widget_pos_of((c[0] + 6, c[1] - 6, c[2])))
     send_mouse(vp, T.MouseButtonRelease, view.widget_pos_of((c[0] + 6, c[1] - 6, c[2])))
     # Stroke 2: still held down when the process dies.
-    window.actions["tool.eraser"].trigger()
+    window.action_map["tool.eraser"].trigger()
     send_mouse(vp, T.MouseButtonPress, view.widget_pos_of((c[0], c[1] + 3, c[2])))
     send_mouse(vp, T.MouseMove, view.widget_pos_of((c[0], c[1] + 6, c[2])))
     deadline = time.monotonic() + 1.2  # the journal's safety flush runs in the event loop
@@ -91,12 +91,12 @@ def test_killed_session_is_restored_on_next_launch(make_window, demo_root: Path,
     assert window.controller.dirty
     assert "restored" in window.statusBar().currentMessage()
     # Both strokes came back as undo steps (the interrupted one as its own step).
-    window.actions["edit.undo"].trigger()
-    window.actions["edit.undo"].trigger()
+    window.action_map["edit.undo"].trigger()
+    window.action_map["edit.undo"].trigger()
     np.testing.assert_array_equal(window.state.seg, original)
-    window.actions["edit.redo"].trigger()
-    window.actions["edit.redo"].trigger()
-    window.actions["file.save"].trigger()
+    window.action_map["edit.redo"].trigger()
+    window.action_map["edit.redo"].trigger()
+    window.action_map["file.save"].trigger()
     assert not list((ws / "recovery").glob("*.journal")), "saving clears the journal"
 
 
@@ -120,7 +120,7 @@ def test_unsaved_edits_of_two_cases_are_both_restored(make_window, demo_root: Pa
         window.controller.detach()  # like a crash: the journal stays, nothing is asked
         window.case = None
         window.open_case(row)
-        window.actions["tool.brush"].trigger()
+        window.action_map["tool.brush"].trigger()
         view = window.views.views["axial"]
         drag(view, [view.widget_pos_of(window.state.cursor)])
         edited[row.case_id] = window.state.seg.copy()

@@ -45,8 +45,8 @@ def test_paint_undo_redo_save_reopen(make_window, demo_root: Path, tmp_path: Pat
     case_id = window.case.id
     original = window.state.seg.copy()
 
-    window.actions["tool.brush"].trigger()
-    window.actions["label.3"].trigger()
+    window.action_map["tool.brush"].trigger()
+    window.action_map["label.3"].trigger()
     window.panel.radius.setValue(1)
     view = window.views.views["axial"]
     voxels = _empty_voxels(window, 4)
@@ -62,13 +62,13 @@ def test_paint_undo_redo_save_reopen(make_window, demo_root: Path, tmp_path: Pat
     assert window.controller.dirty and window.windowTitle().endswith("*")
     assert window.browser.row_of(case_id).edited
 
-    window.actions["edit.undo"].trigger()
+    window.action_map["edit.undo"].trigger()
     np.testing.assert_array_equal(window.state.seg, original)
     window.views.step_slice(+3)  # undo history survives slice changes
-    window.actions["edit.redo"].trigger()
+    window.action_map["edit.redo"].trigger()
     np.testing.assert_array_equal(window.state.seg, painted)
 
-    window.actions["file.save"].trigger()
+    window.action_map["file.save"].trigger()
     assert not window.controller.dirty
     saved = workspace / "corrections" / case_id / f"{case_id}_seg.nii.gz"
     assert saved.is_file()
@@ -102,7 +102,7 @@ def test_eraser_and_quit_asks_about_unsaved_edits(make_window, demo_root: Path, 
     view = window.views.views["axial"]
     tumour = np.argwhere(np.take(seg_before, view.slice_index, axis=view.mapping.slice_axis) > 0)
     assert len(tumour), "the first case's start slice shows tumour"
-    window.actions["tool.eraser"].trigger()
+    window.action_map["tool.eraser"].trigger()
     window.panel.paint_over.setCurrentIndex(window.panel.paint_over.findData("everything"))
     voxel = window.state.cursor
     assert seg_before[voxel] > 0, "the cursor starts inside the tumour"
@@ -123,9 +123,9 @@ def test_navigation_keys_wheel_and_levels(make_window, demo_root: Path, tmp_path
     axis = view.mapping.slice_axis
     start = state.cursor[axis]
     window.views._set_active("axial")
-    window.actions["view.slice_up"].trigger()
+    window.action_map["view.slice_up"].trigger()
     assert state.cursor[axis] == start + 1
-    window.actions["view.page_down"].trigger()
+    window.action_map["view.page_down"].trigger()
     assert state.cursor[axis] == max(start + 1 - 10, 0)
 
     # The wheel moves one slice; the coronal and sagittal crosshairs follow.
@@ -158,10 +158,10 @@ def test_navigation_keys_wheel_and_levels(make_window, demo_root: Path, tmp_path
     assert (hi2 + lo2) / 2 < (hi + lo) / 2
 
     # Modality keys and the auto preset.
-    window.actions["view.modality.t1"].trigger()
+    window.action_map["view.modality.t1"].trigger()
     assert state.modality == "t1"
     assert not np.array_equal(view.image.image, np.zeros_like(view.image.image))
-    window.actions["view.wl_auto"].trigger()
+    window.action_map["view.wl_auto"].trigger()
     assert state.preset_index["t1"] == 0
 
 
@@ -179,5 +179,5 @@ def test_hold_to_hide_overlay(make_window, demo_root: Path, tmp_path: Path, qtbo
     assert not view.overlay.isVisible()
     window.hold_to_hide.eventFilter(view, release)
     assert view.overlay.isVisible()
-    window.actions["view.outline"].trigger()
+    window.action_map["view.outline"].trigger()
     assert window.state.style.outline

@@ -51,7 +51,7 @@ def test_every_action_has_its_key_and_tooltip(make_window) -> None:
     for s in SHORTCUTS:
         if s.kind != "action":
             continue
-        action = window.actions[s.id]
+        action = window.action_map[s.id]
         assert [k.toString() for k in action.shortcuts()] != [], s.id
         assert s.keys[0] in action.toolTip()
         assert action.receivers(QtCore.SIGNAL("triggered(bool)")) >= 1, f"{s.id} does nothing"

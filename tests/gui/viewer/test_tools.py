@@ -22,7 +22,7 @@ def _paint(window, voxels, tool: str = "tool.brush") -> np.ndarray:
     """Paint (or erase) a stroke through the axial view; returns the changed-voxel mask."""
     view = window.views.views["axial"]
     before = window.state.seg.copy()
-    window.actions[tool].trigger()
+    window.action_map[tool].trigger()
     axis = view.mapping.slice_axis
     cursor = list(window.state.cursor)
     cursor[axis] = voxels[0][axis]
@@ -38,11 +38,11 @@ def _corner(window, dz: int = 0) -> tuple[int, int, int]:
 
 
 def test_resize_keys_and_brush_ring(window, qtbot) -> None:
-    window.actions["tool.brush"].trigger()
+    window.action_map["tool.brush"].trigger()
     radius = window.panel.radius.value()
-    window.actions["tool.bigger"].trigger()
-    window.actions["tool.bigger"].trigger()
-    window.actions["tool.smaller"].trigger()
+    window.action_map["tool.bigger"].trigger()
+    window.action_map["tool.bigger"].trigger()
+    window.action_map["tool.smaller"].trigger()
     assert window.panel.radius.value() == radius + 1
     assert window.controller.session.brush.radius == radius + 1
     view = window.views.views["axial"]
@@ -59,7 +59,7 @@ def test_resize_keys_and_brush_ring(window, qtbot) -> None:
     assert outline.right() == pytest.approx(screen[:, 0].max() + 0.5)
     assert outline.top() == pytest.approx(screen[:, 1].min() - 0.5)
     assert outline.bottom() == pytest.approx(screen[:, 1].max() + 0.5)
-    window.actions["tool.navigate"].trigger()
+    window.action_map["tool.navigate"].trigger()
     view.update_brush_ring(view.widget_pos_of(window.state.cursor))
     assert not view.brush_ring.isVisible()
 
@@ -69,26 +69,26 @@ def test_2d_and_3d_brush(window) -> None:
     axis = window.views.views["axial"].mapping.slice_axis
     flat = _paint(window, [_corner(window)])
     assert len(set(np.argwhere(flat)[:, axis])) == 1
-    window.actions["tool.toggle_3d"].trigger()
+    window.action_map["tool.toggle_3d"].trigger()
     assert window.controller.session.brush.shape == "ball"
     ball = _paint(window, [_corner(window, dz=6)])
     assert len(set(np.argwhere(ball)[:, axis])) > 1
 
 
 def test_flood_fill_is_one_undo_step_in_one_slice(window) -> None:
-    window.actions["label.1"].trigger()
+    window.action_map["label.1"].trigger()
     before = window.state.seg.copy()
     changed = _paint(window, [_corner(window)], tool="tool.fill")
     axis = window.views.views["axial"].mapping.slice_axis
     assert changed.sum() > 100
     assert set(np.argwhere(changed)[:, axis]) == {window.views.views["axial"].slice_index}
     assert (window.state.seg[changed] == 1).all()
-    window.actions["edit.undo"].trigger()
+    window.action_map["edit.undo"].trigger()
     np.testing.assert_array_equal(window.state.seg, before)
 
 
 def test_paint_over_rule_protects_other_labels(window) -> None:
-    window.actions["label.1"].trigger()
+    window.action_map["label.1"].trigger()
     window.panel.paint_over.setCurrentIndex(window.panel.paint_over.findData("background_only"))
     window.panel.radius.setValue(4)
     before = window.state.seg.copy()
@@ -99,7 +99,7 @@ def test_paint_over_rule_protects_other_labels(window) -> None:
 
 def test_intensity_range_limits_painting(window) -> None:
     state = window.state
-    window.actions["label.2"].trigger()
+    window.action_map["label.2"].trigger()
     window.panel.radius.setValue(5)
     image = state.images[state.modality]
     lo, hi = np.percentile(image[image > 0], [40, 60])
@@ -113,7 +113,7 @@ def test_intensity_range_limits_painting(window) -> None:
 
 
 def test_interpolation_preview_then_apply(window) -> None:
-    window.actions["label.3"].trigger()
+    window.action_map["label.3"].trigger()
     window.panel.radius.setValue(2)
     a, b = _corner(window), _corner(window, dz=4)
     _paint(window, [a])
@@ -121,7 +121,7 @@ def test_interpolation_preview_then_apply(window) -> None:
     view = window.views.views["axial"]
     axis = view.mapping.slice_axis
     seg_before = window.state.seg.copy()
-    window.actions["tool.interpolate"].trigger()
+    window.action_map["tool.interpolate"].trigger()
     preview = window.state.preview
     assert preview is not None and preview.any()
     middle = list(a)
@@ -130,25 +130,25 @@ def test_interpolation_preview_then_apply(window) -> None:
     np.testing.assert_array_equal(window.state.seg, seg_before)  # nothing applied yet
     window.state.set_cursor(tuple(middle))
     assert view.preview.isVisible()
-    window.actions["tool.cancel_preview"].trigger()
+    window.action_map["tool.cancel_preview"].trigger()
     assert window.state.preview is None and not view.preview.isVisible()
-    window.actions["tool.interpolate"].trigger()
-    window.actions["tool.apply_preview"].trigger()
+    window.action_map["tool.interpolate"].trigger()
+    window.action_map["tool.apply_preview"].trigger()
     assert window.state.seg[tuple(middle)] == 3
-    window.actions["edit.undo"].trigger()
+    window.action_map["edit.undo"].trigger()
     np.testing.assert_array_equal(window.state.seg, seg_before)
 
 
 def test_remove_small_islands_and_keep_largest(window) -> None:
-    window.actions["label.1"].trigger()
+    window.action_map["label.1"].trigger()
     window.panel.radius.setValue(1)
     speck = _paint(window, [_corner(window)])
     assert speck.any()
     window.panel.island_size.setValue(int(speck.sum()) + 1)
-    window.actions["tool.remove_islands"].trigger()
+    window.action_map["tool.remove_islands"].trigger()
     assert not (window.state.seg[speck] == 1).any()
     _paint(window, [_corner(window)])
-    window.actions["tool.keep_largest"].trigger()
+    window.action_map["tool.keep_largest"].trigger()
     assert not (window.state.seg[speck] == 1).any()
 
 
@@ -164,16 +164,16 @@ def test_guidance_mode_paints_whole_tumour(window) -> None:
 
 def test_review_status_is_kept_in_the_workspace(window, tmp_path: Path) -> None:
     case_id = window.case.id
-    window.actions["case.status_flagged"].trigger()
+    window.action_map["case.status_flagged"].trigger()
     assert window.browser.row_of(case_id).review == "flagged"
     from lrpstudio.core.data.workspace import open_workspace
     assert open_workspace(tmp_path / "ws").review.get(case_id) == "flagged"
-    window.actions["case.next"].trigger()
+    window.action_map["case.next"].trigger()
     assert window.case.id != case_id
 
 
 def test_fill_holes_closes_a_ring(window) -> None:
-    window.actions["label.1"].trigger()
+    window.action_map["label.1"].trigger()
     window.panel.radius.setValue(0)
     view = window.views.views["axial"]
     corner = _corner(window)
@@ -189,7 +189,7 @@ def test_fill_holes_closes_a_ring(window) -> None:
     _paint(window, ring)
     hole = at(2, 2)
     assert window.state.seg[hole] == 0 and window.state.seg[at(0, 2)] == 1
-    window.actions["tool.fill_holes"].trigger()
+    window.action_map["tool.fill_holes"].trigger()
     assert window.state.seg[hole] == 1
 
 
@@ -200,14 +200,14 @@ def test_zoom_pan_and_cursor_readout(window) -> None:
 
     view = window.views.views["axial"]
     (x0, x1), _ = view.viewbox.viewRange()
-    window.actions["view.zoom_in"].trigger()
+    window.action_map["view.zoom_in"].trigger()
     (z0, z1), _ = view.viewbox.viewRange()
     assert (z1 - z0) < (x1 - x0) * 0.9
     window.views._set_active("axial")
     drag(view, [QtCore.QPoint(200, 200), QtCore.QPoint(260, 200)], QtCore.Qt.MouseButton.MiddleButton)
     (p0, p1), _ = view.viewbox.viewRange()
     assert p0 < z0 and p1 - p0 == __import__("pytest").approx(z1 - z0)
-    window.actions["view.reset"].trigger()
+    window.action_map["view.reset"].trigger()
     voxel = window.state.cursor
     send_mouse(view.viewport(), QtCore.QEvent.Type.MouseMove, view.widget_pos_of(voxel),
                QtCore.Qt.MouseButton.NoButton)
@@ -227,7 +227,7 @@ def test_open_a_workspace_folder_reopens_its_data(make_window, demo_root: Path, 
 
 
 def test_120_undo_steps_across_slices(window) -> None:
-    window.actions["label.2"].trigger()
+    window.action_map["label.2"].trigger()
     window.panel.radius.setValue(1)
     view = window.views.views["axial"]
     axis = view.mapping.slice_axis
@@ -245,9 +245,9 @@ def test_120_undo_steps_across_slices(window) -> None:
     # Only changed voxels are stored: far less than one volume per step.
     assert history.nbytes() < 120 * original.size / 20
     edited = window.state.seg.copy()
-    while window.actions["edit.undo"].isEnabled():
-        window.actions["edit.undo"].trigger()
+    while window.action_map["edit.undo"].isEnabled():
+        window.action_map["edit.undo"].trigger()
     np.testing.assert_array_equal(window.state.seg, original)
-    while window.actions["edit.redo"].isEnabled():
-        window.actions["edit.redo"].trigger()
+    while window.action_map["edit.redo"].isEnabled():
+        window.action_map["edit.redo"].trigger()
     np.testing.assert_array_equal(window.state.seg, edited)
