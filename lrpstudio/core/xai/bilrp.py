@@ -56,12 +56,12 @@ import torch
 from zennit.core import Composite
 
 from lrpstudio.core.errors import CancelledError, InputError
-from lrpstudio.core.jobs import is_cancelled
+from lrpstudio.core.jobs import Cancel, ProgressCallback, is_cancelled
 from lrpstudio.core.xai.bilrp_batched import prepare, run
 from lrpstudio.core.xai.bilrp_math import combine, projection_matrix, sum_pool
 from lrpstudio.core.xai.composites import DEFAULT_BILRP_COMPOSITE, bilrp_composite, bilrp_rules
 from lrpstudio.core.xai.explicit import supports, trace
-from lrpstudio.core.xai.features import CancelToken, ProgressCallback, resolve_layer
+from lrpstudio.core.xai.features import resolve_layer
 
 CompositeSpec = Union[str, Composite, Callable[[], Composite]]
 #: Largest layer explained without projection (one LRP pass per feature).
@@ -291,7 +291,7 @@ class BilrpExplainer:
 
     def precompute(self, images: np.ndarray | torch.Tensor, keys: list[Hashable], *,
                    progress: ProgressCallback | None = None,
-                   cancel: CancelToken | None = None) -> None:
+                   cancel: Cancel | None = None) -> None:
         """Fill the cache for many slices (the atlas side), with progress and cancel."""
         for i, key in enumerate(keys):
             if is_cancelled(cancel):

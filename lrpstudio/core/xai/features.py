@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from lrpstudio.core.errors import CancelledError, InputError, ModelError
-from lrpstudio.core.jobs import Cancel as CancelToken, ProgressCallback, is_cancelled
+from lrpstudio.core.jobs import Cancel, ProgressCallback, is_cancelled
 from lrpstudio.core.models import feature_layers
 
 class LayerNotFoundError(InputError):
@@ -101,7 +101,7 @@ def extract_features(
     normalise: bool = True,
     device: str | torch.device | None = None,
     progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
+    cancel: Cancel | None = None,
 ) -> dict[str, np.ndarray]:
     """Flattened (and by default L2-normalised) activations of ``layers`` for ``images``.
 

@@ -25,7 +25,8 @@ import torch
 from lrpstudio.core.atomic import atomic_write
 from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
 from lrpstudio.core.errors import InputError
-from lrpstudio.core.xai.features import CancelToken, ProgressCallback, extract_features, l2_normalise
+from lrpstudio.core.jobs import Cancel, ProgressCallback
+from lrpstudio.core.xai.features import extract_features, l2_normalise
 
 CACHE_VERSION = 1
 
@@ -218,7 +219,7 @@ def build_atlas(
     cache_dir: str | Path | None = None,
     batch_size: int = 64,
     progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
+    cancel: Cancel | None = None,
 ) -> Atlas:
     """The atlas of ``dataset`` (usually the training split) at ``layers``.
 

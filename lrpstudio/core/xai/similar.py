@@ -29,8 +29,8 @@ from lrpstudio.core.render.bilrp_lines import (
     BilrpLines, GalleryItem, render_bilrp_png, render_gallery_png, strongest_pairs,
 )
 from lrpstudio.core.xai.deep_knn import DknnCalibration, DknnResult, calibrate, deep_knn
-from lrpstudio.core.xai.features import (CancelToken, ProgressCallback, extract_features,
-                                         model_layers)
+from lrpstudio.core.jobs import Cancel, ProgressCallback
+from lrpstudio.core.xai.features import extract_features, model_layers
 from lrpstudio.core.xai.knn import KnnIndex, Neighbour, build_atlas, cache_file
 
 REPORT_FILE = "similar.json"
@@ -68,7 +68,7 @@ class SimilarCases:
 
     def __init__(self, model: torch.nn.Module, dataset: SliceDataset, config: SimilarConfig = SimilarConfig(),
                  *, cache_dir: str | Path | None = None, progress: ProgressCallback | None = None,
-                 cancel: CancelToken | None = None) -> None:
+                 cancel: Cancel | None = None) -> None:
         self.model = model
         self.config = config
         self.layers: tuple[str, ...] = tuple(model_layers(model))
@@ -83,7 +83,7 @@ class SimilarCases:
         self._explainers: dict[str, BilrpExplainer] = {}
 
     def _calibrate(self, val: SliceDataset, progress: ProgressCallback | None,
-                   cancel: CancelToken | None) -> DknnCalibration | None:
+                   cancel: Cancel | None) -> DknnCalibration | None:
         if len(val) == 0:
             return None  # no calibration set: no credibility, the rest still works
         features = extract_features(self.model, val.images, self.layers, progress=progress, cancel=cancel)
