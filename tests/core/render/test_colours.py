@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrpstudio.core.render.colours import OUTLINE_RGB, caption, heat_rgba, input_rgba, mask_rgba, outline
+from lrpstudio.core.render.colours import (OUTLINE_RGB, SCALE_PERCENTILE, caption, colour_scale, display_channel,
+                                           heat_ramp, heat_rgba, input_rgba, mask_rgba, outline)
 
 
 def _outline_reference(labels: np.ndarray) -> np.ndarray:
@@ -40,6 +41,22 @@ def test_heat_rgba_maps_sign_to_red_and_blue_and_zero_to_white() -> None:
     np.testing.assert_array_equal(rgba[0, 2], [255, 255, 255, 255])
     np.testing.assert_array_equal(rgba[0, 3], [255, 0, 0, 255])  # clipped at +vmax
     assert rgba[0, 4, 0] == 255 and 0 < rgba[0, 4, 1] < 255 and rgba[0, 4, 1] == rgba[0, 4, 2]
+
+
+def test_the_colour_ramp_runs_from_blue_through_white_to_red() -> None:
+    ramp = heat_ramp(0.5, width=101, height=3)
+    assert ramp.shape == (3, 101, 4) and (ramp[0] == ramp[2]).all()
+    assert tuple(ramp[0, 0, :3]) == (0, 0, 255) and tuple(ramp[0, 50, :3]) == (255, 255, 255)
+    assert tuple(ramp[0, -1, :3]) == (255, 0, 0)
+    np.testing.assert_array_equal(ramp, heat_rgba(np.linspace(-0.5, 0.5, 101)[None].repeat(3, 0), 0.5))
+
+
+def test_colour_scale_and_display_channel() -> None:
+    relevance = np.linspace(-1.0, 1.0, 2001)
+    assert colour_scale(relevance) == np.percentile(np.abs(relevance), SCALE_PERCENTILE)
+    assert colour_scale(np.zeros((4, 4))) == 1e-6  # never 0: a blank map still draws
+    assert display_channel(("t1", "t2", "flair")) == 2 and display_channel(("flair", "t1")) == 0
+    assert display_channel(("t1", "t2")) == 1
 
 
 def test_input_rgba_windows_grey_and_draws_the_mask_edge_only() -> None:
