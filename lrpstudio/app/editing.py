@@ -15,6 +15,7 @@ from lrpstudio.core.editing.brush import BrushSettings
 from lrpstudio.core.editing.events import ChangeEvent
 from lrpstudio.core.editing.footprint import Plane
 from lrpstudio.core.editing.journal import discard_journal
-from lrpstudio.core.editing.session import EditSession, InterpolationPreview
+from lrpstudio.core.editing.interpolate import InterpolationPreview
+from lrpstudio.core.editing.session import EditSession
 
 __all__ = ["BrushSettings", "ChangeEvent", "EditSession", "InterpolationPreview", "Plane", "discard_journal"]

@@ -57,7 +57,7 @@ def heatmaps_dialog(parent: QtWidgets.QWidget, run: Path, inputs: dict[str, Any]
 class EpochAxis(pg.AxisItem):
     """An x axis of whole epochs: tick spacings below one epoch are raised to one."""
 
-    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802 - Qt API
         levels: list[tuple[float, float]] = []
         for spacing, offset in super().tickSpacing(minVal, maxVal, size):
             level = (float(max(1, math.ceil(spacing))), float(round(offset)))

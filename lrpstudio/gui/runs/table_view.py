@@ -48,7 +48,7 @@ class NumericItem(QtWidgets.QTableWidgetItem):
         super().__init__(cell(value, key) if text is None else text)
         self.value = value
 
-    def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:  # noqa: D105
+    def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:  # noqa: D105 - sort order: see the class docstring
         a, b = self.value, getattr(other, "value", None)
         if isinstance(a, (int, float)) and isinstance(b, (int, float)):
             a = a if math.isfinite(a) else math.inf

@@ -19,12 +19,12 @@ from typing import Callable
 
 os.environ.setdefault("QT_API", "pyside6")  # pyqtgraph must pick PySide6
 
-from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402  (after QT_API)
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402 - after QT_API: pyqtgraph reads it
 
-from lrpstudio import __version__  # noqa: E402
-from lrpstudio.core.errors import LrpStudioError, storage_error  # noqa: E402
-from lrpstudio.core.paths import resources_root, user_log_dir  # noqa: E402
-from lrpstudio.gui.common.workers import keep_collection_in_gui_thread  # noqa: E402
+from lrpstudio import __version__  # noqa: E402 - after QT_API, as above
+from lrpstudio.core.errors import LrpStudioError, storage_error  # noqa: E402 - after QT_API
+from lrpstudio.core.paths import resources_root, user_log_dir  # noqa: E402 - after QT_API
+from lrpstudio.gui.common.workers import keep_collection_in_gui_thread  # noqa: E402 - after QT_API
 
 log = logging.getLogger("lrpstudio.gui")
 
@@ -107,8 +107,8 @@ class ErrorReporter(QtCore.QObject):
 def create_application(argv: list[str] | None = None) -> QtWidgets.QApplication:
     """The QApplication (the existing one if any), configured for lrpstudio."""
     existing = QtWidgets.QApplication.instance()
-    if existing is not None:
-        return existing  # type: ignore[return-value]
+    if isinstance(existing, QtWidgets.QApplication):
+        return existing
     # Fractional scale factors (150 %) render crisply instead of rounding to 1x or 2x.
     QtGui.QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         QtCore.Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)

@@ -62,10 +62,10 @@ class ScriptedPrompter(Prompter):
         self.default_restore = default_restore
         self.asked: list[str] = []
 
-    def ask_save(self, case_id: str) -> SaveAnswer:  # noqa: D102
+    def ask_save(self, case_id: str) -> SaveAnswer:  # noqa: D102 - as Prompter's
         self.asked.append(f"save:{case_id}")
         return self.save_answers.popleft() if self.save_answers else self.default_save
 
-    def ask_restore(self, descriptions: Sequence[str]) -> bool:  # noqa: D102
+    def ask_restore(self, descriptions: Sequence[str]) -> bool:  # noqa: D102 - as Prompter's
         self.asked.append("restore")
         return self.restore_answers.popleft() if self.restore_answers else self.default_restore

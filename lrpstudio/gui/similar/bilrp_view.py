@@ -58,7 +58,7 @@ class PairLine(QtWidgets.QGraphicsLineItem):
         self.setPen(self.base)
         self.setAcceptHoverEvents(True)
 
-    def hoverEnterEvent(self, event: QtWidgets.QGraphicsSceneHoverEvent) -> None:  # noqa: N802
+    def hoverEnterEvent(self, event: QtWidgets.QGraphicsSceneHoverEvent) -> None:  # noqa: N802 - Qt API
         pen = QtGui.QPen(self.base)
         colour = pen.color()
         colour.setAlphaF(1.0)
@@ -68,7 +68,7 @@ class PairLine(QtWidgets.QGraphicsLineItem):
         self.setZValue(10)
         self.view.hovered(self.segment)
 
-    def hoverLeaveEvent(self, event: QtWidgets.QGraphicsSceneHoverEvent) -> None:  # noqa: N802
+    def hoverLeaveEvent(self, event: QtWidgets.QGraphicsSceneHoverEvent) -> None:  # noqa: N802 - Qt API
         self.setPen(self.base)
         self.setZValue(0)
         self.view.hovered(None)

@@ -273,7 +273,7 @@ class CurvesWidget(QtWidgets.QWidget):
         return 0 if x is None else len(x)
 
     # -- hover and export ---------------------------------------------------------------
-    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt API
         """Clear the hover read-out when the mouse leaves the plots."""
         if watched is self.graphics and event.type() == QtCore.QEvent.Type.Leave:
             self.hover.clear()

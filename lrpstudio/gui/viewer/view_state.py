@@ -123,9 +123,10 @@ class ViewState(QtCore.QObject):
     # -- cursor -----------------------------------------------------------------------
     def set_cursor(self, voxel: Voxel) -> None:
         """Move the crosshair (clamped to the volume)."""
-        clamped = tuple(int(min(max(v, 0), n - 1)) for v, n in zip(voxel, self.shape))
+        x, y, z = (int(min(max(v, 0), n - 1)) for v, n in zip(voxel, self.shape))
+        clamped: Voxel = (x, y, z)
         if clamped != self.cursor:
-            self.cursor = clamped  # type: ignore[assignment]
+            self.cursor = clamped
             self.cursor_changed.emit(self.cursor)
 
     def step(self, axis: int, delta: int) -> None:
@@ -173,11 +174,14 @@ class ViewState(QtCore.QObject):
         self.set_levels(centre - width / 2, centre + width / 2)
 
     # -- overlay ----------------------------------------------------------------------
-    def set_style(self, **changes: object) -> None:
-        """Change the overlay style (``opacity``, ``outline``, ``visible``)."""
-        if "opacity" in changes:
-            changes["opacity"] = float(min(max(float(changes["opacity"]), 0.0), 1.0))  # type: ignore[arg-type]
-        style = replace(self.style, **changes)  # type: ignore[arg-type]
+    def set_style(self, opacity: float | None = None, outline: bool | None = None,
+                  visible: bool | None = None) -> None:
+        """Change the overlay style: ``opacity`` (clamped to [0, 1]), ``outline``, ``visible``."""
+        style = replace(
+            self.style,
+            opacity=self.style.opacity if opacity is None else float(min(max(float(opacity), 0.0), 1.0)),
+            outline=self.style.outline if outline is None else bool(outline),
+            visible=self.style.visible if visible is None else bool(visible))
         if style != self.style:
             self.style = style
             self.overlay_changed.emit()
