@@ -55,7 +55,7 @@ def render_gallery(data: Path, out: Path, workspace: Path | None = None) -> list
 
     window.action_map["view.modality.t1ce"].trigger()
     window.action_map["view.outline"].trigger()
-    window.views._set_active("axial")
+    window.views.set_active("axial")
     window.views.active.zoom(1.8)
     files.append(screenshot(window, out / "outline-t1ce-zoomed.png"))
     window.action_map["view.outline"].trigger()

@@ -370,7 +370,7 @@ class OrthoViews(QtWidgets.QWidget):
         self.views: dict[str, SliceView] = {p: SliceView(state, p, self) for p in PLANES}
         self.active_plane = "axial"
         for view in self.views.values():
-            view.activated.connect(self._set_active)
+            view.activated.connect(self.set_active)
         splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, self)
         side = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, splitter)
         splitter.addWidget(self.views["axial"])
@@ -383,7 +383,8 @@ class OrthoViews(QtWidgets.QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
-    def _set_active(self, plane: str) -> None:
+    def set_active(self, plane: str) -> None:
+        """Make ``plane``'s view the one keyboard slice/zoom commands apply to."""
         self.active_plane = plane
 
     @property

@@ -20,7 +20,7 @@ def test_keys_drive_tools_modalities_and_slices(make_window, demo_root: Path, tm
     assert window.panel.radius.value() == 4
     qtbot.keyClick(view, QtCore.Qt.Key.Key_2)
     assert window.state.modality == "t1ce"
-    window.views._set_active("axial")
+    window.views.set_active("axial")
     before = window.state.cursor[view.mapping.slice_axis]
     qtbot.keyClick(view, QtCore.Qt.Key.Key_PageUp)
     assert window.state.cursor[view.mapping.slice_axis] == min(before + 10, window.state.shape[view.mapping.slice_axis] - 1)

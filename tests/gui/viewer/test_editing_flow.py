@@ -122,7 +122,7 @@ def test_navigation_keys_wheel_and_levels(make_window, demo_root: Path, tmp_path
     view = window.views.views["axial"]
     axis = view.mapping.slice_axis
     start = state.cursor[axis]
-    window.views._set_active("axial")
+    window.views.set_active("axial")
     window.action_map["view.slice_up"].trigger()
     assert state.cursor[axis] == start + 1
     window.action_map["view.page_down"].trigger()

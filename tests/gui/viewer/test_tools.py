@@ -14,7 +14,7 @@ from tests.gui.conftest import drag
 def window(make_window, demo_root: Path, tmp_path: Path):
     window = make_window()
     window.open_path(demo_root, tmp_path / "ws")
-    window.views._set_active("axial")
+    window.views.set_active("axial")
     return window
 
 
@@ -203,7 +203,7 @@ def test_zoom_pan_and_cursor_readout(window) -> None:
     window.action_map["view.zoom_in"].trigger()
     (z0, z1), _ = view.viewbox.viewRange()
     assert (z1 - z0) < (x1 - x0) * 0.9
-    window.views._set_active("axial")
+    window.views.set_active("axial")
     drag(view, [QtCore.QPoint(200, 200), QtCore.QPoint(260, 200)], QtCore.Qt.MouseButton.MiddleButton)
     (p0, p1), _ = view.viewbox.viewRange()
     assert p0 < z0 and p1 - p0 == __import__("pytest").approx(z1 - z0)
