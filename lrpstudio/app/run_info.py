@@ -8,7 +8,6 @@ both front ends ask here.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,6 @@ from lrpstudio.core.data.prepare_config import PrepareConfig
 from lrpstudio.core.errors import LrpStudioError
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.explain import run_colour_scale
-from lrpstudio.core.train.pinned import PINNED_FILE
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.run_record import RunRecord
 
@@ -139,11 +137,5 @@ def run_data_settings(run_dir: str | Path) -> RunDataSettings:
 
 def pinned_slices(run_dir: str | Path) -> list[tuple[str, int]]:
     """The (case, slice) pairs of a run's Fig. 7 heatmaps, in column order (heatmaps/pinned.json)."""
-    path = RunFolder(run_dir).heatmap_dir / PINNED_FILE
-    if not path.is_file():
-        return []
-    try:
-        record = json.loads(path.read_text())
-        return [(str(s["case"]), int(s["slice"])) for s in record.get("slices", [])]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise LrpStudioError(f"cannot read the pinned slices: {error}", path) from error
+    record = RunFolder(run_dir).read_pinned()
+    return [(s.case, s.slice) for s in record.slices] if record is not None else []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ from lrpstudio.core.train.evaluate import check_compatible, load_run_model
 from lrpstudio.core.render.colours import colour_scale, display_channel
 from lrpstudio.core.train.heatmaps import explain_batch
 from lrpstudio.core.render.figures import render_epoch_png
-from lrpstudio.core.train.pinned import PINNED_FILE
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.step import to_batch
 
@@ -67,8 +65,5 @@ def run_colour_scale(run_dir: str | Path) -> float | None:
 
     Every explanation of a run's model uses it, so a new heatmap matches its per-epoch ones.
     """
-    path = RunFolder(run_dir).heatmap_dir / PINNED_FILE
-    if not path.is_file():
-        return None
-    value = json.loads(path.read_text()).get("vmax")
-    return float(value) if value else None
+    record = RunFolder(run_dir).read_pinned()
+    return (record.vmax or None) if record is not None else None

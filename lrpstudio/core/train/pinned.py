@@ -9,25 +9,21 @@ same file, so a resumed run draws with the same rows and colours.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
-from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.render.colours import colour_scale, display_channel
 from lrpstudio.core.train.heatmaps import explain_batch, pin_slices, save_heatmap_arrays
 from lrpstudio.core.render.figures import render_epoch_png
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.run_record import PinnedRecord, PinnedSlice
 from lrpstudio.core.train.step import to_batch
-
-PINNED_FILE = "pinned.json"
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +55,10 @@ class PinnedSlices:
         dataset
             The whole dataset, where user pins are looked up (None: no user pins).
         """
-        record = _read(folder)
+        record = folder.read_pinned()
         if record is not None:
-            pool = str(record.get("pool", "val"))
-            source = dataset if pool == "all" and dataset is not None else val_set
-            return cls(source, np.asarray(record["rows"], dtype=np.int64), folder, record.get("vmax"),
+            source = dataset if record.pool == "all" and dataset is not None else val_set
+            return cls(source, np.asarray(record.rows, dtype=np.int64), folder, record.vmax,
                        "all" if source is dataset else "val")
         seeded = pin_slices(val_set, config.pinned, config.seed) if config.pinned else np.zeros(0, np.int64)
         user = user_rows(dataset, config.pinned_slices) if dataset is not None else []
@@ -77,12 +72,10 @@ class PinnedSlices:
 
     def _write(self) -> None:
         ds = self.dataset
-        record: dict[str, Any] = {
-            "rows": [int(r) for r in self.rows], "vmax": self.vmax, "pool": self.pool,
-            "slices": [{"case": str(ds.case_ids[r]), "slice": int(ds.slice_index[r]),
-                        "label": int(ds.labels[r])} for r in self.rows],
-        }
-        atomic_write_text(self.folder.heatmap_dir / PINNED_FILE, json.dumps(record, indent=2) + "\n")
+        self.folder.write_pinned(PinnedRecord(
+            rows=tuple(int(r) for r in self.rows), pool=self.pool, vmax=self.vmax,
+            slices=tuple(PinnedSlice(str(ds.case_ids[r]), int(ds.slice_index[r]), int(ds.labels[r]))
+                         for r in self.rows)))
 
     def explain(self, model: torch.nn.Module, device: torch.device, epoch: int,
                 composite: str) -> dict[str, np.ndarray] | None:
@@ -137,18 +130,13 @@ def _user_first(user: list[int], seeded: list[int], count: int) -> np.ndarray:
 
 def saved_pinned_rows(run_dir: str | Path) -> tuple[str, np.ndarray] | None:
     """The pool (``"val"`` or ``"all"``) and rows a run pinned, or None before it chose them."""
-    record = _read(RunFolder(run_dir))
+    record = RunFolder(run_dir).read_pinned()
     if record is None:
         return None
-    return str(record.get("pool", "val")), np.asarray(record.get("rows", []), dtype=np.int64)
+    return record.pool, np.asarray(record.rows, dtype=np.int64)
 
 
 def pinned_pool(run_dir: str | Path) -> str:
     """What a run's pinned rows index: ``"val"`` or ``"all"`` (``"val"`` before they are chosen)."""
-    record = _read(RunFolder(run_dir))
-    return str(record.get("pool", "val")) if record is not None else "val"
-
-
-def _read(folder: RunFolder) -> dict[str, Any] | None:
-    path = folder.heatmap_dir / PINNED_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    record = RunFolder(run_dir).read_pinned()
+    return record.pool if record is not None else "val"

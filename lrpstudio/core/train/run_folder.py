@@ -38,7 +38,8 @@ from typing import Any
 from lrpstudio.core.atomic import atomic_write_text, make_dirs
 from lrpstudio.core.errors import storage_error
 from lrpstudio.core.train.run_logs import EVENTS_FILE, MAX_EVENT_LINE, METRICS_FILE, read_events, read_metrics
-from lrpstudio.core.train.run_record import CONFIG_FILE, RunRecord, read_run_record
+from lrpstudio.core.train.run_record import (CONFIG_FILE, PINNED_FILE, PinnedRecord, RunRecord,
+                                             read_pinned_record, read_run_record)
 CHECKPOINT_DIR = "checkpoints"
 HEATMAP_DIR = "heatmaps"
 LAST = "last.pt"
@@ -89,6 +90,11 @@ class RunFolder:
     def heatmap_dir(self) -> Path:
         return self.root / HEATMAP_DIR
 
+    @property
+    def pinned_path(self) -> Path:
+        """``heatmaps/pinned.json``: the pinned slices and the run's colour scale."""
+        return self.heatmap_dir / PINNED_FILE
+
     def checkpoint(self, which: str = "best") -> Path:
         """Path of ``"best"``, ``"last"`` or a file name inside ``checkpoints/``."""
         name = {"best": BEST, "last": LAST}.get(which, which)
@@ -111,6 +117,14 @@ class RunFolder:
     def read_config(self) -> RunRecord:
         """Read config.json, checked; a missing or broken file is a :class:`CheckpointError`."""
         return read_run_record(self.config_path)
+
+    def write_pinned(self, record: PinnedRecord) -> None:
+        """Write heatmaps/pinned.json atomically."""
+        atomic_write_text(self.pinned_path, json.dumps(_json_safe(record.to_json()), indent=2) + "\n")
+
+    def read_pinned(self) -> PinnedRecord | None:
+        """heatmaps/pinned.json, checked (None before the run pinned its slices)."""
+        return read_pinned_record(self.pinned_path)
 
     def write_metrics(self, rows: list[dict[str, Any]]) -> None:
         """Rewrite metrics.csv atomically with ``rows`` (one per epoch, same keys)."""

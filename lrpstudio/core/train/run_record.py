@@ -1,4 +1,4 @@
-"""A run's record (config.json), typed and versioned: read, checked and written here only.
+"""A run's records (config.json, heatmaps/pinned.json), typed and versioned, read and checked here.
 
 ``config.json`` says what a run computed and on which data::
 
@@ -21,7 +21,9 @@ Versions: ``record_version`` absent means 1. A record from a newer lrpstudio is
 refused by name rather than half-read. Records written before an option or a dataset
 field existed still load: a missing training option means what such runs did
 (:data:`~lrpstudio.core.train.config.LEGACY_DEFAULTS`), a missing dataset field is None.
-:class:`~lrpstudio.core.train.run_folder.RunFolder` writes the file; the run's logs are
+``heatmaps/pinned.json`` (:class:`PinnedRecord`) records which slices the run explains
+after every epoch and the run's fixed colour scale.
+:class:`~lrpstudio.core.train.run_folder.RunFolder` writes both files; the run's logs are
 read by :mod:`lrpstudio.core.train.run_logs` (with :func:`~lrpstudio.core.train.run_logs.check_run_folder`,
 every record of a run at once), its checkpoints by :mod:`lrpstudio.core.train.checkpoint_record`.
 """
@@ -42,6 +44,10 @@ from lrpstudio.core.train.record_checks import (FieldChecks, check_fields, fail,
 
 RUN_RECORD_VERSION = 1
 CONFIG_FILE = "config.json"
+#: The pinned slices' record, in the run's heatmaps folder.
+PINNED_FILE = "pinned.json"
+#: What the pinned rows index: the validation split or the whole dataset.
+PINNED_POOLS: tuple[str, ...] = ("val", "all")
 
 #: The known keys of config.json's "train" section; keys not listed pass through to
 #: TrainConfig.from_dict, which names unknown ones.
@@ -280,3 +286,85 @@ def read_run_record(path: str | Path, *, for_resume: bool = False) -> RunRecord:
         raise fail("the run record does not say which data it was trained on", path,
                    expected="dataset.data_hash", actual="missing")
     return record
+
+
+@dataclass(frozen=True)
+class PinnedSlice:
+    """One pinned slice: its case, axial index and true label."""
+
+    case: str
+    slice: int
+    label: int
+
+
+@dataclass(frozen=True)
+class PinnedRecord:
+    """``heatmaps/pinned.json``: the run's pinned slices and its fixed heatmap colour scale.
+
+    Attributes
+    ----------
+    rows
+        Dataset rows of the pinned slices, in column order.
+    pool
+        What ``rows`` index: ``"val"`` (the validation split) or ``"all"`` (the dataset,
+        when the user pinned slices).
+    vmax
+        The colour scale fixed by the first heatmaps (None until they are drawn).
+    slices
+        Case, slice and label of each row (the same order).
+    """
+
+    rows: tuple[int, ...] = ()
+    pool: str = "val"
+    vmax: float | None = None
+    slices: tuple[PinnedSlice, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The file's object."""
+        return {"rows": list(self.rows), "vmax": self.vmax, "pool": self.pool,
+                "slices": [{"case": s.case, "slice": s.slice, "label": s.label} for s in self.slices]}
+
+
+def _pinned_slice(item: Any, index: int, path: Path) -> PinnedSlice:
+    if not (isinstance(item, dict) and isinstance(item.get("case"), str) and is_int(item.get("slice"))
+            and is_int(item.get("label"))):
+        raise fail(f"cannot read the pinned slices: slices[{index}] is not a pinned slice", path,
+                   expected='{"case": str, "slice": int, "label": int}', actual=f"{item!r:.60}")
+    return PinnedSlice(item["case"], item["slice"], item["label"])
+
+
+def read_pinned_record(path: str | Path) -> PinnedRecord | None:
+    """``heatmaps/pinned.json``, checked; None when the run has not pinned its slices yet.
+
+    Raises
+    ------
+    CheckpointError
+        Unreadable, not JSON, or a field of the wrong type (the message starts with
+        "cannot read the pinned slices").
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(read_bounded(path).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise fail(f"cannot read the pinned slices: not valid JSON ({str(error).splitlines()[0][:80]})",
+                   path) from error
+    if not isinstance(data, dict):
+        raise fail("cannot read the pinned slices: not a JSON object", path, expected="an object",
+                   actual=type(data).__name__)
+    rows, pool, vmax = data.get("rows", []), data.get("pool", "val"), data.get("vmax")
+    slices = data.get("slices", [])
+    if not isinstance(rows, list) or not all(is_int(r) and r >= 0 for r in rows):
+        raise fail("cannot read the pinned slices: rows is not a list of row numbers", path,
+                   expected="a list of integers >= 0", actual=f"{rows!r:.60}")
+    if pool not in PINNED_POOLS:
+        raise fail("cannot read the pinned slices: unknown pool", path, expected=PINNED_POOLS, actual=pool)
+    if vmax is not None and not is_number(vmax):
+        raise fail("cannot read the pinned slices: vmax is not a number", path, expected="a number or null",
+                   actual=f"{vmax!r:.40}")
+    if not isinstance(slices, list):
+        raise fail("cannot read the pinned slices: slices is not a list", path, expected="a list",
+                   actual=type(slices).__name__)
+    return PinnedRecord(rows=tuple(rows), pool=pool, vmax=float(vmax) if vmax is not None else None,
+                        slices=tuple(_pinned_slice(item, i, path) for i, item in enumerate(slices)))

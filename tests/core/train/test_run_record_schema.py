@@ -1,4 +1,5 @@
-"""The typed run record: round trip, old records, newer versions and typed errors (no training)."""
+"""The typed run records (config.json, pinned.json): round trip, old records, newer versions and
+typed errors (no training)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from lrpstudio.core.data.prepare_config import PrepareConfig
 from lrpstudio.core.errors import CheckpointError
 from lrpstudio.core.train.config import LEGACY_DEFAULTS, TrainConfig
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.core.train.run_record import (RUN_RECORD_VERSION, DatasetRecord, RunRecord, frozen_json,
-                                             read_run_record)
+from lrpstudio.core.train.run_record import (PINNED_POOLS, RUN_RECORD_VERSION, DatasetRecord, PinnedRecord,
+                                             PinnedSlice, RunRecord, frozen_json, read_run_record)
 
 
 def _record() -> RunRecord:
@@ -92,3 +93,23 @@ def test_resume_needs_the_data_hash(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="does not say which data") as error:
         read_run_record(path, for_resume=True)
     assert error.value.expected == "dataset.data_hash"
+
+
+def test_the_pinned_record_reads_back_and_names_damage(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path / "run")
+    folder.create()
+    assert folder.read_pinned() is None  # not pinned yet
+    record = PinnedRecord(rows=(4, 1), pool="all", vmax=0.25,
+                          slices=(PinnedSlice("c9", 39, 1), PinnedSlice("c1", 7, 0)))
+    folder.write_pinned(record)
+    assert folder.read_pinned() == record
+    old = {"rows": [2], "vmax": None, "slices": [{"case": "c", "slice": 3, "label": 0}]}
+    folder.pinned_path.write_text(json.dumps(old))  # recorded before the pool existed
+    assert folder.read_pinned() == PinnedRecord(rows=(2,), slices=(PinnedSlice("c", 3, 0),))
+    for broken, expected in [("{broken", None), ('{"rows": [-1]}', "a list of integers >= 0"),
+                             ('{"pool": "test"}', PINNED_POOLS), ('{"vmax": "big"}', "a number or null"),
+                             ('{"slices": [{"case": 1}]}', '{"case": str, "slice": int, "label": int}')]:
+        folder.pinned_path.write_text(broken)
+        with pytest.raises(CheckpointError, match="cannot read the pinned slices") as error:
+            folder.read_pinned()
+        assert error.value.path == folder.pinned_path and error.value.expected == expected

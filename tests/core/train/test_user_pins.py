@@ -10,7 +10,7 @@ import pytest
 
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.train.config import TrainConfig
-from lrpstudio.core.train.pinned import PINNED_FILE, PinnedSlices, pinned_pool, user_rows
+from lrpstudio.core.train.pinned import PinnedSlices, pinned_pool, user_rows
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.user_pins import PINS_FILE, add_pin, read_pins, remove_pin
 from tests.core.train.factory import tiny_dataset
@@ -56,8 +56,8 @@ def test_user_pins_come_first(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
     assert len(titles) == 3 and len(set(titles)) == 3
     assert titles[2][0] in set(val.case_ids), "then the seeded validation slices"
     assert pinned.pool == "all" and pinned_pool(folder.root) == "all"
-    record = json.loads((folder.heatmap_dir / PINNED_FILE).read_text())
-    assert [(s["case"], s["slice"]) for s in record["slices"]] == titles
+    record = folder.read_pinned()
+    assert record is not None and [(s.case, s.slice) for s in record.slices] == titles
     # A resumed run reuses the recorded rows of the whole dataset.
     again = PinnedSlices.choose(val, config, folder, dataset)
     assert again.dataset is dataset and np.array_equal(again.rows, pinned.rows)

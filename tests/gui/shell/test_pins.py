@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtWidgets
 
-from lrpstudio.core.train.pinned import PINNED_FILE
+from lrpstudio.core.train.run_record import PINNED_FILE
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.user_pins import read_pins
 from lrpstudio.gui.shell.shortcuts import shortcut
