@@ -1,11 +1,12 @@
 """Glioma-like tumours: where they grow, what they look like, and their labels.
 
 Every tumour is drawn from one latent *aggressiveness* ``a`` in [0, 1]:
-``a ~ Beta(7, 2)`` for HGG (mean 0.78) and ``Beta(2, 7)`` for LGG (mean 0.22). The
-two distributions overlap a little (one LGG in thirty has ``a > 0.5``, and one HGG in
-thirty ``a < 0.5``), so a few LGG enhance and a few HGG look tame. The overlap was one
-in seven before; with 40 cases that left a classifier too little signal to learn the
-grade from the tumour at all, and it learned cues elsewhere instead. From ``a``:
+``a ~ Beta(8, 2)`` for HGG (mean 0.80) and ``Beta(2, 8)`` for LGG (mean 0.20). The
+two distributions overlap a little (one LGG in fifty has ``a > 0.5``, and one HGG in
+fifty ``a < 0.5``), so a few LGG enhance and a few HGG look tame. The overlap was one
+in seven at first and one in thirty later; with 40 cases that left a classifier too
+little signal to learn the grade from the tumour reliably, and it learned cues elsewhere
+instead. From ``a``:
 
 - necrosis: a central non-enhancing, T2-bright, T1-dark cavity, from ``a`` above ~0.45;
 - enhancing rim (bright on T1ce): thickness 0-9 mm and coverage of the rim grow with ``a``;
@@ -16,8 +17,9 @@ grade from the tumour at all, and it learned cues elsewhere instead. From ``a``:
 - texture: the intensity heterogeneity inside the tumour grows with ``a`` (LGG are
   homogeneous T2/FLAIR-bright masses).
 
-Size (core radius 8-28 mm) and position (anywhere in the cerebral white matter, either
-hemisphere) do not depend on the grade. Labels are canonical: 1 necrotic /
+The extent of the whole tumour (24-40 mm from its centre) and its position (anywhere in
+the cerebral white matter, either hemisphere) do not depend on the grade; the core is
+what the grade's oedema leaves of the whole (12-34 mm). Labels are canonical: 1 necrotic /
 non-enhancing core, 2 oedema, 3 enhancing.
 """
 
@@ -47,7 +49,16 @@ TUMOUR_CONTRAST: Mapping[str, Mapping[str, float]] = MappingProxyType({
 })
 #: Beta distribution parameters of the aggressiveness per grade.
 AGGRESSIVENESS_BETA: Mapping[str, tuple[float, float]] = MappingProxyType(
-    {"HGG": (7.0, 2.0), "LGG": (2.0, 7.0)})
+    {"HGG": (8.0, 2.0), "LGG": (2.0, 8.0)})
+#: Range of the whole tumour's radius (core and oedema) in mm, the same for both grades:
+#: what a slice shows first is the extent of the T2/FLAIR-bright region, and when it
+#: followed the grade (a grade-independent core, grown by the oedema of high grade), a
+#: plain classifier on clean data called large low-grade masses high grade.
+WHOLE_RADIUS_MM: tuple[float, float] = (24.0, 40.0)
+#: Bounds of the core radius in mm. Below ~12 mm the necrosis and the rim of a
+#: high-grade core are a pixel or two on a 128 px slice, and the outer slices of its
+#: window miss the core: at 8 mm, small HGG were a plain classifier's commonest error.
+CORE_RADIUS_MM: tuple[float, float] = (12.0, 34.0)
 #: Reference half-width of the brain in mm, to express sizes in normalised units.
 _BRAIN_HALF_WIDTH_MM = 68.0
 
@@ -109,7 +120,6 @@ def _centre(rng: np.random.Generator, anatomy: Anatomy, extent: float) -> tuple[
 def draw_params(rng: np.random.Generator, anatomy: Anatomy, grade: str) -> TumourParams:
     """Draw a tumour of ``grade`` ("HGG" or "LGG") for ``anatomy``."""
     a = float(rng.beta(*AGGRESSIVENESS_BETA[grade]))
-    radius = _mm(rng.uniform(8.0, 28.0))
     necrosis = float(np.clip(1.1 * (a - 0.42) + rng.normal(0, 0.08), 0.0, 0.72))
     thickness_mm = float(np.clip(11.0 * (a - 0.3) + rng.normal(0, 1.0), 0.0, 9.0))
     coverage = float(np.clip(1.7 * a - 0.45 + rng.normal(0, 0.1), 0.0, 1.0))
@@ -117,6 +127,8 @@ def draw_params(rng: np.random.Generator, anatomy: Anatomy, grade: str) -> Tumou
         thickness_mm, coverage = 0.0, 0.0
     focus = bool(coverage == 0.0 and rng.random() < 0.35)
     oedema = float(np.clip(1.0 + 1.7 * a ** 2 + rng.normal(0, 0.08), 1.03, 2.4))
+    # the core is what is left of the whole tumour inside the grade's oedema
+    radius = _mm(float(np.clip(rng.uniform(*WHOLE_RADIUS_MM) / oedema, *CORE_RADIUS_MM)))
     # the whole tumour (oedema) reaches at most ~45 mm from the centre
     oedema = min(oedema, _mm(45.0) / radius)
     stretch = tuple(float(s) for s in rng.uniform(0.8, 1.25, 3))
