@@ -32,11 +32,11 @@ from lrpstudio.gui.viewer.case_browser import CaseBrowser
 from lrpstudio.gui.viewer.case_loader import CaseLoader
 from lrpstudio.gui.viewer.commands import sync_controls, view_commands
 from lrpstudio.gui.viewer.editing_controller import EditingController
-from lrpstudio.gui.viewer.geometry import DISPLAY_CONVENTION
 from lrpstudio.gui.viewer.hold_to_hide import HoldToHide
 from lrpstudio.gui.viewer.slice_view import OrthoViews
 from lrpstudio.gui.viewer.tool_panel import ToolPanel
-from lrpstudio.gui.viewer.view_state import ViewState, Voxel
+from lrpstudio.gui.viewer.readout import VoxelReadout, convention_label
+from lrpstudio.gui.viewer.view_state import ViewState
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +106,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.explain = ExplainPanel(self.state, self)
         self.docks = build_docks(self, self.browser, self.panel, self.explain)
         self.tab_docks = TabDocks(self.tabs, self.docks, hidden_on=("Training", "Runs", "Similar cases"))
-        self.readout = QtWidgets.QLabel("", self)
-        self.readout.setObjectName("readout")
-        convention = QtWidgets.QLabel(f"display: {DISPLAY_CONVENTION} (patient left on screen "
-                                      "right)", self)
+        self.readout = VoxelReadout(self.state, self.views, self)
         self.statusBar().addPermanentWidget(self.readout)
-        self.statusBar().addPermanentWidget(convention)
+        self.statusBar().addPermanentWidget(convention_label(self))
 
     def _build_menus(self) -> None:
         menus = build_menus(self, self.action_map)
@@ -128,8 +125,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.browser.case_activated.connect(lambda row: self.run_guarded(lambda: self.open_case(row)))
         self.browser.status_requested.connect(
             lambda case_id, s: self.run_guarded(lambda: self.set_review(s, case_id)))
-        for view in self.views.views.values():
-            view.hovered.connect(self._readout)
         self.state.modality_changed.connect(lambda _m: self._sync_panel())
         self.state.overlay_changed.connect(self._sync_panel)
         self.state.volume_changed.connect(self._sync_panel)
@@ -180,9 +175,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _sync_panel(self) -> None:
         sync_controls(self.panel, self.state, self.action_map)
-
-    def _readout(self, voxel: Voxel | None) -> None:
-        self.readout.setText(self.state.describe(voxel) if voxel is not None and self.state.has_volume else "")
 
     # -- opening data -----------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -319,15 +311,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.tabs.similar.say(f"{case_id} is not in the open data folder")
             return
 
-        def go(loaded: data_source.Loaded) -> None:
-            self.loader.loaded.disconnect(go)
-            if loaded.case.id == case_id:
-                self._go_to_slice(z)
-
         if self.case is not None and self.case.id == case_id:
             self._go_to_slice(z)
             return
-        self.loader.loaded.connect(go)
+        self.loader.when_loaded(case_id, lambda: self._go_to_slice(z))
         self.browser.select(case_id)
 
     def _go_to_slice(self, z: int) -> None:

@@ -10,6 +10,7 @@ where errors propagate to the caller as before.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6 import QtCore
 
@@ -70,6 +71,15 @@ class CaseLoader(QtCore.QObject):
             self.failed.emit(worker.error, case_id)
         else:
             self.loaded.emit(worker.result)
+
+    def when_loaded(self, case_id: str, then: Callable[[], object]) -> None:
+        """Call ``then`` once, when the next case delivered is ``case_id`` (not if another one is)."""
+        def once(loaded: Loaded) -> None:
+            self.loaded.disconnect(once)
+            if loaded.case.id == case_id:
+                then()
+
+        self.loaded.connect(once)
 
     def cancel(self) -> None:
         """Make every running load stale (its result is dropped)."""
