@@ -1,24 +1,105 @@
-"""Checkpoints, read and checked: weights for evaluating, the full state for resuming.
+"""A run's checkpoints, typed: written, read and checked here.
 
-A checkpoint carries ``format`` and ``version``; one from a newer lrpstudio is refused by
-name rather than half-read. Loading uses ``weights_only=True`` (code in the file is
-never run); weights and optimizer state must be finite, and the weights must fit the
-model by name and shape before anything is loaded.
+``checkpoints/last.pt`` and ``best.pt`` hold a :class:`TrainingCheckpoint`: the model
+weights, the training options, the optimizer and random states, the epoch and step, the
+metric history and the best epoch so far. It is stored as a plain dict (``format``,
+``version``, ``model``, ``config``, ...) so that it loads with ``weights_only=True``:
+code in the file is never run. One from a newer lrpstudio is refused by name rather than
+half-read; weights and optimizer state must be finite, and the weights must fit the
+model by name and shape before anything is loaded. Evaluating needs only a
+:class:`ModelCheckpoint` (weights, options, epoch).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
-from lrpstudio.core.models.checkpoints import load_checkpoint
+from lrpstudio.core.models.checkpoints import load_checkpoint, save_checkpoint
+from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.record_checks import FieldChecks, fail, is_int, is_number
 from lrpstudio.core.train.run_record import train_config
 
 CHECKPOINT_FORMAT = "lrpstudio-checkpoint"
 CHECKPOINT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BestEpoch:
+    """The best epoch so far: its number, its value of the best-epoch metric and its loss."""
+
+    epoch: int = 0
+    value: float | None = None
+    loss: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ModelCheckpoint:
+    """What evaluating a checkpoint needs: the weights, the training options and the epoch.
+
+    Attributes
+    ----------
+    weights
+        The model's state dict (finite tensors).
+    config
+        The training options the model was built with.
+    epoch
+        The epoch it was saved after (None when the file does not say).
+    """
+
+    weights: Mapping[str, torch.Tensor]
+    config: TrainConfig
+    epoch: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingCheckpoint:
+    """Everything a run needs to continue: weights, options and the training state.
+
+    Attributes
+    ----------
+    weights, config
+        As in :class:`ModelCheckpoint`.
+    epoch, step
+        Finished epochs (0 = the initial weights) and optimizer steps.
+    optimizer
+        The optimizer's state dict.
+    rng
+        Random states: ``torch`` (CPU), ``data`` (the data generator), ``cuda`` when used.
+    history
+        One metric row per finished epoch.
+    best
+        The best epoch so far.
+    """
+
+    weights: Mapping[str, torch.Tensor]
+    config: TrainConfig
+    epoch: int
+    step: int
+    optimizer: Mapping[str, Any]
+    rng: Mapping[str, torch.Tensor]
+    history: tuple[dict[str, float], ...]
+    best: BestEpoch
+
+    def to_payload(self) -> dict[str, Any]:
+        """The stored dict (plain data only: it loads with ``weights_only=True``)."""
+        return {
+            "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+            "epoch": self.epoch, "step": self.step,
+            "model": dict(self.weights), "optimizer": dict(self.optimizer), "rng": dict(self.rng),
+            "config": self.config.to_dict(),
+            "metrics": self.history[-1] if self.history else {},
+            "history": list(self.history),
+            "best": {"epoch": self.best.epoch, "value": self.best.value, "loss": self.best.loss},
+        }
+
+
+def write_training_checkpoint(path: str | Path, checkpoint: TrainingCheckpoint) -> Path:
+    """Write ``checkpoint`` to ``path`` atomically (a crash leaves the previous file intact)."""
+    return save_checkpoint(path, checkpoint.to_payload())
 
 
 def _nonfinite(tensors: dict[str, Any]) -> list[str]:
@@ -39,7 +120,7 @@ def _check_weights(state: Any, path: Path) -> None:
                     actual=f"NaN or inf in {', '.join(bad[:3])}" + (f" and {len(bad) - 3} more" if len(bad) > 3 else ""))
 
 
-def read_model_checkpoint(path: str | Path) -> dict[str, Any]:
+def read_model_checkpoint(path: str | Path) -> ModelCheckpoint:
     """A checkpoint fit for evaluating: finite model weights and its training options.
 
     Loads with ``weights_only=True`` (code in the file is never run).
@@ -50,13 +131,16 @@ def read_model_checkpoint(path: str | Path) -> dict[str, Any]:
         Missing, unloadable, without weights or options, or with NaN/inf weights.
     """
     path = Path(path)
-    payload = load_checkpoint(path)
+    return _model_checkpoint(load_checkpoint(path), path)
+
+
+def _model_checkpoint(payload: dict[str, Any], path: Path) -> ModelCheckpoint:
     _check_weights(payload.get("model"), path)
-    train_config(payload.get("config"), path)
-    if "epoch" in payload and not is_int(payload["epoch"]):
-        raise fail("epoch has the wrong type", path, expected="an integer",
-                    actual=type(payload["epoch"]).__name__)
-    return payload
+    config = train_config(payload.get("config"), path)
+    epoch = payload.get("epoch")
+    if "epoch" in payload and not is_int(epoch):
+        raise fail("epoch has the wrong type", path, expected="an integer", actual=type(epoch).__name__)
+    return ModelCheckpoint(payload["model"], config, epoch)
 
 
 #: Training-state keys of a checkpoint -> (check, what it must be).
@@ -74,7 +158,7 @@ _STATE_FIELDS: FieldChecks = {
 }
 
 
-def read_training_checkpoint(path: str | Path) -> dict[str, Any]:
+def read_training_checkpoint(path: str | Path) -> TrainingCheckpoint:
     """A checkpoint fit for resuming: :func:`read_model_checkpoint` plus the training state.
 
     Raises
@@ -84,7 +168,8 @@ def read_training_checkpoint(path: str | Path) -> dict[str, Any]:
         of the wrong type, or non-finite weights or optimizer state.
     """
     path = Path(path)
-    payload = read_model_checkpoint(path)
+    payload = load_checkpoint(path)
+    model = _model_checkpoint(payload, path)
     if payload.get("format") != CHECKPOINT_FORMAT:
         raise fail("not an lrpstudio training checkpoint", path, expected=CHECKPOINT_FORMAT,
                     actual=payload.get("format"))
@@ -99,10 +184,14 @@ def read_training_checkpoint(path: str | Path) -> dict[str, Any]:
     for slot in payload["optimizer"]["state"].values():
         if isinstance(slot, dict) and _nonfinite(slot):
             raise fail("checkpoint holds non-finite optimizer state", path, expected="finite values")
-    return payload
+    best = payload["best"]
+    return TrainingCheckpoint(
+        weights=model.weights, config=model.config, epoch=payload["epoch"], step=payload["step"],
+        optimizer=payload["optimizer"], rng=payload["rng"], history=tuple(payload["history"]),
+        best=BestEpoch(best["epoch"], best.get("value"), best.get("loss")))
 
 
-def load_weights(model: torch.nn.Module, state: dict[str, Any], path: str | Path) -> None:
+def load_weights(model: torch.nn.Module, state: Mapping[str, Any], path: str | Path) -> None:
     """Load ``state`` into ``model``; names and shapes are compared first (one-line errors)."""
     expected = model.state_dict()
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
@@ -117,19 +206,16 @@ def load_weights(model: torch.nn.Module, state: dict[str, Any], path: str | Path
     model.load_state_dict(state)
 
 
-def restore_state(payload: dict[str, Any], model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+def restore_state(checkpoint: TrainingCheckpoint, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                   generator: torch.Generator, device: torch.device, path: str | Path) -> None:
-    """Put a training checkpoint's weights, optimizer and random states back in place.
-
-    ``payload`` must come from :func:`read_training_checkpoint`.
-    """
-    load_weights(model, payload["model"], path)
+    """Put a training checkpoint's weights, optimizer and random states back in place."""
+    load_weights(model, checkpoint.weights, path)
     try:
-        optimizer.load_state_dict(payload["optimizer"])
-        generator.set_state(payload["rng"]["data"])
-        torch.set_rng_state(payload["rng"]["torch"])
-        if device.type == "cuda" and "cuda" in payload["rng"]:
-            torch.cuda.set_rng_state(payload["rng"]["cuda"], device)
+        optimizer.load_state_dict(dict(checkpoint.optimizer))
+        generator.set_state(checkpoint.rng["data"])
+        torch.set_rng_state(checkpoint.rng["torch"])
+        if device.type == "cuda" and "cuda" in checkpoint.rng:
+            torch.cuda.set_rng_state(checkpoint.rng["cuda"], device)
     except (ValueError, RuntimeError, KeyError, TypeError) as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
         raise fail(f"the checkpoint's training state does not fit the model ({first})",

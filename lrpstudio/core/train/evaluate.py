@@ -19,9 +19,8 @@ from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.heatmaps import explain_batch
 from lrpstudio.core.train.metrics import EpochSums, collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.core.train.checkpoint_record import load_weights, read_model_checkpoint
+from lrpstudio.core.train.checkpoint_record import ModelCheckpoint, load_weights, read_model_checkpoint
 from lrpstudio.core.train.run_logs import check_run_folder
-from lrpstudio.core.train.run_record import train_config
 from lrpstudio.core.train.session import resolve_device
 from lrpstudio.core.train.step import to_batch
 
@@ -30,7 +29,7 @@ Progress = Callable[[int, int, str], None]
 
 
 def load_run_model(run_dir: str | Path, which: str = "best", device: str = "cpu",
-                   ) -> tuple[torch.nn.Module, TrainConfig, dict[str, Any]]:
+                   ) -> tuple[torch.nn.Module, TrainConfig, ModelCheckpoint]:
     """The model of a run's checkpoint, in eval mode, with its config and checkpoint.
 
     Parameters
@@ -47,13 +46,13 @@ def load_run_model(run_dir: str | Path, which: str = "best", device: str = "cpu"
     path = folder.checkpoint(which)
     if which == "best" and not path.is_file():
         raise CheckpointError("the run has no best checkpoint yet (no finished epoch)", path)
-    payload = read_model_checkpoint(path)  # weights present, finite; options valid
-    config = train_config(payload["config"], path)
+    checkpoint = read_model_checkpoint(path)  # weights present, finite; options valid
+    config = checkpoint.config
     in_channels, image_size = config.model_input()
     model = build_model(config.model, image_size=image_size, in_channels=in_channels, num_classes=2)
-    load_weights(model, payload["model"], path)
+    load_weights(model, checkpoint.weights, path)
     model.to(resolve_device(device)).eval()
-    return model, config, payload
+    return model, config, checkpoint
 
 
 def check_compatible(config: TrainConfig, dataset: SliceDataset, source: str | Path | None) -> None:
@@ -115,12 +114,12 @@ def evaluate_run(run_dir: str | Path, dataset: SliceDataset, split: str = "test"
     CheckpointError
         The run or its checkpoint cannot be loaded.
     """
-    model, config, payload = load_run_model(run_dir, which, device)
+    model, config, checkpoint = load_run_model(run_dir, which, device)
     check_compatible(config, dataset, source)
     part = dataset.subset(split)
     if len(part) == 0:
         raise DatasetError(f"the {split!r} split is empty", source, expected="> 0 slices", actual=0)
     result = evaluate_model(model, part, config.composite, config.eval_batch_size, progress)
-    result.update({"split": split, "checkpoint": which, "epoch": int(payload.get("epoch", 0)),
+    result.update({"split": split, "checkpoint": which, "epoch": checkpoint.epoch or 0,
                    "composite": config.composite})
     return result

@@ -12,7 +12,6 @@ import json
 import platform
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
 
 import numpy as np
 import torch
@@ -22,13 +21,12 @@ from lrpstudio import __version__
 from lrpstudio.core.data.slice_dataset import SPLITS, SliceDataset
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.models import build_model
-from lrpstudio.core.models.checkpoints import save_checkpoint
 from lrpstudio.core.train.best_epoch import beats
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.data_change import describe_dataset_change
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.checkpoint_record import (
-    CHECKPOINT_FORMAT, CHECKPOINT_VERSION, read_training_checkpoint, restore_state,
+    BestEpoch, TrainingCheckpoint, read_training_checkpoint, restore_state, write_training_checkpoint,
 )
 from lrpstudio.core.train.run_logs import check_run_folder
 from lrpstudio.core.train.run_record import DatasetRecord, RunRecord, frozen_json, plain_json
@@ -151,27 +149,23 @@ def new_session(folder: RunFolder, config: TrainConfig, dataset: SliceDataset) -
     return session
 
 
-def _payload(session: Session) -> dict[str, Any]:
-    rng: dict[str, Any] = {"torch": torch.get_rng_state(), "data": session.generator.get_state()}
+def _checkpoint(session: Session) -> TrainingCheckpoint:
+    rng: dict[str, torch.Tensor] = {"torch": torch.get_rng_state(), "data": session.generator.get_state()}
     if session.device.type == "cuda":
         rng["cuda"] = torch.cuda.get_rng_state(session.device)
-    return {
-        "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
-        "epoch": session.epoch, "step": session.step,
-        "model": session.model.state_dict(), "optimizer": session.optimizer.state_dict(),
-        "rng": rng, "config": session.config.to_dict(),
-        "metrics": session.history[-1] if session.history else {},
-        "history": list(session.history),
-        "best": {"epoch": session.best_epoch, "value": session.best_value, "loss": session.best_loss},
-    }
+    return TrainingCheckpoint(
+        weights=session.model.state_dict(), config=session.config, epoch=session.epoch,
+        step=session.step, optimizer=session.optimizer.state_dict(), rng=rng,
+        history=tuple(session.history),
+        best=BestEpoch(session.best_epoch, session.best_value, session.best_loss))
 
 
 def save_session_checkpoint(session: Session, folder: RunFolder, best: bool) -> None:
     """Write last.pt (and best.pt when ``best``) atomically."""
-    payload = _payload(session)
-    save_checkpoint(folder.checkpoint("last"), payload)
+    checkpoint = _checkpoint(session)
+    write_training_checkpoint(folder.checkpoint("last"), checkpoint)
     if best:
-        save_checkpoint(folder.checkpoint("best"), payload)
+        write_training_checkpoint(folder.checkpoint("best"), checkpoint)
 
 
 def restore_session(folder: RunFolder, config: TrainConfig, dataset: SliceDataset) -> Session:
@@ -190,15 +184,15 @@ def restore_session(folder: RunFolder, config: TrainConfig, dataset: SliceDatase
                          "on the data as it is now", folder.config_path,
                          expected=(record.dataset.data_hash or "")[:12],
                          actual=dataset_fingerprint(dataset)[:12])
-    payload = read_training_checkpoint(folder.checkpoint("last"))
+    checkpoint = read_training_checkpoint(folder.checkpoint("last"))
     device = resolve_device(config.device)
     model, optimizer = _build(config, device)
     generator = torch.Generator()
-    restore_state(payload, model, optimizer, generator, device, folder.checkpoint("last"))
+    restore_state(checkpoint, model, optimizer, generator, device, folder.checkpoint("last"))
     # Only once the checkpoint is known to fit: a refused resume changes nothing on disk.
     if config != saved:  # more epochs or another device: config.json says what ran
         folder.write_config(record.with_train(config))
-    best = payload["best"]
-    return Session(config, model, optimizer, generator, device, epoch=int(payload["epoch"]),
-                   step=int(payload["step"]), history=list(payload["history"]),
-                   best_epoch=int(best["epoch"]), best_value=best["value"], best_loss=best["loss"])
+    best = checkpoint.best
+    return Session(config, model, optimizer, generator, device, epoch=checkpoint.epoch,
+                   step=checkpoint.step, history=list(checkpoint.history),
+                   best_epoch=best.epoch, best_value=best.value, best_loss=best.loss)

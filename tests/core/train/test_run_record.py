@@ -97,7 +97,7 @@ def stall(path, payload):
         handle.write(b"PK half a checkpoint"); handle.flush(); marker.touch(); time.sleep(600)
     return c.atomic_write(path, half)
 c.save_checkpoint = stall
-import lrpstudio.core.train.session as s
+import lrpstudio.core.train.checkpoint_record as s
 s.save_checkpoint = stall
 fit(TrainConfig(epochs=2, batch_size=8, pinned=1, seed=1, eval_batch_size=16),
     tiny_dataset(n_cases=8, slices_per_case=2, size=32), run_dir={run!r})
@@ -109,8 +109,8 @@ def test_training_killed_while_saving_a_checkpoint_loses_nothing_and_resumes(sma
     kill_when_ready(python_child(_STALL_SECOND_SAVE.format(marker=str(tmp_path / "m"), run=str(run_dir))),
                     tmp_path / "m")
     check_run_folder(run_dir, for_resume=True)  # every record still reads
-    model, _, payload = load_run_model(run_dir, "last")
-    assert payload["epoch"] == 1
+    model, _, checkpoint = load_run_model(run_dir, "last")
+    assert checkpoint.epoch == 1
     assert any(p.name.endswith(".tmp") for p in (run_dir / "checkpoints").iterdir())
     result = fit(TrainConfig(epochs=2, batch_size=8, pinned=1, seed=1, eval_batch_size=16), small,
                  run_dir=run_dir, resume=True)

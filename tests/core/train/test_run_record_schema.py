@@ -1,4 +1,4 @@
-"""The typed run records (config.json, pinned.json): round trip, old records, newer versions and
+"""The typed run records (config.json, pinned.json, checkpoints): round trip, old records, newer versions and
 typed errors (no training)."""
 
 from __future__ import annotations
@@ -8,9 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from lrpstudio.core.data.prepare_config import PrepareConfig
 from lrpstudio.core.errors import CheckpointError
+from lrpstudio.core.train.checkpoint_record import (CHECKPOINT_VERSION, BestEpoch, TrainingCheckpoint,
+                                                    read_model_checkpoint, read_training_checkpoint,
+                                                    write_training_checkpoint)
 from lrpstudio.core.train.config import LEGACY_DEFAULTS, TrainConfig
 from lrpstudio.core.train.run_folder import RunFolder
 from lrpstudio.core.train.run_record import (PINNED_POOLS, RUN_RECORD_VERSION, DatasetRecord, PinnedRecord,
@@ -113,3 +117,24 @@ def test_the_pinned_record_reads_back_and_names_damage(tmp_path: Path) -> None:
         with pytest.raises(CheckpointError, match="cannot read the pinned slices") as error:
             folder.read_pinned()
         assert error.value.path == folder.pinned_path and error.value.expected == expected
+
+
+def test_a_training_checkpoint_reads_back_typed(tmp_path: Path) -> None:
+    rng = {"torch": torch.get_rng_state(), "data": torch.Generator().manual_seed(3).get_state()}
+    saved = TrainingCheckpoint(
+        weights={"w": torch.ones(2, 3), "b": torch.zeros(2)}, config=TrainConfig(image_size=32, in_channels=3),
+        epoch=3, step=12, optimizer={"state": {}, "param_groups": [{"lr": 0.001, "params": [0, 1]}]},
+        rng=rng, history=({"epoch": 1.0}, {"epoch": 2.0}, {"epoch": 3.0}), best=BestEpoch(2, 0.4, 0.7))
+    path = write_training_checkpoint(tmp_path / "last.pt", saved)
+    back = read_training_checkpoint(path)
+    assert (back.epoch, back.step, back.best, back.history) == (3, 12, BestEpoch(2, 0.4, 0.7), saved.history)
+    assert back.config == saved.config and torch.equal(back.weights["w"], saved.weights["w"])
+    assert torch.equal(back.rng["data"], rng["data"]) and back.optimizer == saved.optimizer
+    model = read_model_checkpoint(path)
+    assert model.epoch == 3 and model.config == saved.config and set(model.weights) == {"w", "b"}
+    payload = torch.load(path, weights_only=True)
+    payload["version"] = CHECKPOINT_VERSION + 1
+    torch.save(payload, tmp_path / "newer.pt")
+    with pytest.raises(CheckpointError, match="unknown version") as error:
+        read_training_checkpoint(tmp_path / "newer.pt")
+    assert error.value.path == tmp_path / "newer.pt"
