@@ -83,10 +83,10 @@ def run(quick: bool = False) -> list[dict]:
     from PySide6 import QtWidgets
 
     from lrpstudio.core.data.slice_dataset import save_dataset
-    from lrpstudio.gui.main_window import MainWindow
-    from lrpstudio.gui.prompts import ScriptedPrompter
-    from lrpstudio.gui.settings import RecentList
-    from lrpstudio.gui.training_panel import TrainingPanel
+    from lrpstudio.gui.shell.main_window import MainWindow
+    from lrpstudio.gui.shell.prompts import ScriptedPrompter
+    from lrpstudio.gui.shell.settings import RecentList
+    from lrpstudio.gui.training.panel import TrainingPanel
     from tests.core.train.factory import tiny_dataset
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
