@@ -1,8 +1,9 @@
 """Colour mapping: every slice, mask and heatmap lrpstudio draws, as pixel arrays.
 
-The desktop views, the PNG files a run writes (:mod:`lrpstudio.core.render.figures`) and
-the BiLRP pictures (:mod:`lrpstudio.core.render.bilrp_lines`) take their pixels from
-these functions, so what the GUI shows matches the files. Images are shown as the
+The desktop views (the segmentation overlay's :data:`LABEL_COLOURS` included), the PNG
+files a run writes (:mod:`lrpstudio.core.render.figures`) and the BiLRP pictures
+(:mod:`lrpstudio.core.render.bilrp_lines`) take their pixels from these functions, so
+what the GUI shows matches the files. Images are shown as the
 dataset stores a slice (rows x columns, ``volume[:, :, z].T``). Heatmaps use a
 blue-white-red scale symmetric around 0 with a fixed limit ``vmax``: red = evidence for
 the explained class, blue = against; a run fixes ``vmax`` once (:func:`colour_scale`) so
@@ -11,15 +12,25 @@ that colours mean the same in every epoch.
 
 from __future__ import annotations
 
-from typing import Sequence
+from types import MappingProxyType
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from lrpstudio.core.data.slice_dataset import GRADES
 from lrpstudio.core.errors import InputError
 
+#: Okabe-Ito colours (RGB) per canonical label; 0 (background) is not drawn. The palette
+#: stays distinguishable for the common colour-vision deficiencies and differs in
+#: lightness too, so sky blue (core), yellow (oedema) and vermillion (enhancing) never
+#: collapse onto each other on a grey MRI background.
+LABEL_COLOURS: Mapping[int, tuple[int, int, int]] = MappingProxyType({
+    1: (0x56, 0xB4, 0xE9),  # necrotic / non-enhancing core: sky blue
+    2: (0xF0, 0xE4, 0x42),  # oedema: yellow
+    3: (0xD5, 0x5E, 0x00),  # enhancing tumour: vermillion
+})
 #: The tumour outline colour: the segmentation overlay's oedema yellow, visible on grey.
-OUTLINE_RGB = (0xF0, 0xE4, 0x42)
+OUTLINE_RGB = LABEL_COLOURS[2]
 #: BiLRP lines: red where a patch pair makes two slices more similar, blue less.
 POSITIVE_RGB = (0.90, 0.10, 0.10)
 NEGATIVE_RGB = (0.15, 0.35, 1.00)
@@ -27,6 +38,14 @@ NEGATIVE_RGB = (0.15, 0.35, 1.00)
 TUMOUR_COLOUR = "#ffd400"
 #: Percentile of |normalised relevance| that sets a run's colour scale.
 SCALE_PERCENTILE = 99.5
+
+
+def label_lut(n: int = 256) -> np.ndarray:
+    """An ``(n, 4)`` uint8 RGBA lookup table of :data:`LABEL_COLOURS`: labels coloured, the rest clear."""
+    lut = np.zeros((n, 4), dtype=np.uint8)
+    for label, (r, g, b) in LABEL_COLOURS.items():
+        lut[label] = (r, g, b, 255)
+    return lut
 
 
 def outline(labels: np.ndarray) -> np.ndarray:

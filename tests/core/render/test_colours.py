@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrpstudio.core.render.colours import (OUTLINE_RGB, SCALE_PERCENTILE, caption, colour_scale, display_channel,
-                                           heat_ramp, heat_rgba, input_rgba, mask_rgba, outline)
+from lrpstudio.core.render.colours import (LABEL_COLOURS, OUTLINE_RGB, SCALE_PERCENTILE, caption, colour_scale,
+                                           display_channel, heat_ramp, heat_rgba, input_rgba, label_lut, mask_rgba,
+                                           outline)
 
 
 def _outline_reference(labels: np.ndarray) -> np.ndarray:
@@ -109,3 +110,11 @@ def test_a_constant_head_is_shown_bright() -> None:
     image[2:6, 2:6] = 1.0
     rgba = input_rgba(image, None)
     assert (rgba[2:6, 2:6, 0] == 255).all() and (rgba[0, :, 0] == 0).all()
+
+
+def test_the_label_table_colours_the_three_tumour_labels_only() -> None:
+    lut = label_lut()
+    assert lut.shape == (256, 4) and lut[0, 3] == 0 and not lut[4:].any()
+    for label, rgb in LABEL_COLOURS.items():
+        assert tuple(lut[label]) == (*rgb, 255)
+    assert OUTLINE_RGB == LABEL_COLOURS[2]  # the outline is the overlay's oedema yellow
