@@ -40,7 +40,7 @@ _EXPORTS: dict[str, str] = {
     "open_slices": "lrpstudio.app.datasets",
     "load_dataset": "lrpstudio.core.data.slice_dataset",
     "prepare_dataset": "lrpstudio.core.data.prepare",
-    "PrepareConfig": "lrpstudio.core.data.prepare",
+    "PrepareConfig": "lrpstudio.core.data.prepare_config",
     "Case": "lrpstudio.core.data.case",
     "CaseRef": "lrpstudio.core.data.case",
     "SliceDataset": "lrpstudio.core.data.slice_dataset",
@@ -53,7 +53,7 @@ _EXPORTS: dict[str, str] = {
     "tumor_lrp_score": "lrpstudio.core.xai.score",
     "lrp_loss": "lrpstudio.core.xai.losses",
     "rrr_loss": "lrpstudio.core.xai.rrr",
-    "GuidanceConfig": "lrpstudio.core.xai.losses",
+    "GuidanceConfig": "lrpstudio.core.xai.guidance",
     "bilrp": "lrpstudio.core.xai.bilrp",
     # editing
     "EditSession": "lrpstudio.core.editing.session",
