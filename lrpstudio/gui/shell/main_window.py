@@ -33,7 +33,7 @@ from lrpstudio.gui.viewer.case_loader import CaseLoader
 from lrpstudio.gui.viewer.commands import sync_controls, view_commands
 from lrpstudio.gui.viewer.editing_controller import EditingController
 from lrpstudio.gui.viewer.hold_to_hide import HoldToHide
-from lrpstudio.gui.viewer.slice_view import OrthoViews
+from lrpstudio.gui.viewer.ortho_views import OrthoViews
 from lrpstudio.gui.viewer.tool_panel import ToolPanel
 from lrpstudio.gui.viewer.readout import VoxelReadout, convention_label
 from lrpstudio.gui.viewer.view_state import ViewState

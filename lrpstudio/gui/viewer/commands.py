@@ -13,7 +13,7 @@ from typing import Callable, Mapping
 from PySide6 import QtCore, QtGui
 
 from lrpstudio.core.data.layouts import MODALITIES
-from lrpstudio.gui.viewer.slice_view import OrthoViews
+from lrpstudio.gui.viewer.ortho_views import OrthoViews
 from lrpstudio.gui.viewer.tool_panel import ToolPanel
 from lrpstudio.gui.viewer.view_state import ViewState
 

@@ -16,7 +16,8 @@ import numpy as np
 from PySide6 import QtCore
 
 from lrpstudio.app.editing import BrushSettings, ChangeEvent, EditSession, InterpolationPreview, Plane, discard_journal
-from lrpstudio.gui.viewer.slice_view import OrthoViews, SliceView
+from lrpstudio.gui.viewer.ortho_views import OrthoViews
+from lrpstudio.gui.viewer.slice_view import SliceView
 from lrpstudio.gui.viewer.tool_panel import ToolPanel
 from lrpstudio.gui.viewer.view_state import ViewState, Voxel
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6 import QtWidgets
 
 from lrpstudio.gui.viewer.geometry import DISPLAY_CONVENTION
-from lrpstudio.gui.viewer.slice_view import OrthoViews
+from lrpstudio.gui.viewer.ortho_views import OrthoViews
 from lrpstudio.gui.viewer.view_state import ViewState, Voxel
 
 
