@@ -30,7 +30,7 @@ from lrpstudio.gui.shell.shortcuts import cheat_sheet_dialog
 from lrpstudio.gui.shell.tabs import StudioTabs
 from lrpstudio.gui.viewer.case_browser import CaseBrowser
 from lrpstudio.gui.viewer.case_loader import CaseLoader
-from lrpstudio.gui.viewer.commands import sync_controls, view_commands
+from lrpstudio.gui.viewer.commands import connect_controls, sync_controls, view_commands
 from lrpstudio.gui.viewer.editing_controller import EditingController
 from lrpstudio.gui.viewer.hold_to_hide import HoldToHide
 from lrpstudio.gui.viewer.ortho_views import OrthoViews
@@ -75,7 +75,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_layout()
         self._build_menus()
         self._connect()
-        self._sync_panel()
 
     # -- construction -------------------------------------------------------------------
     def _handlers(self) -> dict[str, Callable[[], object]]:
@@ -125,12 +124,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.browser.case_activated.connect(lambda row: self.run_guarded(lambda: self.open_case(row)))
         self.browser.status_requested.connect(
             lambda case_id, s: self.run_guarded(lambda: self.set_review(s, case_id)))
-        self.state.modality_changed.connect(lambda _m: self._sync_panel())
-        self.state.overlay_changed.connect(self._sync_panel)
-        self.state.volume_changed.connect(self._sync_panel)
-        self.panel.preset.activated.connect(lambda i: self.run_guarded(lambda: self._preset(i)))
-        self.panel.opacity.valueChanged.connect(
-            lambda v: self.state.set_style(opacity=v / 100.0))
+        connect_controls(self.panel, self.state, self.action_map, self._preset, self.run_guarded)
         self.controller.edited.connect(self._on_edited)
         for action_id, action in self.action_map.items():
             if action_id.startswith(("tool.", "label.")):  # its settings are in the Tools dock
@@ -171,10 +165,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.state.has_volume:
             name = self.state.apply_preset(index)
             self.show_status(f"Window/level: {name}", 3000)
-            self._sync_panel()
-
-    def _sync_panel(self) -> None:
-        sync_controls(self.panel, self.state, self.action_map)
+            sync_controls(self.panel, self.state, self.action_map)
 
     # -- opening data -----------------------------------------------------------------
     def choose_folder(self) -> None:

@@ -55,6 +55,21 @@ def _reset(views: OrthoViews) -> None:
         view.reset_view()
 
 
+def connect_controls(panel: ToolPanel, state: ViewState, actions: Mapping[str, QtGui.QAction],
+                     preset: Callable[[int | None], None], guard: Callable[[Command], None]) -> None:
+    """Keep the panel and the view actions in step with ``state`` (now and on every change),
+    and let the panel's preset box and opacity slider change it."""
+    def sync() -> None:
+        sync_controls(panel, state, actions)
+
+    state.modality_changed.connect(lambda _m: sync())
+    state.overlay_changed.connect(sync)
+    state.volume_changed.connect(sync)
+    panel.preset.activated.connect(lambda i: guard(lambda: preset(i)))
+    panel.opacity.valueChanged.connect(lambda v: state.set_style(opacity=v / 100.0))
+    sync()
+
+
 def sync_controls(panel: ToolPanel, state: ViewState, actions: Mapping[str, QtGui.QAction]) -> None:
     """Show ``state`` in the tool panel (preset, opacity) and the checkable view actions."""
     panel.preset.setCurrentIndex(state.preset_index.get(state.modality, 0))
