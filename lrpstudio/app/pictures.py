@@ -1,7 +1,7 @@
 """The pictures the front ends show, as RGBA arrays: inputs, masks, heatmaps, outlines, captions.
 
 One vocabulary for every view: the rendering itself lives in the core
-(:mod:`lrpstudio.core.render.colours`; the brush outline in
+(:mod:`lrpstudio.core.render.colours`, the overlay's label colours included; the brush outline in
 :mod:`lrpstudio.core.editing.footprint`), so a heatmap in the app looks like the one
 ``lrpstudio explain`` writes.
 """
@@ -9,6 +9,9 @@ One vocabulary for every view: the rendering itself lives in the core
 from __future__ import annotations
 
 from lrpstudio.core.editing.footprint import outline_segments
-from lrpstudio.core.render.colours import caption, heat_rgba, input_rgba, mask_rgba, outline
+from lrpstudio.core.render.colours import (
+    LABEL_COLOURS, caption, heat_rgba, input_rgba, label_lut, mask_rgba, outline,
+)
 
-__all__ = ["caption", "heat_rgba", "input_rgba", "mask_rgba", "outline", "outline_segments"]
+__all__ = ["LABEL_COLOURS", "caption", "heat_rgba", "input_rgba", "label_lut", "mask_rgba", "outline",
+           "outline_segments"]
