@@ -168,6 +168,10 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                    help=f"weight each slice's CE by its class's inverse frequency (default {d.class_balance})")
     r.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, metavar="N",
                    help=f"plain-CE epochs before the guidance starts (default {d.warmup_epochs})")
+    r.add_argument("--warmup-min-accuracy", type=float, default=d.warmup_min_accuracy, metavar="A",
+                   help="after the warm-up epochs, stay on plain CE until an epoch's training balanced "
+                        f"accuracy reaches A, for at most half the run (default {d.warmup_min_accuracy:g}; "
+                        "0 = a fixed warm-up)")
     r.add_argument("--ramp-epochs", type=int, default=d.ramp_epochs, metavar="N",
                    help=f"epochs over which the guidance weight rises to full (default {d.ramp_epochs})")
     r.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, metavar="G",
@@ -191,7 +195,8 @@ def training_config(args: argparse.Namespace, kind: GuidanceKind, penalty: float
         augmentation=AugmentConfig(rotation=args.rotation, hflip=flips, vflip=flips),
         seed=args.seed, device=args.device or "cpu", pinned=args.pinned, best_metric=args.best,
         amp=getattr(args, "amp", "none") == "bf16", class_balance=args.class_balance,
-        warmup_epochs=args.warmup_epochs, ramp_epochs=args.ramp_epochs,
+        warmup_epochs=args.warmup_epochs, warmup_min_accuracy=args.warmup_min_accuracy,
+        ramp_epochs=args.ramp_epochs,
         max_grad_norm=args.max_grad_norm, lr_schedule=args.lr_schedule, patience=args.patience)
 
 

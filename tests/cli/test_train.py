@@ -120,3 +120,20 @@ def test_a_degenerate_run_says_it_collapsed(tmp_path, capsys) -> None:
     assert result["collapse"] == "predicts LGG for every slice" and result["predicted_hgg"] == 0.0
     assert main(["evaluate", str(run), "--data", str(data), "--split", "all"]) == 0
     assert "warning: the model predicts LGG for every slice" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["train", "experiment"])
+def test_every_recipe_option_reaches_the_training_config(command: str) -> None:
+    from lrpstudio.cli.main import build_parser
+    from lrpstudio.cli.train_cmd import training_config
+
+    flags = ["--class-balance", "none", "--warmup-epochs", "3", "--warmup-min-accuracy", "0.75",
+             "--ramp-epochs", "2", "--max-grad-norm", "0.5", "--lr-schedule", "cosine",
+             "--patience", "4", "--form", "ratio", "--seed-relevance", "contrast"]
+    extra = ["--out", "x"]
+    args = build_parser().parse_args([command, "data", *extra, *flags])
+    config = training_config(args, "lrp", 1.0)
+    assert (config.class_balance, config.warmup_epochs, config.warmup_min_accuracy,
+            config.ramp_epochs, config.max_grad_norm, config.lr_schedule, config.patience) == (
+        "none", 3, 0.75, 2, 0.5, "cosine", 4)
+    assert (config.guidance.form, config.guidance.seed) == ("ratio", "contrast")

@@ -36,7 +36,9 @@ from lrpstudio.core.train.distributed import (
 )
 from lrpstudio.core.train.metrics import NUM_CLASSES, EpochSums, collapse_message
 from lrpstudio.core.train.run_folder import RunFolder
-from lrpstudio.core.train.schedule import guidance_factor, guidance_for_epoch, lr_for_epoch
+from lrpstudio.core.train.schedule import (
+    guidance_factor, guidance_for_epoch, lr_for_epoch, warm_epochs,
+)
 from lrpstudio.core.train.pinned import PinnedSlices
 from lrpstudio.core.train.session import Session, new_session, restore_session, save_session_checkpoint
 from lrpstudio.core.train.step import Batch, NonFiniteLossError, StepOutput, compute_loss, to_batch, train_step
@@ -265,16 +267,25 @@ class _Loop:
         """Finished epochs since the best one."""
         return self.s.epoch - self.s.best_epoch
 
+    def _warm_reason(self, epoch: int) -> str:
+        """Why ``epoch`` is still plain CE, in words."""
+        config = self.s.config
+        if epoch <= config.warmup_epochs or config.warmup_min_accuracy <= 0:
+            return "plain CE (warm start before the guidance)"
+        return (f"plain CE (warm start goes on: training balanced accuracy below "
+                f"{config.warmup_min_accuracy:.2f})")
+
     def train_epoch(self, epoch: int) -> EpochSums | None:
         """One pass over the shuffled training slices; None when cancelled."""
         s, n = self.s, len(self.train_set)
         for group in s.optimizer.param_groups:
             group["lr"] = lr_for_epoch(s.config.lr, epoch, s.config.epochs, s.config.lr_schedule)
-        self.guidance = guidance_for_epoch(s.config.guidance, epoch, s.config.warmup_epochs,
-                                           s.config.ramp_epochs)
-        factor = guidance_factor(epoch, s.config.warmup_epochs, s.config.ramp_epochs)
+        warm = warm_epochs(epoch, [row.get("train_balanced_accuracy", 0.0) for row in s.history],
+                           s.config.warmup_epochs, s.config.warmup_min_accuracy, s.config.epochs)
+        self.guidance = guidance_for_epoch(s.config.guidance, epoch, warm, s.config.ramp_epochs)
+        factor = guidance_factor(epoch, warm, s.config.ramp_epochs)
         if factor < 1.0 and s.config.guidance.kind != "none":
-            self.log(f"epoch {epoch}: " + ("plain CE (warm start before the guidance)" if factor == 0
+            self.log(f"epoch {epoch}: " + (self._warm_reason(epoch) if factor == 0
                                            else f"guidance at {factor:.0%} of its weight (ramp)"))
         order = torch.randperm(n, generator=s.generator).numpy()
         batches = (n + s.config.batch_size - 1) // s.config.batch_size

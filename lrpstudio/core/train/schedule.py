@@ -1,7 +1,8 @@
 """What changes from epoch to epoch: the guidance weight (warm start, ramp) and the learning rate.
 
-Both are pure functions of the epoch number, so a resumed run continues on the same
-schedule without storing anything extra.
+Both are pure functions of the epoch number and the recorded history (the training
+balanced accuracy of the epochs done), so a resumed run continues on the same schedule
+without storing anything extra.
 
 Why a warm start or a ramp: the explanation of a freshly initialised network is noise
 (its TumorLRPScore is about the tumour's share of the brain), so guiding it from the
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Sequence
 
 from lrpstudio.core.xai.guidance import GuidanceConfig
 
@@ -32,6 +34,42 @@ def guidance_factor(epoch: int, warmup_epochs: int, ramp_epochs: int) -> float:
     if ramp_epochs <= 0:
         return 1.0
     return min(1.0, (epoch - warmup_epochs) / ramp_epochs)
+
+
+def warm_epochs(epoch: int, train_accuracy: Sequence[float], warmup_epochs: int,
+                min_accuracy: float, epochs: int) -> int:
+    """How many plain-CE epochs precede the guidance, as known when ``epoch`` starts.
+
+    At least ``warmup_epochs``; after that, the warm start goes on until an epoch's
+    training balanced accuracy reaches ``min_accuracy`` (the classifier has begun to
+    separate the grades), and ends at the latest after half the run
+    (``max(warmup_epochs, epochs // 2)``). ``warmup_epochs == 0`` (guided from the
+    start) and ``min_accuracy == 0`` (a fixed warm start) return ``warmup_epochs``.
+
+    Parameters
+    ----------
+    epoch
+        The epoch about to start (from 1).
+    train_accuracy
+        Training balanced accuracy of the epochs done, epoch 1 first.
+    warmup_epochs, min_accuracy, epochs
+        From the run's :class:`~lrpstudio.core.train.config.TrainConfig`.
+
+    Returns
+    -------
+    int
+        The warm epoch count to give :func:`guidance_factor`; while the warm start is
+        still open it is ``epoch`` itself (plain CE in this epoch).
+    """
+    if warmup_epochs <= 0 or min_accuracy <= 0:
+        return warmup_epochs
+    limit = max(warmup_epochs, epochs // 2)
+    for done in range(warmup_epochs, limit):
+        if done >= epoch:  # this epoch's decision waits for the epoch before it
+            return epoch
+        if train_accuracy[done - 1] >= min_accuracy:
+            return done
+    return limit
 
 
 def guidance_for_epoch(guidance: GuidanceConfig, epoch: int, warmup_epochs: int,

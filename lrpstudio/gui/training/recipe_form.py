@@ -42,6 +42,10 @@ RECIPE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("warmup_epochs", "Warm-up",
      "Epochs of plain cross-entropy before the guidance term is switched on, so the network "
      "first learns features the guidance can then move into the tumour."),
+    ("warmup_min_accuracy", "Warm until",
+     "After the warm-up epochs, stay on plain cross-entropy until an epoch's training balanced "
+     "accuracy reaches this value, for at most half the run: guidance switched on before the "
+     "network separates the grades can freeze it at a constant output (off: a fixed warm-up)."),
     ("ramp_epochs", "Ramp",
      "After the warm-up, epochs over which the penalty (or RRR weight) rises linearly to its "
      "full value (0: at once)."),
@@ -97,6 +101,12 @@ class RecipeForm(QtWidgets.QWidget):
         self.best_metric = _combo(self, list(BEST_METRICS), BEST_METRIC_NAMES)
         self.patience = self._int(0, 1000, " epochs", "never")
         self.warmup_epochs = self._int(0, 1000, " epochs", "none")
+        self.warmup_min_accuracy = QtWidgets.QDoubleSpinBox(self)
+        self.warmup_min_accuracy.setRange(0.0, 1.0)
+        self.warmup_min_accuracy.setDecimals(2)
+        self.warmup_min_accuracy.setSingleStep(0.05)
+        self.warmup_min_accuracy.setPrefix("train bal. acc. ")
+        self.warmup_min_accuracy.setSpecialValueText("off")
         self.ramp_epochs = self._int(0, 1000, " epochs", "none")
         self.max_grad_norm = QtWidgets.QDoubleSpinBox(self)
         self.max_grad_norm.setRange(0.0, 1000.0)
@@ -109,7 +119,8 @@ class RecipeForm(QtWidgets.QWidget):
         self.set_config(d)
         for box in (self.class_balance, self.best_metric, self.lr_schedule, self.seed):
             box.currentIndexChanged.connect(lambda _i: self._changed())
-        for spin in (self.patience, self.warmup_epochs, self.ramp_epochs, self.max_grad_norm):
+        for spin in (self.patience, self.warmup_epochs, self.warmup_min_accuracy, self.ramp_epochs,
+                     self.max_grad_norm):
             spin.valueChanged.connect(lambda _v: self._changed())
 
     def _int(self, low: int, high: int, suffix: str, zero: str) -> QtWidgets.QSpinBox:
@@ -182,6 +193,7 @@ class RecipeForm(QtWidgets.QWidget):
     def set_guided(self, guided: bool, lrp: bool) -> None:
         """Enable what applies: warm-up and ramp to any guidance, the score's seed to LRPLoss."""
         self.warmup_epochs.setEnabled(guided)
+        self.warmup_min_accuracy.setEnabled(guided)
         self.ramp_epochs.setEnabled(guided)
         self.seed.setEnabled(lrp)
 
@@ -191,7 +203,9 @@ class RecipeForm(QtWidgets.QWidget):
         return replace(
             config, guidance=guidance, class_balance=self.class_balance.currentData(),
             best_metric=self.best_metric.currentData(), patience=self.patience.value(),
-            warmup_epochs=self.warmup_epochs.value(), ramp_epochs=self.ramp_epochs.value(),
+            warmup_epochs=self.warmup_epochs.value(),
+            warmup_min_accuracy=round(float(self.warmup_min_accuracy.value()), 2),
+            ramp_epochs=self.ramp_epochs.value(),
             max_grad_norm=float(self.max_grad_norm.value()), lr_schedule=self.lr_schedule.currentData())
 
     def set_config(self, config: TrainConfig) -> None:
@@ -202,5 +216,6 @@ class RecipeForm(QtWidgets.QWidget):
         select_key(self.seed, config.guidance.seed)
         self.patience.setValue(int(config.patience))
         self.warmup_epochs.setValue(int(config.warmup_epochs))
+        self.warmup_min_accuracy.setValue(float(config.warmup_min_accuracy))
         self.ramp_epochs.setValue(int(config.ramp_epochs))
         self.max_grad_norm.setValue(float(config.max_grad_norm))

@@ -14,7 +14,7 @@ import torch
 from lrpstudio.core.train.config import LEGACY_DEFAULTS, TrainConfig
 from lrpstudio.core.train.engine import class_weights, fit
 from lrpstudio.core.train.metrics import classification_metrics, collapse_message, confusion_matrix
-from lrpstudio.core.train.schedule import guidance_factor, guidance_for_epoch, lr_for_epoch
+from lrpstudio.core.train.schedule import guidance_factor, guidance_for_epoch, lr_for_epoch, warm_epochs
 from lrpstudio.core.train.step import clip_gradients
 from lrpstudio.core.xai.guidance import GuidanceConfig
 from lrpstudio.core.xai.losses import guidance_step
@@ -41,6 +41,23 @@ def test_guidance_factor_warm_start_and_ramp() -> None:
     assert guidance_for_epoch(g, 3, 1, 2) is g
     rrr = GuidanceConfig(kind="rrr", rrr_weight=4.0)
     assert guidance_for_epoch(rrr, 2, 0, 4).rrr_weight == 2.0
+
+
+def test_warm_epochs_wait_for_the_training_accuracy() -> None:
+    # plain CE began to learn only in epoch 4 (0.81): the guidance starts in epoch 5
+    late = [0.51, 0.56, 0.57, 0.81, 0.91, 0.97, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert [warm_epochs(e, late[:e - 1], 2, 0.6, 12) for e in range(1, 13)] == [1, 2, 3] + [4] * 9
+    assert [guidance_factor(e, warm_epochs(e, late[:e - 1], 2, 0.6, 12), 0)
+            for e in range(1, 7)] == [0, 0, 0, 0, 1, 1]
+    # learning by epoch 2: the warm start is the fixed two epochs
+    early = [0.51, 0.63, 0.88]
+    assert [warm_epochs(e, early[:e - 1], 2, 0.6, 12) for e in range(1, 5)] == [1, 2, 2, 2]
+    # never learning: at most half the run
+    flat = [0.5] * 12
+    assert warm_epochs(12, flat[:11], 2, 0.6, 12) == 6
+    # a fixed warm start, and guidance from the first step, ignore the accuracy
+    assert warm_epochs(5, flat[:4], 2, 0.0, 12) == 2
+    assert warm_epochs(1, [], 0, 0.6, 12) == 0
 
 
 def test_lr_schedule() -> None:
@@ -138,12 +155,13 @@ def test_configs_of_older_runs_keep_what_they_did() -> None:
     config = TrainConfig.from_dict(old)
     assert config.best_metric == "f1_weighted" and config.class_balance == "none"
     assert config.max_grad_norm == 0.0 and config.guidance.form == "ratio"
-    assert config.guidance.seed == "label"
+    assert config.guidance.seed == "label" and config.warmup_min_accuracy == 0.0
     assert TrainConfig.from_dict(TrainConfig().to_dict()) == TrainConfig()
 
 
 @pytest.mark.parametrize("field, value", [("class_balance", "sampler"), ("lr_schedule", "step"),
-                                          ("warmup_epochs", -1), ("max_grad_norm", -1.0)])
+                                          ("warmup_epochs", -1), ("max_grad_norm", -1.0),
+                                          ("warmup_min_accuracy", 1.5)])
 def test_bad_recipe_options_are_input_errors(field: str, value: object) -> None:
     from lrpstudio.core.errors import InputError
 
@@ -156,13 +174,33 @@ def test_warm_start_trains_plain_ce_first_and_says_so(tmp_path) -> None:
 
     data = tiny_dataset(n_cases=8, slices_per_case=2, size=32)
     config = TrainConfig(epochs=3, batch_size=8, pinned=0, warmup_epochs=1, ramp_epochs=2,
-                         guidance=GuidanceConfig(penalty=1.0))
+                         warmup_min_accuracy=0.0, guidance=GuidanceConfig(penalty=1.0))
     lines: list[str] = []
     result = fit(config, data, TrainCallbacks(on_log=lines.append), run_dir=tmp_path / "run")
     assert "epoch 1: plain CE (warm start before the guidance)" in lines
     assert "epoch 2: guidance at 50% of its weight (ramp)" in lines
     guidance = [row["train_guidance"] for row in result.history]
     assert guidance[0] == pytest.approx(0.0, abs=1e-12) and guidance[1] > 0 and guidance[2] > 0
+
+
+def test_the_warm_start_waits_for_the_classifier_and_says_why(tmp_path) -> None:
+    from lrpstudio.core.train.engine import TrainCallbacks
+
+    data = tiny_dataset(n_cases=8, slices_per_case=2, size=32)
+    # an accuracy no tiny run reaches: the warm start lasts its longest, half the run
+    config = TrainConfig(epochs=5, batch_size=8, pinned=0, warmup_epochs=1, warmup_min_accuracy=1.0,
+                         guidance=GuidanceConfig(penalty=1.0))
+    lines: list[str] = []
+    result = fit(config, data, TrainCallbacks(on_log=lines.append), run_dir=tmp_path / "run")
+    assert result.history[0]["train_balanced_accuracy"] < 1.0
+    assert "epoch 1: plain CE (warm start before the guidance)" in lines
+    assert ("epoch 2: plain CE (warm start goes on: training balanced accuracy below 1.00)"
+            in lines)
+    guidance = [row["train_guidance"] for row in result.history]
+    assert guidance[0] == guidance[1] == pytest.approx(0.0, abs=1e-12)
+    assert all(g > 0 for g in guidance[2:])
+    # the recorded config carries the option, so a resume continues on the same schedule
+    assert TrainConfig.from_dict(config.to_dict()).warmup_min_accuracy == 1.0
 
 
 def test_a_collapsed_epoch_is_never_preferred_to_a_working_one() -> None:

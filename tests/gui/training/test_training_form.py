@@ -70,8 +70,8 @@ def test_the_form_starts_at_the_cores_defaults(qtbot) -> None:
     form = TrainingForm()
     qtbot.addWidget(form)
     read, default = form.config(), TrainConfig()
-    recipe = ("class_balance", "best_metric", "patience", "warmup_epochs", "ramp_epochs",
-              "max_grad_norm", "lr_schedule")
+    recipe = ("class_balance", "best_metric", "patience", "warmup_epochs", "warmup_min_accuracy",
+              "ramp_epochs", "max_grad_norm", "lr_schedule")
     assert {k: getattr(read, k) for k in recipe} == {k: getattr(default, k) for k in recipe}
     assert (read.guidance.form, read.guidance.seed) == (default.guidance.form, default.guidance.seed)
 
@@ -88,14 +88,14 @@ def test_every_recipe_option_round_trips_through_the_form(qtbot) -> None:
     config = replace(
         d, class_balance=_other(CLASS_BALANCE, d.class_balance),
         best_metric=_other(list(BEST_METRICS), d.best_metric), patience=4, warmup_epochs=2,
-        ramp_epochs=3, max_grad_norm=d.max_grad_norm + 2.5,
+        warmup_min_accuracy=0.75, ramp_epochs=3, max_grad_norm=d.max_grad_norm + 2.5,
         lr_schedule=_other(LR_SCHEDULES, d.lr_schedule),
         guidance=replace(d.guidance, form=_other(LOSS_FORMS, d.guidance.form),
                          seed=_other(SEEDS, d.guidance.seed)))
     form.set_config(config)
     read = form.config()
-    for name in ("class_balance", "best_metric", "patience", "warmup_epochs", "ramp_epochs",
-                 "lr_schedule"):
+    for name in ("class_balance", "best_metric", "patience", "warmup_epochs", "warmup_min_accuracy",
+                 "ramp_epochs", "lr_schedule"):
         assert getattr(read, name) == getattr(config, name), name
     assert read.max_grad_norm == pytest.approx(config.max_grad_norm)
     assert (read.guidance.form, read.guidance.seed) == (config.guidance.form, config.guidance.seed)

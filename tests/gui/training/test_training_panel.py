@@ -131,12 +131,13 @@ def _recipe_not_default(form: TrainingForm) -> dict[str, object]:
                          (form.loss_form, d.guidance.form)):
         box.setCurrentIndex(next(i for i in range(box.count()) if box.itemData(i) != default))
     recipe.warmup_epochs.setValue(1)
+    recipe.warmup_min_accuracy.setValue(0.7)
     recipe.ramp_epochs.setValue(1)
     recipe.patience.setValue(d.patience + 5)
     recipe.max_grad_norm.setValue(d.max_grad_norm + 2.0)
     c = form.config()
     return {"class_balance": c.class_balance, "best_metric": c.best_metric, "lr_schedule": c.lr_schedule,
-            "warmup_epochs": 1, "ramp_epochs": 1, "patience": d.patience + 5,
+            "warmup_epochs": 1, "warmup_min_accuracy": 0.7, "ramp_epochs": 1, "patience": d.patience + 5,
             "max_grad_norm": d.max_grad_norm + 2.0, "form": c.guidance.form, "seed": c.guidance.seed}
 
 
@@ -144,7 +145,7 @@ def _recorded(train: dict[str, object]) -> dict[str, object]:
     guidance = train["guidance"]
     assert isinstance(guidance, dict)
     return {**{k: train[k] for k in ("class_balance", "best_metric", "lr_schedule", "warmup_epochs",
-                                     "ramp_epochs", "patience", "max_grad_norm")},
+                                     "warmup_min_accuracy", "ramp_epochs", "patience", "max_grad_norm")},
             "form": guidance["form"], "seed": guidance["seed"]}
 
 
