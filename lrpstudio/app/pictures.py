@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from lrpstudio.core.editing.footprint import outline_segments
 from lrpstudio.core.render.colours import (
-    LABEL_COLOURS, caption, heat_rgba, input_rgba, label_lut, mask_rgba, outline,
+    LABEL_COLOURS, NEGATIVE_RGB, POSITIVE_RGB, caption, heat_ramp, heat_rgba, input_rgba, label_lut, mask_rgba,
+    outline,
 )
 
-__all__ = ["LABEL_COLOURS", "caption", "heat_rgba", "input_rgba", "label_lut", "mask_rgba", "outline",
-           "outline_segments"]
+__all__ = ["LABEL_COLOURS", "NEGATIVE_RGB", "POSITIVE_RGB", "caption", "heat_ramp", "heat_rgba", "input_rgba",
+           "label_lut", "mask_rgba", "outline", "outline_segments"]

@@ -13,9 +13,9 @@ from lrpstudio.cli.train_cmd import (
 )
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
+from lrpstudio.core.train.engine import TrainCallbacks
 from lrpstudio.core.train.experiment import ExperimentConfig, RunKey, run_experiment
-from lrpstudio.core.train.experiment_tables import ExperimentReport
-from lrpstudio.core.train.experiment_tables import markdown_report, report_json
+from lrpstudio.core.train.experiment_tables import ExperimentReport, markdown_report, report_json
 
 _EXAMPLES = """\
 Trains one model per LRPLoss power p (0 = plain cross-entropy) for each seed
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         control = TrainControl()
         bars = []
 
-        def callbacks(key: RunKey):
+        def callbacks(key: RunKey) -> TrainCallbacks:
             callbacks_, bar = bar_callbacks(key.label(config.nested), quiet=quiet)
             bars.append(bar)
             return callbacks_

@@ -11,7 +11,7 @@ from typing import Iterable
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from lrpstudio.app.pictures import heat_rgba
+from lrpstudio.app.pictures import heat_ramp
 
 TILE_PX = 150
 
@@ -28,7 +28,7 @@ def to_pixmap(rgba: np.ndarray, size: int = TILE_PX) -> QtGui.QPixmap:
 
 def colour_bar(vmax: float, width: int = 90, height: int = 10) -> QtGui.QPixmap:
     """The blue-white-red scale from ``-vmax`` to ``+vmax`` as a small picture."""
-    ramp = heat_rgba(np.linspace(-vmax, vmax, width)[None, :].repeat(height, axis=0), vmax)
+    ramp = heat_ramp(vmax, width, height)
     rgba = np.ascontiguousarray(ramp)
     image = QtGui.QImage(rgba.data, width, height, 4 * width, QtGui.QImage.Format.Format_RGBA8888).copy()
     return QtGui.QPixmap.fromImage(image)

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.app.similar import BilrpLines, LineSegment
-from lrpstudio.app.pictures import input_rgba
+from lrpstudio.app.pictures import NEGATIVE_RGB, POSITIVE_RGB, input_rgba
 from lrpstudio.gui.common.heat_tiles import to_pixmap
 
 GAP = 8  # pixels between the two images
@@ -51,7 +51,7 @@ class PairLine(QtWidgets.QGraphicsLineItem):
         super().__init__(segment.start[0] + 0.5, segment.start[1] + 0.5,
                          segment.end[0] + 0.5 + offset, segment.end[1] + 0.5)
         self.segment, self.view = segment, view
-        colour = QtGui.QColor(230, 26, 26) if segment.value > 0 else QtGui.QColor(38, 89, 255)
+        colour = QtGui.QColor.fromRgbF(*(POSITIVE_RGB if segment.value > 0 else NEGATIVE_RGB))
         colour.setAlphaF(max(0.15, segment.strength))
         self.base = QtGui.QPen(colour, 1.2)
         self.base.setCosmetic(True)
