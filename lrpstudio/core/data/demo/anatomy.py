@@ -23,12 +23,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Iterable, Mapping, TypeVar
 
 import numpy as np
 
 from lrpstudio.core.data.demo.fields import sigmoid, smooth_field, soft_below
 from lrpstudio.core.data.layouts import MODALITIES
+
+T = TypeVar("T")
+
+
+def triple(values: Iterable[T]) -> tuple[T, T, T]:
+    """Three values (one per axis) as a 3-tuple; a ValueError for another count."""
+    x, y, z = values
+    return x, y, z
 
 #: Tissue intensity relative to white matter, per sequence.
 TISSUE_CONTRAST: Mapping[str, Mapping[str, float]] = MappingProxyType({
@@ -71,7 +79,7 @@ class Grid:
     @property
     def crop_shape(self) -> tuple[int, int, int]:
         """Shape of the crop."""
-        return tuple(s.stop - s.start for s in self.box)  # type: ignore[return-value]
+        return triple(s.stop - s.start for s in self.box)
 
     def coords(self, box: tuple[slice, slice, slice] | None = None) -> tuple[np.ndarray, ...]:
         """Normalised coordinates (ux, uy, uz) of ``box`` (default: the crop), broadcastable."""
@@ -116,8 +124,8 @@ def make_grid(rng: np.random.Generator, shape: tuple[int, int, int]) -> Grid:
         for c, s, n in zip(centre, semi, shape)
     ]
     box[2] = slice(0, box[2].stop)  # the brainstem runs down to the first slice
-    return Grid(shape=tuple(int(n) for n in shape), box=tuple(box),  # type: ignore[arg-type]
-                centre=tuple(float(c) for c in centre), scale=scale,
+    return Grid(shape=triple(int(n) for n in shape), box=triple(box),
+                centre=triple(float(c) for c in centre), scale=scale,
                 aspect=(1.0, float(semi[1] / scale), float(semi[2] / scale)))
 
 
@@ -136,7 +144,7 @@ def _sub_box(grid: Grid, lo: tuple[float, ...], hi: tuple[float, ...]) -> tuple[
         start = int(np.clip(np.floor(c + a * grid.scale) - sl.start, 0, n))
         stop = int(np.clip(np.ceil(c + b * grid.scale) + 1 - sl.start, start, n))
         out.append(slice(start, stop))
-    return tuple(out)  # type: ignore[return-value]
+    return triple(out)
 
 
 def _hindbrain(grid: Grid, radius: np.ndarray, box: tuple[slice, slice, slice],
@@ -162,12 +170,12 @@ def _ventricles(ux: np.ndarray, uy: np.ndarray, uz: np.ndarray, size: float) -> 
     # The lateral ventricles curve down at both ends (frontal and occipital horns):
     # their vertical centre falls with the square of the distance along y.
     bend = 0.10 - 0.32 * (uy - 0.05) ** 2
-    lateral = None
+    parts = []
     for side in (-1.0, 1.0):
         dx = (ux - side * 0.12 * size) / (0.065 * size)
         radius = np.sqrt(dx ** 2 + ((uy - 0.05) / 0.46) ** 2 + ((uz - bend) / (0.10 * size)) ** 2)
-        part = soft_below(radius, 1.0, 0.08)
-        lateral = part if lateral is None else np.maximum(lateral, part)
+        parts.append(soft_below(radius, 1.0, 0.08))
+    lateral = np.maximum(parts[0], parts[1])
     third = _ellipsoid_radius(ux, uy, uz, (0.0, 0.12, -0.12), (0.02 * size, 0.16, 0.12))
     return np.maximum(lateral, soft_below(third, 1.0, 0.1))
 

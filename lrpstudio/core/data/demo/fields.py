@@ -67,7 +67,7 @@ def smooth_field(
     np.ndarray
         float32 array of ``shape``.
     """
-    spacings = [float(spacing)] * 3 if np.isscalar(spacing) else [float(s) for s in spacing]
+    spacings = [float(spacing)] * 3 if isinstance(spacing, (int, float, np.number)) else [float(s) for s in spacing]
     mats = [spline_matrix(int(n), max(s, 1e-3)) for n, s in zip(shape, spacings)]
     coarse = rng.standard_normal(tuple(m.shape[1] for m in mats)).astype(np.float32)
     field = np.tensordot(mats[0], coarse, axes=(1, 0))           # (a, j, k)

@@ -44,9 +44,9 @@ def _load_case(root: Path, layout: Release,
                record: dict[str, Any]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """A case's four modalities and its segmentation in canonical labels."""
     folder = root / record["folder"]
-    images = {m: np.asarray(nib.load(folder / case_file_name(layout, record["id"], m)).dataobj)
+    images = {m: np.asarray(nib.Nifti1Image.from_filename(folder / case_file_name(layout, record["id"], m)).dataobj)
               for m in MODALITIES}
-    raw = np.asarray(nib.load(folder / case_file_name(layout, record["id"], "seg")).dataobj)
+    raw = np.asarray(nib.Nifti1Image.from_filename(folder / case_file_name(layout, record["id"], "seg")).dataobj)
     lut = np.zeros(int(raw.max()) + 1 if raw.size else 1, np.uint8)
     for value, canonical in LABEL_CONVENTIONS[layout].mapping.items():
         if value < lut.size:

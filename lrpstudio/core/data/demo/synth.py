@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from lrpstudio.core.data.demo.anatomy import make_anatomy, finalize
+from lrpstudio.core.data.demo.anatomy import finalize, make_anatomy, triple
 from lrpstudio.core.data.demo.shortcut import (
     ShortcutMark, carries_shortcut, paint_shortcut, place_shortcut,
 )
@@ -81,7 +81,7 @@ def synthesize_case(shape: tuple[int, int, int], seed: int, index: int, grade: s
     # The matrix products of the smooth fields are small: BLAS threads only contend
     # (10x slower for small volumes on a busy 2-core machine); cases run in parallel instead.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _synthesize(tuple(int(n) for n in shape), seed, index, grade, shortcut)
+        return _synthesize(triple(int(n) for n in shape), seed, index, grade, shortcut)
 
 
 def _synthesize(shape: tuple[int, int, int], seed: int, index: int, grade: str,

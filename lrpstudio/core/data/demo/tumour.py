@@ -32,7 +32,7 @@ from typing import Any, Mapping
 import numpy as np
 from scipy.special import ndtri
 
-from lrpstudio.core.data.demo.anatomy import Anatomy
+from lrpstudio.core.data.demo.anatomy import Anatomy, triple
 from lrpstudio.core.data.demo.fields import lerp, smooth_field, soft_below
 from lrpstudio.core.data.layouts import MODALITIES
 
@@ -113,7 +113,7 @@ def _centre(rng: np.random.Generator, anatomy: Anatomy, extent: float) -> tuple[
                       rng.uniform(-0.85, 0.85) * aspect[1], rng.uniform(-0.25, 0.75) * aspect[2]])
         r = np.sqrt(((u / np.asarray(aspect)) ** 2).sum())
         if r + 0.4 * extent < 0.92:
-            return tuple(float(x) for x in u)  # type: ignore[return-value]
+            return triple(float(x) for x in u)
     return (float(rng.choice((-1.0, 1.0))) * lateral, 0.0, 0.15)  # the centrum semiovale
 
 
@@ -131,10 +131,10 @@ def draw_params(rng: np.random.Generator, anatomy: Anatomy, grade: str) -> Tumou
     radius = _mm(float(np.clip(rng.uniform(*WHOLE_RADIUS_MM) / oedema, *CORE_RADIUS_MM)))
     # the whole tumour (oedema) reaches at most ~45 mm from the centre
     oedema = min(oedema, _mm(45.0) / radius)
-    stretch = tuple(float(s) for s in rng.uniform(0.8, 1.25, 3))
+    stretch = triple(float(s) for s in rng.uniform(0.8, 1.25, 3))
     return TumourParams(
         grade=grade, aggressiveness=a, centre=_centre(rng, anatomy, radius * max(stretch)),
-        radius=radius, stretch=stretch,  # type: ignore[arg-type]
+        radius=radius, stretch=stretch,
         necrosis=necrosis if necrosis >= 0.15 else 0.0,
         # at least ~1.3 voxels, so a rim stays visible on small test volumes
         rim_thickness=max(_mm(thickness_mm), 1.3 / anatomy.grid.scale) if coverage else 0.0,
@@ -153,7 +153,7 @@ def _local_box(anatomy: Anatomy, params: TumourParams) -> tuple[slice, slice, sl
         lo = max(sl.start, int(np.floor(c - reach)))
         hi = min(sl.stop, int(np.ceil(c + reach)) + 1)
         box.append(slice(lo - sl.start, max(hi, lo + 1) - sl.start))
-    return tuple(box)  # type: ignore[return-value]
+    return triple(box)
 
 
 def grow_tumour(rng: np.random.Generator, anatomy: Anatomy, params: TumourParams) -> Tumour:
@@ -167,7 +167,7 @@ def grow_tumour(rng: np.random.Generator, anatomy: Anatomy, params: TumourParams
     """
     grid = anatomy.grid
     box = _local_box(anatomy, params)
-    whole_box = tuple(slice(s.start + g.start, s.stop + g.start) for s, g in zip(box, grid.box))
+    whole_box = triple(slice(s.start + g.start, s.stop + g.start) for s, g in zip(box, grid.box))
     ux, uy, uz = grid.coords(whole_box)
     local = tuple(s.stop - s.start for s in box)
     cx, cy, cz = params.centre

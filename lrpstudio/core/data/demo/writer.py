@@ -22,8 +22,9 @@ import json
 import re
 import shutil
 import zlib
+from functools import partial
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, BinaryIO, Mapping, Sequence
 
 import nibabel as nib
 import numpy as np
@@ -117,7 +118,7 @@ def write_case_files(root: Path, layout: Release, case_id: str, grade: str,
                    "seg": to_release_labels(seg, layout)}
         for kind, volume in volumes.items():
             data = nifti_gz_bytes(volume, affine)
-            atomic_write(folder / case_file_name(layout, case_id, kind), lambda f, d=data: f.write(d))
+            atomic_write(folder / case_file_name(layout, case_id, kind), partial(_write_bytes, data))
     except OSError as error:
         raise DemoDataError(f"cannot write the case: {error.strerror or error}", folder) from error
     return folder
@@ -192,3 +193,7 @@ def remove_demo_set(root: str | Path) -> None:
         if sub.is_dir() and not any(sub.iterdir()):
             sub.rmdir()
     (root / MARKER_FILE).unlink(missing_ok=True)
+
+
+def _write_bytes(data: bytes, handle: BinaryIO) -> None:
+    handle.write(data)
