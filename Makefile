@@ -1,6 +1,7 @@
 # lrpstudio — every command a developer or CI needs. `make run` and `make test` are
 # the README's two commands; both create the virtual environment on first use and
 # are quick the second time (the environment is rebuilt only when pyproject.toml changes).
+# `make test` runs the code checks (`make lint`) first, then the test suite.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -39,7 +40,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check lrpstudio tests benchmarks
 	$(BIN)/mypy
 
-test: $(STAMP)
+test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 		$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
