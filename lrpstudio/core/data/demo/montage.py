@@ -80,14 +80,14 @@ def _draw_row(axes: Sequence[Any], images: dict[str, np.ndarray], seg: np.ndarra
 
 
 def _circle(centre: tuple[float, float], radius: float) -> Any:
-    from matplotlib.patches import Circle
+    from matplotlib.patches import Circle  # matplotlib is loaded only when a montage is drawn
 
     return Circle(centre, radius, fill=False, edgecolor="#ff4fd8", linestyle="--", linewidth=0.9)
 
 
 def _annotate(fig: Any, first_row: Sequence[Any]) -> None:
     """Column titles, orientation letters on the first panel, and the legend."""
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # matplotlib is loaded only when a montage is drawn
 
     for ax, name in zip(first_row, MODALITIES):
         ax.set_title(_TITLES[name], fontsize=10)
@@ -120,7 +120,7 @@ def render_montage(root: str | Path, out_png: str | Path, rows: int = 4,
     Path
         ``out_png``.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # matplotlib is loaded only when a montage is drawn
     from matplotlib.figure import Figure
 
     root = Path(root)
