@@ -219,3 +219,6 @@ class RecipeForm(QtWidgets.QWidget):
         self.warmup_min_accuracy.setValue(float(config.warmup_min_accuracy))
         self.ramp_epochs.setValue(int(config.ramp_epochs))
         self.max_grad_norm.setValue(float(config.max_grad_norm))
+        # the folded header shows what is set now (at start-up the header was written
+        # before the defaults were, and named the combo boxes' first items)
+        self.toggle.setText(self.summary())

@@ -148,3 +148,12 @@ def test_the_folded_recipe_says_what_is_set(qtbot) -> None:
     assert "warm-up 3" in recipe.toggle.text()
     recipe.toggle.click()
     assert recipe.expanded and not recipe.body.isHidden()
+
+
+def test_the_folded_recipe_header_names_the_defaults(qtbot) -> None:
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    header = form.recipe.toggle.text()
+    assert header == form.recipe.summary()
+    assert form.recipe.best_metric.currentText() in header  # the default, not the first item
+    assert form.recipe.best_metric.currentData() == TrainConfig().best_metric
