@@ -182,6 +182,11 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def counted(count: int, word: str) -> str:
+    """``count`` and ``word``, the word plural unless the count is one: ``1 epoch``, ``3 epochs``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def short_label(run_dir: str | Path) -> str:
     """A run's display name: the folder name when short, else model, guidance, penalty and
     the start time (HH:MM), e.g. ``paper LRP p1 15:13`` (the full name goes in tooltips)."""
@@ -234,7 +239,8 @@ def resume_choices(runs_dir: str | Path | None) -> list[tuple[str, Path]]:
             row = summarize_run(run)
         except LrpStudioError:
             continue  # a broken run cannot be resumed; the Runs table says why
-        choices.append((f"{label} — {row['status']}, {row['epochs']} epochs", run))
+        epochs = "epoch" if str(row["epochs"]).endswith("/1") else "epochs"  # done/total
+        choices.append((f"{label} — {row['status']}, {row['epochs']} {epochs}", run))
     return choices
 
 

@@ -73,6 +73,12 @@ def test_pinned_slices_read_in_column_order(tmp_path: Path) -> None:
         pinned_slices(run)
 
 
+def test_counted_words_are_singular_only_for_one() -> None:
+    from lrpstudio.app.run_summaries import counted
+
+    assert [counted(n, "epoch") for n in (0, 1, 2)] == ["0 epochs", "1 epoch", "2 epochs"]
+
+
 def test_resume_choices_list_runs_with_a_checkpoint_newest_first(tmp_path: Path) -> None:
     from lrpstudio.app.run_summaries import resume_choices
 

@@ -22,7 +22,7 @@ from lrpstudio.app.compare import DatasetLoader, comparison_arrays, evaluate_run
 from lrpstudio.app.run_groups import mean_curve
 from lrpstudio.app.run_info import image_size, pinned_slices, read_metrics, saved_heatmap_files
 from lrpstudio.app.run_summaries import (
-    METRICS, find_runs, short_labels, size_problem, summarize_all, to_csv, to_markdown,
+    METRICS, counted, find_runs, short_labels, size_problem, summarize_all, to_csv, to_markdown,
 )
 from lrpstudio.app.slices import ViewerSlice
 from lrpstudio.core.atomic import atomic_write_text
@@ -344,7 +344,7 @@ class RunsView(QtWidgets.QWidget):
     def show_heatmaps(self, run: Path, inputs: dict[str, Any]) -> HeatmapsDialog:
         """A window with the run's Fig. 7 (every saved epoch, with an epoch slider)."""
         self.heatmaps_dialog = heatmaps_dialog(self, run, inputs)
-        self.status.setText(f"Fig. 7 of {run.name}: {len(self.heatmaps_dialog.fig7.epochs)} epoch(s)")
+        self.status.setText(f"Fig. 7 of {run.name}: {counted(len(self.heatmaps_dialog.fig7.epochs), 'epoch')}")
         return self.heatmaps_dialog
 
     # -- export ---------------------------------------------------------------------------

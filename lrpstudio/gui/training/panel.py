@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtWidgets
 from lrpstudio.app import training
 from lrpstudio.app.datasets import PrepareConfig
 from lrpstudio.app.run_info import read_metrics, train_config
+from lrpstudio.app.run_summaries import counted
 from lrpstudio.app.training import RunResult, TrainJob
 from lrpstudio.app.workspace import Workspace
 from lrpstudio.app.options import TrainConfig
@@ -369,7 +370,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self._check_thread()
         if result.status == "finished":
             self.progress.setValue(self.progress.maximum())
-            self.status.setText(f"Finished {result.epochs_done} epochs (best epoch {result.best_epoch})"
+            self.status.setText(f"Finished {counted(result.epochs_done, 'epoch')} (best epoch {result.best_epoch})"
                                 f" — {result.run_dir.name}")
         else:
             self._show_saved(result.epochs_done)
@@ -380,8 +381,10 @@ class TrainingPanel(QtWidgets.QWidget):
         total = max(self.epochs_total or self.form.epochs.value(), epochs_done, 1)
         self.progress.setRange(0, total)
         self.progress.setValue(epochs_done)
-        self.progress.setFormat(f"{epochs_done}/{total} epochs saved")
-        self.status.setText(f"Stopped: {epochs_done} of {total} epochs are saved (the unfinished "
+        epochs = "epoch" if total == 1 else "epochs"
+        self.progress.setFormat(f"{epochs_done}/{total} {epochs} saved")
+        are = "is" if epochs_done == 1 else "are"
+        self.status.setText(f"Stopped: {epochs_done} of {total} {epochs} {are} saved (the unfinished "
                             "epoch is dropped) — continue it with “Resume run…”")
 
     def _on_failed(self, error: BaseException) -> None:

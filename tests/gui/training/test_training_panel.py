@@ -264,6 +264,19 @@ def test_a_stop_shows_the_saved_epochs(qtbot, tmp_path: Path) -> None:
     assert panel.ended == [(str(tmp_path), "cancelled")]
 
 
+def test_counts_of_one_epoch_are_singular(qtbot, tmp_path: Path) -> None:
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.run_dir = tmp_path
+    panel._on_epoch_start(1, 1)
+    panel._on_finished(RunResult(tmp_path, "finished", 1, 1, []))
+    assert panel.status.text().startswith("Finished 1 epoch (best epoch 1)")
+    panel._on_epoch_start(1, 1)
+    panel._on_finished(RunResult(tmp_path, "cancelled", 1, 1, []))
+    assert panel.progress.text() == "1/1 epoch saved"
+    assert "Stopped: 1 of 1 epoch is saved" in panel.status.text()
+
+
 def test_keyboard_shortcuts_press_the_buttons(qtbot) -> None:
     panel = TrainingPanel()
     qtbot.addWidget(panel)
