@@ -262,5 +262,7 @@ def size_problem(runs: list[Path], what: str) -> str | None:
 
 
 def explainable_runs(runs_dir: str | Path | None) -> list[Path]:
-    """The runs under ``runs_dir`` that saved a best checkpoint (they can explain slices)."""
-    return [run for run in find_runs(runs_dir) if has_best_model(run)] if runs_dir else []
+    """The runs under ``runs_dir`` that saved a best checkpoint (they can explain slices),
+    newest first (folder names start with the date and time)."""
+    runs = [run for run in find_runs(runs_dir) if has_best_model(run)] if runs_dir else []
+    return sorted(runs, key=lambda r: (r.name, str(r)), reverse=True)

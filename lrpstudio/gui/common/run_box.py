@@ -10,9 +10,9 @@ from lrpstudio.app.run_summaries import explainable_runs
 
 
 def fill_run_box(box: QtWidgets.QComboBox, runs_dir: Path | None) -> None:
-    """List the runs under ``runs_dir`` that have a best checkpoint in ``box``.
+    """List the runs under ``runs_dir`` that have a best checkpoint in ``box``, newest first.
 
-    The selected run stays selected when it is still there.
+    The selected run stays selected when it is still there; otherwise the newest is selected.
     """
     current = box.currentData()
     box.clear()
