@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from lrpstudio.app.datasets import PrepareConfig, SliceDataset, open_slices
+from lrpstudio.app.options import guidance_kind
 from lrpstudio.app.run_info import recorded_preparation, train_config
 from lrpstudio.app.training import outcome, resume_config
 from lrpstudio.cli.progress import progress_bar, progress_callback
@@ -214,7 +215,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="guidance strength p: the weight of 1 - S (additive form) or the "
                              "power of S (ratio form); default 1, 0 = plain cross-entropy")
     parser.add_argument("--guidance", choices=("lrp", "rrr", "none"), default=None,
-                        help="guidance loss (default: lrp when p > 0, none when p = 0)")
+                        help="guidance loss (default lrp; lrp with p = 0 is none, plain CE)")
     parser.add_argument("--rrr-weight", type=float, default=None, help="weight of the RRR penalty")
     add_training_options(parser)
     add_data_options(parser)
@@ -225,7 +226,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _config(args: argparse.Namespace) -> TrainConfig:
     if args.resume is not None:
         return resume_config(train_config(args.resume), args.epochs, args.device)
-    kind: GuidanceKind = args.guidance or ("lrp" if args.penalty > 0 else "none")
+    kind = guidance_kind(args.guidance or "lrp", args.penalty)
     config = training_config(args, kind, args.penalty)
     if args.rrr_weight is not None:
         config = replace(config, guidance=replace(config.guidance, rrr_weight=args.rrr_weight))

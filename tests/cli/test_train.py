@@ -137,3 +137,14 @@ def test_every_recipe_option_reaches_the_training_config(command: str) -> None:
             config.ramp_epochs, config.max_grad_norm, config.lr_schedule, config.patience) == (
         "none", 3, 0.75, 2, 0.5, "cosine", 4)
     assert (config.guidance.form, config.guidance.seed) == ("ratio", "contrast")
+
+
+def test_penalty_zero_with_lrploss_is_plain_ce() -> None:
+    from lrpstudio.cli.main import build_parser
+    from lrpstudio.cli.train_cmd import _config
+
+    def kind(*flags: str) -> str:
+        return _config(build_parser().parse_args(["train", "data", "--out", "x", *flags])).guidance.kind
+
+    assert kind("--penalty", "0") == kind("--guidance", "lrp", "--penalty", "0") == "none"
+    assert kind("--penalty", "1") == "lrp" and kind("--guidance", "rrr", "--penalty", "0") == "rrr"

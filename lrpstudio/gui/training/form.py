@@ -15,7 +15,8 @@ import torch
 from PySide6 import QtWidgets
 
 from lrpstudio.app.options import (
-    COMPOSITES, DEFAULT_COMPOSITE, LOSS_FORMS, AugmentConfig, GuidanceConfig, TrainConfig, model_names,
+    COMPOSITES, DEFAULT_COMPOSITE, LOSS_FORMS, AugmentConfig, GuidanceConfig, TrainConfig, guidance_kind,
+    model_names,
 )
 from lrpstudio.gui.training.recipe_form import RecipeForm, select_key
 
@@ -161,7 +162,8 @@ class TrainingForm(QtWidgets.QWidget):
     def config(self) -> TrainConfig:
         """The :class:`TrainConfig` the form describes."""
         guidance = GuidanceConfig(
-            kind=self.guidance.currentData(), penalty=float(self.penalty.value()),
+            kind=guidance_kind(self.guidance.currentData(), float(self.penalty.value())),
+            penalty=float(self.penalty.value()),
             form=self.loss_form.currentData(), composite=self.composite.currentText(),
             normalized=self.score.currentData() == "normalized", score_gradient=self.gradient.currentData())
         flips = self.flips.isChecked()

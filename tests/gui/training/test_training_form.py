@@ -157,3 +157,20 @@ def test_the_folded_recipe_header_names_the_defaults(qtbot) -> None:
     assert header == form.recipe.summary()
     assert form.recipe.best_metric.currentText() in header  # the default, not the first item
     assert form.recipe.best_metric.currentData() == TrainConfig().best_metric
+
+
+def test_penalty_zero_is_recorded_as_plain_ce_as_the_cli_does(qtbot) -> None:
+    from lrpstudio.cli.main import build_parser
+    from lrpstudio.cli.train_cmd import _config
+    from lrpstudio.gui.training.status import run_name
+
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    form.guidance.setCurrentIndex(form.guidance.findData("lrp"))
+    form.penalty.setValue(0.0)
+    read = form.config()
+    cli = _config(build_parser().parse_args(["train", "data", "--out", "x", "--penalty", "0"]))
+    assert (read.guidance.kind, read.guidance.penalty) == (cli.guidance.kind, cli.guidance.penalty) == ("none", 0.0)
+    assert run_name(read).endswith("-paper-none")
+    form.penalty.setValue(1.0)
+    assert form.config().guidance.kind == "lrp"  # p > 0 stays LRPLoss
