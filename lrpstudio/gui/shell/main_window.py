@@ -398,4 +398,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.cheat_sheet = cheat_sheet_dialog(self)
 
     def _open_log_folder(self) -> None:
-        QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(user_log_dir())))
+        """Help → Open log folder: in the file manager, or its path to open by hand where no
+        file manager can be started (openUrl fails, e.g. no desktop launcher)."""
+        folder = user_log_dir()
+        if not QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(folder))):
+            self.prompter.tell("Log folder", f"No file manager could be opened. The log folder is:\n\n{folder}")

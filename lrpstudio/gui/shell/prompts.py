@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Literal, Sequence
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 SaveAnswer = Literal["save", "discard", "cancel"]
 
@@ -41,6 +41,13 @@ class Prompter:
                                                 buttons.Yes | buttons.No, buttons.Yes)
         return answer == buttons.Yes
 
+    def tell(self, title: str, text: str) -> None:
+        """Show ``text`` (a path the user may copy: it is selectable) until it is closed."""
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Information, title, text,
+                                    QtWidgets.QMessageBox.StandardButton.Ok, self.parent)
+        box.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.exec()
+
 
 class ScriptedPrompter(Prompter):
     """Answers from a script, in order (for tests and unattended runs).
@@ -61,6 +68,7 @@ class ScriptedPrompter(Prompter):
         self.default_save = default_save
         self.default_restore = default_restore
         self.asked: list[str] = []
+        self.told: list[str] = []
 
     def ask_save(self, case_id: str) -> SaveAnswer:  # noqa: D102 - as Prompter's
         self.asked.append(f"save:{case_id}")
@@ -69,3 +77,7 @@ class ScriptedPrompter(Prompter):
     def ask_restore(self, descriptions: Sequence[str]) -> bool:  # noqa: D102 - as Prompter's
         self.asked.append("restore")
         return self.restore_answers.popleft() if self.restore_answers else self.default_restore
+
+    def tell(self, title: str, text: str) -> None:  # noqa: D102 - as Prompter's
+        self.asked.append(f"tell:{title}")
+        self.told.append(text)

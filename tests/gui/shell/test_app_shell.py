@@ -138,3 +138,22 @@ def test_an_os_failure_is_one_line_naming_the_path_and_what_to_do(tmp_path: Path
                     "device; free some space or choose another folder")
     denied = user_message(PermissionError(errno.EACCES, "Permission denied", str(tmp_path)))
     assert "\n" not in denied and "permission denied" in denied and "Internal error" not in denied
+
+
+def test_open_log_folder_shows_the_path_when_no_file_manager_opens(make_window, monkeypatch) -> None:
+    from lrpstudio.gui.shell.prompts import ScriptedPrompter
+
+    prompter = ScriptedPrompter()
+    window = make_window(prompter)
+    opened: list[QtCore.QUrl] = []
+
+    def no_launcher(url: QtCore.QUrl) -> bool:  # the OS boundary: no desktop launcher here
+        opened.append(url)
+        return False
+
+    monkeypatch.setattr(QtGui.QDesktopServices, "openUrl", no_launcher)
+    action = next(a for m in window.menuBar().findChildren(QtWidgets.QMenu) for a in m.actions()
+                  if a.text() == "Open log folder")
+    action.trigger()
+    assert [url.toLocalFile() for url in opened] == [str(user_log_dir())]
+    assert prompter.asked == ["tell:Log folder"] and str(user_log_dir()) in prompter.told[0]
