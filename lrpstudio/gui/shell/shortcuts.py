@@ -141,13 +141,17 @@ def _escape(text: str) -> str:
 
 
 def cheat_sheet_dialog(parent: QtWidgets.QWidget) -> QtWidgets.QDialog:
-    """Help → Keyboard shortcuts: a non-modal dialog with :func:`cheat_sheet_html`, shown."""
+    """Help → Keyboard shortcuts: a non-modal dialog with :func:`cheat_sheet_html` and a Close
+    button (Esc closes it too), shown."""
     dialog = QtWidgets.QDialog(parent)
     dialog.setWindowTitle("Keyboard shortcuts")
     text = QtWidgets.QTextBrowser(dialog)
     text.setHtml(cheat_sheet_html())
+    buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close, dialog)
+    buttons.rejected.connect(dialog.reject)  # Close, and Esc as in every dialog
     layout = QtWidgets.QVBoxLayout(dialog)
     layout.addWidget(text)
+    layout.addWidget(buttons)
     dialog.resize(520, 640)
     dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()

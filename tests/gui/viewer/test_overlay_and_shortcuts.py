@@ -55,3 +55,22 @@ def test_every_action_has_its_key_and_tooltip(make_window) -> None:
         assert [k.toString() for k in action.shortcuts()] != [], s.id
         assert s.keys[0] in action.toolTip()
         assert action.receivers(QtCore.SIGNAL("triggered(bool)")) >= 1, f"{s.id} does nothing"
+
+
+def test_the_cheat_sheet_closes_with_its_close_button_and_with_esc(qtbot) -> None:
+    from PySide6 import QtWidgets
+
+    from lrpstudio.gui.shell.shortcuts import cheat_sheet_dialog
+
+    parent = QtWidgets.QWidget()
+    qtbot.addWidget(parent)
+    for close in ("button", "esc"):
+        dialog = cheat_sheet_dialog(parent)
+        qtbot.waitExposed(dialog)
+        with qtbot.waitSignal(dialog.finished, timeout=2000):
+            if close == "button":
+                box = dialog.findChild(QtWidgets.QDialogButtonBox)
+                box.button(QtWidgets.QDialogButtonBox.StandardButton.Close).click()
+            else:
+                qtbot.keyClick(dialog, QtCore.Qt.Key.Key_Escape)
+        assert not dialog.isVisible()
