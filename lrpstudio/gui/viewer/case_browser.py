@@ -15,7 +15,9 @@ from lrpstudio.app.data_source import CaseRow
 
 #: Review states kept in the workspace, in the order the menu offers them.
 REVIEW_STATES: tuple[str, ...] = ("not started", "in progress", "done", "flagged")
-COLUMNS: tuple[str, ...] = ("Case", "Grade", "Review", "✎", "Problems", "Labels")
+#: Short headers so that the Labels column is in view in a narrow dock (1366 x 768 screens); the
+#: header tooltips say them in full (✎ edited, ⚠ problems).
+COLUMNS: tuple[str, ...] = ("Case", "Grade", "Review", "✎", "⚠", "Labels")
 _STATUS_COLOURS = {"in progress": "#E69F00", "done": "#009E73", "flagged": "#D55E00"}
 
 

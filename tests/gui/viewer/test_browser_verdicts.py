@@ -54,3 +54,19 @@ def test_window_shows_the_new_problem_on_the_row(make_window, tmp_path: Path, qt
     for dialog in [w for w in QtWidgets.QApplication.topLevelWidgets()
                    if isinstance(w, QtWidgets.QMessageBox) and w.isVisible()]:
         dialog.close()
+
+
+def test_the_problems_header_is_readable_in_a_1366x768_window(make_window, demo_root: Path,
+                                                               tmp_path: Path, qtbot) -> None:
+    window = make_window()
+    window.resize(1366, 768)
+    window.open_path(demo_root, tmp_path / "ws", offer_restore=False)
+    qtbot.wait(50)
+    table = window.browser.table
+    header = table.horizontalHeader()
+    tips = [table.horizontalHeaderItem(c).toolTip() for c in range(table.columnCount())]
+    column = tips.index("Problems found by inspect")  # a short header is said in full here
+    item = table.horizontalHeaderItem(column)
+    left = header.sectionViewportPosition(column)
+    assert left >= 0 and left + header.sectionSize(column) <= table.viewport().width()
+    assert header.sectionSize(column) >= header.fontMetrics().horizontalAdvance(item.text())
