@@ -173,7 +173,7 @@ def test_pause_stop_resume(qtbot, dataset_dir: Path, tmp_path: Path) -> None:
     assert 1 <= done < 3
     # The progress shows what is saved: finished epochs, not the batches of the dropped one.
     assert (panel.progress.value(), panel.progress.maximum()) == (done, 3)
-    assert f"{done} of 3 epochs are saved" in panel.status.text()
+    assert f"{done} of 3 epochs {'is' if done == 1 else 'are'} saved" in panel.status.text()
     # config.json records the recipe, and a resume puts it back in the form.
     assert _recorded(RunFolder(run_dir).read_config().train.to_dict()) == recipe
     panel.form.set_config(TrainConfig())
