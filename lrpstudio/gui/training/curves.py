@@ -148,7 +148,10 @@ class CurvesWidget(QtWidgets.QWidget):
         axes = {"left": ThinLogAxis("left")} if title == "Loss" else None
         plot = self.graphics.addPlot(row=0, col=col, axisItems=axes)
         # A long title would make its plot wider than the others; the y label names it in full.
-        plot.setTitle("Validation score" if title == "Validation TumorLRPScore" else title)
+        # In the palette's text colour: pyqtgraph's default light grey is hard to read on white.
+        text = self.palette().color(QtGui.QPalette.ColorRole.WindowText).name()
+        plot.setTitle("Validation score" if title == "Validation TumorLRPScore" else title,
+                      color=text)
         plot.showGrid(x=True, y=True, alpha=0.3)
         plot.setLabel("left", Y_LABELS[title])
         plot.setLabel("bottom", self.x_axis.currentText())

@@ -186,3 +186,13 @@ def test_log_axis_labels_do_not_overlap(qtbot) -> None:
     gap = QtGui.QFontMetricsF(axis.font()).height()
     assert np.all(np.diff(pixels) >= gap - 1e-6), "tick labels overlap"
     assert axis.tickStrings([-1.0, 0.0], 1.0, 1.0) == ["0.1", "1"]  # whole decades: untouched
+
+
+def test_plot_titles_use_the_palette_text_colour(qtbot) -> None:
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    text = widget.palette().color(QtGui.QPalette.ColorRole.WindowText)
+    for plot in widget.plots.values():
+        html = plot.titleLabel.item.toHtml().lower()
+        assert f"color:{text.name()}" in html.replace(" ", ""), html
+
