@@ -41,6 +41,12 @@ LEGEND_NAMES = {"val_total": "val", "train_accuracy": "train", "val_accuracy": "
                 "val_balanced_accuracy": "val balanced",
                 "val_score_lgg": "val LGG", "val_score_hgg": "val HGG"}
 REDRAW_MS = 250  # each plot is redrawn at most this often
+#: per-epoch series drawn with their own marker and line style (default: "o", solid) where
+#: colour alone would leave two legend glyphs alike (purple and brown LGG/HGG)
+EPOCH_STYLES: dict[str, tuple[str, QtCore.Qt.PenStyle]] = {
+    "val_score_lgg": ("o", QtCore.Qt.PenStyle.SolidLine),
+    "val_score_hgg": ("t", QtCore.Qt.PenStyle.DashLine),
+}
 
 
 class ThinLogAxis(pg.AxisItem):
@@ -177,8 +183,10 @@ class CurvesWidget(QtWidgets.QWidget):
         for name, colour in PLOTS[title]:
             raw = plot.plot([], [], pen=pg.mkPen(pg.mkColor(colour).lighter(160), width=1))
             epoch = not is_batch_series(name)
-            bold = plot.plot([], [], pen=pg.mkPen(colour, width=2.5 if not epoch else 1.5),
-                             symbol="o" if epoch else None, symbolSize=6, symbolBrush=colour,
+            symbol, line = EPOCH_STYLES.get(name, ("o", QtCore.Qt.PenStyle.SolidLine))
+            bold = plot.plot([], [], pen=pg.mkPen(colour, width=2.5 if not epoch else 1.5,
+                                                  style=line),
+                             symbol=symbol if epoch else None, symbolSize=6, symbolBrush=colour,
                              symbolPen=colour)
             legend.addItem(bold, LEGEND_NAMES.get(name, name))
             self.items[name] = (raw, bold)

@@ -196,3 +196,10 @@ def test_plot_titles_use_the_palette_text_colour(qtbot) -> None:
         html = plot.titleLabel.item.toHtml().lower()
         assert f"color:{text.name()}" in html.replace(" ", ""), html
 
+
+def test_val_lgg_and_val_hgg_have_different_glyphs(qtbot) -> None:
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    lgg, hgg = widget.items["val_score_lgg"][1], widget.items["val_score_hgg"][1]
+    assert lgg.opts["symbol"] != hgg.opts["symbol"]
+    assert lgg.opts["pen"].style() != hgg.opts["pen"].style()
