@@ -127,8 +127,13 @@ class SliceView(pg.GraphicsView):
         lab["left"].move(4, h // 2 - lab["left"].height() // 2)
         lab["right"].move(w - lab["right"].width() - 4, h // 2 - lab["right"].height() // 2)
         lab["top"].move(w // 2 - lab["top"].width() // 2, 2)
-        lab["bottom"].move(w // 2 - lab["bottom"].width() // 2, h - lab["bottom"].height() - 2)
         self.info.move(4, h - self.info.height() - 2)
+        bottom = lab["bottom"]
+        x = w // 2 - bottom.width() // 2
+        y = h - bottom.height() - 2
+        if self.info.text() and x < self.info.geometry().right() + 6:
+            y = self.info.y() - bottom.height()  # a narrow view: above the slice label
+        bottom.move(x, y)
 
     # -- state -> drawing ---------------------------------------------------------------
     @property
@@ -225,7 +230,7 @@ class SliceView(pg.GraphicsView):
         self.info.setText(f"{self.plane.capitalize()} {letter}{self._index} ({self._index + 1}/{n})")
         self.info.setToolTip(f"{self.state.modality.upper()}, {DISPLAY_CONVENTION} display; "
                              f"{letter}{self._index} is voxel index {self._index} (0-based) of {n}")
-        self.info.adjustSize()
+        self._place_labels()  # the label's width changed: keep the bottom letter clear of it
 
     # -- view control -------------------------------------------------------------------
     def reset_view(self) -> None:
