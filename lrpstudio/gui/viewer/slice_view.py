@@ -221,6 +221,9 @@ class SliceView(pg.GraphicsView):
         px, py = self.mapping.pixel_size(self.state.zooms)
         self.vline.setValue(sx * px)
         self.hline.setValue(sy * py)
+        # Repaint the whole view: the scene's partial update of a moved InfiniteLine left
+        # the old line on screen (e.g. the previous case's crosshair after a case change).
+        self.viewport().update()
 
     def _update_info(self) -> None:
         n = self.state.shape[self.mapping.slice_axis]
