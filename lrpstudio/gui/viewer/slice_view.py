@@ -61,6 +61,7 @@ class SliceView(pg.GraphicsView):
         self.mapping: PlaneMapping = plane_mapping(np.eye(4), plane)
         self._index = -1
         self._drag: dict | None = None
+        self._hover_pos: QtCore.QPointF | None = None  # the mouse over this view, or None
         self._build_scene()
         self._build_labels()
         state.volume_changed.connect(self._on_volume)
@@ -159,13 +160,20 @@ class SliceView(pg.GraphicsView):
         self.refresh_crosshair()
         self.reset_view()
         self._place_labels()
+        self._rehover()
 
     def _on_cursor(self, _voxel: Voxel) -> None:
         if self.slice_index != self._index:
             self.refresh_image()
             self.refresh_overlay()
             self.refresh_preview()
+            self._rehover()
         self.refresh_crosshair()
+
+    def _rehover(self) -> None:
+        """Report the voxel under a still mouse again: the slice (or case) under it changed."""
+        if self._hover_pos is not None:
+            self.hovered.emit(self.voxel_at(self._hover_pos))
 
     def _on_levels(self, modality: str) -> None:
         if modality == self.state.modality:
@@ -311,6 +319,7 @@ class SliceView(pg.GraphicsView):
 
     def mouseMoveEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 - Qt API
         pos = event.position()
+        self._hover_pos = pos
         voxel = self.voxel_at(pos)
         self.hovered.emit(voxel)
         self.update_brush_ring(pos)
@@ -354,6 +363,7 @@ class SliceView(pg.GraphicsView):
         super().enterEvent(event)
 
     def leaveEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 - Qt API
+        self._hover_pos = None
         self.hovered.emit(None)
         self.brush_ring.setVisible(False)
         super().leaveEvent(event)
