@@ -122,6 +122,7 @@ def _run(app: QtWidgets.QApplication, window: MainWindow, path: Path | None,
         return int(app.exec())
     # A screenshot never asks questions: recovery journals are left for the next launch.
     window.open_path(start_folder(window, path), workspace, offer_restore=False)
+    window.remember_placement = False  # a screenshot's size is not the user's
     window.resize(1500, 900)
     screenshot(window, Path(shot))
     window.controller.detach()

@@ -1,4 +1,4 @@
-"""User settings of the desktop app: the recent-folders list, kept as JSON.
+"""User settings of the desktop app: the recent-folders list and the window size, kept as JSON.
 
 A JSON file in :func:`lrpstudio.core.paths.user_config_dir` (not QSettings) so the same
 file is readable on every platform and by hand, and tests can point it anywhere.
@@ -7,6 +7,7 @@ file is readable on every platform and by hand, and tests can point it anywhere.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from lrpstudio.core.atomic import atomic_write_text
@@ -18,6 +19,59 @@ MAX_RECENT = 10
 def settings_file() -> Path:
     """The GUI settings file (created on first write)."""
     return user_config_dir() / "gui.json"
+
+
+def _read_settings(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # a missing or damaged settings file must never stop the app
+    return data if isinstance(data, dict) else {}
+
+
+def _write_setting(path: Path, key: str, value: object) -> None:
+    data = _read_settings(path)
+    data[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(data, indent=2))
+
+
+@dataclass(frozen=True)
+class WindowPlacement:
+    """The main window's size (not maximised) and whether it was maximised."""
+
+    width: int
+    height: int
+    maximized: bool = False
+
+
+class WindowMemory:
+    """The main window's last size and maximised state, in the same JSON file as the
+    recent folders (key ``"window"``).
+
+    Parameters
+    ----------
+    path
+        The JSON file; defaults to :func:`settings_file`.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or settings_file()
+
+    def load(self) -> WindowPlacement | None:
+        """The saved placement, or None (none saved, or not readable)."""
+        entry = _read_settings(self.path).get("window")
+        if not isinstance(entry, dict):
+            return None
+        width, height = entry.get("width"), entry.get("height")
+        if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+            return None
+        return WindowPlacement(width, height, bool(entry.get("maximized", False)))
+
+    def save(self, placement: WindowPlacement) -> None:
+        """Remember ``placement`` for the next launch."""
+        _write_setting(self.path, "window", {"width": placement.width, "height": placement.height,
+                                             "maximized": placement.maximized})
 
 
 class RecentList:
@@ -36,11 +90,7 @@ class RecentList:
         self.limit = limit
 
     def _read(self) -> dict:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}  # a missing or damaged settings file must never stop the app
-        return data if isinstance(data, dict) else {}
+        return _read_settings(self.path)
 
     def items(self) -> list[Path]:
         """Recent paths that still exist, newest first."""
@@ -51,7 +101,4 @@ class RecentList:
         """Put ``path`` first and save."""
         resolved = str(Path(path).resolve())
         entries = [p for p in self._read().get("recent", []) if p != resolved]
-        data = self._read()
-        data["recent"] = [resolved, *entries][: self.limit]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path, json.dumps(data, indent=2))
+        _write_setting(self.path, "recent", [resolved, *entries][: self.limit])
