@@ -25,7 +25,8 @@ from lrpstudio.gui.shell.actions import RecentMenu, build_actions, build_menus
 from lrpstudio.gui.shell.application import ErrorReporter
 from lrpstudio.gui.shell.docks import TabDocks, build_docks
 from lrpstudio.gui.shell.prompts import Prompter
-from lrpstudio.gui.shell.settings import RecentList, WindowMemory, WindowPlacement
+from lrpstudio.gui.shell.placement import place_on_screen, remember_placement
+from lrpstudio.gui.shell.settings import RecentList, WindowMemory
 from lrpstudio.gui.shell.shortcuts import cheat_sheet_dialog
 from lrpstudio.gui.shell.tabs import StudioTabs
 from lrpstudio.gui.viewer.case_browser import CaseBrowser
@@ -39,21 +40,6 @@ from lrpstudio.gui.viewer.readout import VoxelReadout, convention_label
 from lrpstudio.gui.viewer.view_state import ViewState
 
 log = logging.getLogger(__name__)
-
-DEFAULT_SIZE = (1400, 860)  # first launch, before a size is remembered
-FRAME_ALLOWANCE = 8  # window-frame border, each side, before the frame exists
-
-
-def placement_rect(size: QtCore.QSize, area: QtCore.QRect, title: int) -> QtCore.QRect:
-    """The window's client rectangle: ``size`` shrunk so that it, a title bar of height
-    ``title`` and the frame fit in the screen's available ``area``, centred there."""
-    room_w = area.width() - 2 * FRAME_ALLOWANCE
-    room_h = area.height() - title - 2 * FRAME_ALLOWANCE
-    width, height = min(size.width(), room_w), min(size.height(), room_h)
-    return QtCore.QRect(area.left() + FRAME_ALLOWANCE + (room_w - width) // 2,
-                        area.top() + title + FRAME_ALLOWANCE + (room_h - height) // 2,
-                        width, height)
-
 
 class MainWindow(QtWidgets.QMainWindow):
     """lrpstudio's desktop window.
@@ -75,7 +61,7 @@ class MainWindow(QtWidgets.QMainWindow):
         #: Size and maximised state, kept beside the recent folders; False: not saved on close.
         self.window_memory = WindowMemory(self.recent.path)
         self.remember_placement = True
-        self._place_on_screen()
+        place_on_screen(self, self.window_memory)
         self.reporter = ErrorReporter(lambda: self, self.show_status)
         self.state = ViewState(self)
         self.views = OrthoViews(self.state, self)
@@ -390,36 +376,13 @@ class MainWindow(QtWidgets.QMainWindow):
         title = f"lrpstudio — {self.case.id}" if self.case is not None else "lrpstudio"
         self.setWindowTitle(title + (" *" if dirty else ""))
 
-    # -- placement --------------------------------------------------------------------
-    def _place_on_screen(self) -> None:
-        """The last size (or 1400x860), shrunk to fit the screen's available area, centred."""
-        saved = self.window_memory.load() or WindowPlacement(DEFAULT_SIZE[0], DEFAULT_SIZE[1])
-        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
-        if screen is None:
-            self.resize(saved.width, saved.height)
-        else:
-            title = self.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_TitleBarHeight)
-            self.setGeometry(placement_rect(QtCore.QSize(saved.width, saved.height),
-                                            screen.availableGeometry(), title))
-        if saved.maximized:
-            self.setWindowState(self.windowState() | QtCore.Qt.WindowState.WindowMaximized)
-
-    def _remember_placement(self) -> None:
-        if not self.remember_placement:
-            return
-        normal = self.normalGeometry() if self.isMaximized() else self.geometry()
-        try:
-            self.window_memory.save(WindowPlacement(normal.width(), normal.height(),
-                                                    self.isMaximized()))
-        except OSError as error:  # an unwritable settings folder must not block quitting
-            log.warning("could not save the window size: %s", error)
-
     # -- events -----------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt API
         if self.tabs.may_close() and self.confirm_discard():
             self.loader.wait()
             self.controller.detach()
-            self._remember_placement()
+            if self.remember_placement:
+                remember_placement(self, self.window_memory)
             event.accept()
         else:
             event.ignore()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from lrpstudio.gui.shell.main_window import MainWindow, placement_rect
+from lrpstudio.gui.shell.main_window import MainWindow
+from lrpstudio.gui.shell.placement import placement_rect
 from lrpstudio.gui.shell.prompts import ScriptedPrompter
 from lrpstudio.gui.shell.settings import RecentList, WindowMemory, WindowPlacement, settings_file
 
