@@ -28,6 +28,7 @@ import torch
 
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.errors import InputError, LrpStudioError, TrainingDivergedError
+from lrpstudio.core.review.epochs import record_epoch
 from lrpstudio.core.train.augment import augment_batch
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
@@ -347,6 +348,9 @@ class _Loop:
         arrays = self.pinned.explain(s.model, s.device, epoch, s.config.composite)
         if arrays is not None and self.cb.on_heatmaps:
             self.cb.on_heatmaps(epoch, arrays)
+        if self.dist.is_main:  # where the validation relevance lies (review --epochs)
+            record_epoch(self.folder.root, epoch, s.model, self.val_set, s.config.composite,
+                         s.config.eval_batch_size)
         s.epoch = epoch
         s.history.append(row)
         improved = s.consider_best(row)
