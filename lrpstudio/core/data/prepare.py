@@ -17,7 +17,9 @@ Manifest (``manifest.json``) keys: ``format``, ``version`` (format version),
 ``build`` (incremented per write), ``orientation``, ``counts`` (slices per split and
 grade), ``cases`` (per case: status, grade, split, key, files with size / mtime /
 SHA-256, correction used with its hash, slice indices, axis codes, ``built`` = the
-build that read it, problems), ``skipped`` (problem records of the cases left out),
+build that read it, problems, and ``artefact``: the fingerprint of the case's artefact
+region in the workspace, only when it has one), ``forbidden`` (cases and slices with an
+artefact region, only when there are any: those slices carry a forbidden mask), ``skipped`` (problem records of the cases left out),
 ``problems`` (discovery problems not tied to a case), ``grade_tables`` (the grade CSVs
 that may have set the labels, fingerprinted), ``last_run`` (cases extracted, reused and
 skipped by the call that returned the dataset).
@@ -34,6 +36,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from lrpstudio import __version__
+from lrpstudio.core.data.artefacts import find_artefact
 from lrpstudio.core.data.prepare_cache import fingerprint
 from lrpstudio.core.data.balance import balance_warnings
 from lrpstudio.core.data.prepare_config import PrepareConfig, slices_per_case
@@ -56,8 +59,8 @@ FORMAT = "lrpstudio-slice-dataset"
 FORMAT_VERSION = 1
 ORIENTATION = ("slice = volume[:, :, z].T: axial = third voxel axis; rows follow voxel axis j, "
                "columns voxel axis i; no flips")
-#: Manifest keys that change on every write and do not describe the data.
-_VOLATILE = ("build", "last_run", "cases_built")
+#: Manifest keys that change on every write or are derived from the arrays.
+_VOLATILE = ("build", "last_run", "cases_built", "forbidden")
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ def _plan(refs: Sequence[Any], config: PrepareConfig, workspace: Any,
             grade=ref.grade, files={k: Path(p) for k, p in ref.files.items()},
             correction=correction, workspace=used_workspace,
             parameters=config.extraction_parameters(ref.grade, cases), previous=record,
-            reusable=reusable))
+            reusable=reusable, artefact=find_artefact(workspace, ref.id)))
     return tasks, skipped
 
 
@@ -185,6 +188,8 @@ def _case_record(result: CaseResult, grade: str | None, split: str | None,
         # The build that read the case (None: left out before reading, e.g. no grade).
         "built": old.get("built", build) if reused else (build if result.key else None),
         "problems": problems,
+        # Only for a case with an artefact region: older manifests stay as they were.
+        **({"artefact": result.artefact.as_dict()} if result.artefact is not None else {}),
     }
 
 
@@ -192,20 +197,23 @@ def _case_arrays(result: CaseResult, previous: _Previous | None) -> dict[str, np
     """A prepared case's arrays: freshly extracted, or its rows of the previous build."""
     if result.slices is not None:
         s = result.slices
+        forbidden = result.forbidden if result.forbidden is not None else np.zeros_like(s.tumor_masks)
         return {"images": s.images, "tumor_masks": s.tumor_masks,
-                "brain_masks": s.brain_masks, "slice_index": s.slice_index}
+                "brain_masks": s.brain_masks, "slice_index": s.slice_index, "forbidden_masks": forbidden}
     assert previous is not None and previous.dataset is not None
     rows = previous.rows(result.case_id)
     data = previous.dataset
     return {"images": data.images[rows], "tumor_masks": data.tumor_masks[rows],
-            "brain_masks": data.brain_masks[rows], "slice_index": data.slice_index[rows]}
+            "brain_masks": data.brain_masks[rows], "slice_index": data.slice_index[rows],
+            "forbidden_masks": data.forbidden[rows]}
 
 
 def _assemble(results: list[CaseResult], records: dict[str, dict[str, Any]],
               previous: _Previous | None) -> dict[str, np.ndarray]:
     """Concatenate the prepared cases' rows in case-id order."""
     parts: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "images", "tumor_masks", "brain_masks", "slice_index", "labels", "case_ids", "split")}
+        "images", "tumor_masks", "brain_masks", "slice_index", "labels", "case_ids", "split",
+        "forbidden_masks")}
     for result in sorted(results, key=lambda r: r.case_id):
         record = records[result.case_id]
         if record["status"] != "prepared":
@@ -362,14 +370,23 @@ def _write(results: list[CaseResult], problems: Sequence[Problem], config: Prepa
         if not manifest["last_run"]["extracted"] and \
                 _rows_of(records) == _rows_of(previous.manifest.get("cases", {})):
             # Same rows (e.g. a touched file, a new broken case): rewrite the manifest only.
+            _count_forbidden(manifest, previous.dataset)
             save_manifest(manifest, out)
             return replace(previous.dataset, manifest=manifest)
     arrays = _assemble(results, records, previous)
     if not arrays:
         raise DatasetError(_nothing_prepared(manifest), data_root)
     dataset = SliceDataset(**arrays, channels=config.channels, manifest=manifest)
+    _count_forbidden(manifest, dataset)
     save_dataset(dataset, out)
     return dataset
+
+
+def _count_forbidden(manifest: dict[str, Any], dataset: SliceDataset) -> None:
+    """Record how many cases and slices carry an artefact region (nothing when none does)."""
+    counts = dataset.forbidden_counts()
+    if counts["slices"]:
+        manifest["forbidden"] = counts
 
 
 def dataset_from(

@@ -1,7 +1,7 @@
 """What makes a prepared case reusable: file fingerprints and per-case cache keys.
 
-A case's slices depend only on its files' contents, its correction, its grade (which
-sets how many slices are taken) and the extraction parameters. Each of these goes into
+A case's slices depend only on its files' contents, its correction, its artefact region,
+its grade (which sets how many slices are taken) and the extraction parameters. Each of these goes into
 one cache key; a case whose key matches the previous build's is not read again.
 
 Hashing every volume on every run would cost more than needed, so a file's SHA-256 is
@@ -89,6 +89,7 @@ def case_key(
     release: str,
     grade: str,
     parameters: Mapping[str, Any],
+    artefact: FileRecord | None = None,
 ) -> str:
     """The cache key of one case's extracted slices.
 
@@ -105,8 +106,13 @@ def case_key(
         ``"HGG"`` or ``"LGG"`` (it fixes how many slices are taken).
     parameters
         The extraction parameters (channels, size, slices, step, mask region).
+    artefact
+        The case's artefact region in the workspace, or None. Absent, it is left out of
+        the key, so the keys of cases without one are those of older builds.
     """
+    extra = {} if artefact is None else {"artefact": artefact.sha256}
     return stable_hash({
+        **extra,
         "extract_version": EXTRACT_VERSION,
         "files": {kind: record.sha256 for kind, record in files.items()},
         "correction": correction.sha256 if correction is not None else None,

@@ -19,7 +19,10 @@ import numpy as np
 
 from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.prepare_cache import FileRecord, case_key, fingerprint, is_unchanged
-from lrpstudio.core.data.slicing import CaseSlices, extract_slices
+from lrpstudio.core.data.artefacts import read_artefact
+from lrpstudio.core.data.slicing import (
+    CaseSlices, axial_slices, extract_slices, pad_to_square, resize_mask,
+)
 from lrpstudio.core.jobs import is_cancelled
 from lrpstudio.core.errors import CancelledError, LrpStudioError, Problem
 
@@ -45,6 +48,7 @@ class CaseTask:
     parameters: dict[str, Any]
     previous: dict[str, Any] = field(default_factory=dict)
     reusable: bool = False
+    artefact: Path | None = None  # the case's artefact region in the workspace
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class CaseResult:
     axcodes: str | None = None
     problems: tuple[Problem, ...] = ()
     grade: str | None = None
+    artefact: FileRecord | None = None
+    forbidden: np.ndarray | None = None  # (K, H, W) bool per extracted slice; None: no region
 
 
 def _fingerprints(task: CaseTask) -> tuple[dict[str, FileRecord], FileRecord | None]:
@@ -69,6 +75,19 @@ def _fingerprints(task: CaseTask) -> tuple[dict[str, FileRecord], FileRecord | N
     if task.correction is not None:
         correction = fingerprint(task.correction, task.previous.get("correction"))
     return files, correction
+
+
+def _artefact_record(task: CaseTask) -> FileRecord | None:
+    return None if task.artefact is None else fingerprint(task.artefact, task.previous.get("artefact"))
+
+
+def _forbidden_slices(task: CaseTask, shape: tuple[int, ...], index: np.ndarray,
+                      size: int) -> np.ndarray | None:
+    """The artefact region on the chosen slices, prepared exactly like the tumour mask."""
+    if task.artefact is None:
+        return None
+    region = read_artefact(task.artefact, shape)
+    return resize_mask(pad_to_square(axial_slices(region, index)), size)
 
 
 def _skip(task: CaseTask, files: dict[str, FileRecord], correction: FileRecord | None,
@@ -83,7 +102,8 @@ def _load_and_extract(task: CaseTask, files: dict[str, FileRecord],
     if used is not None and (correction is None or Path(correction.path) != Path(used)):
         # The workspace answered differently than at planning time: key what was used.
         correction = fingerprint(Path(used))
-        key = case_key(files, correction, task.release, task.grade, task.parameters)
+        key = case_key(files, correction, task.release, task.grade, task.parameters,
+                       _artefact_record(task))
     if case.problems:
         return replace(_skip(task, files, correction, key, case.problems[0]),
                        problems=tuple(case.problems))
@@ -95,8 +115,10 @@ def _load_and_extract(task: CaseTask, files: dict[str, FileRecord],
         [case.images[name] for name in task.parameters["channels"]], case.seg, case.brain_mask,
         count=task.parameters["count"], step=task.parameters["step"],
         size=task.parameters["image_size"], region=task.parameters["mask"])
+    forbidden = _forbidden_slices(task, case.seg.shape, slices.slice_index, task.parameters["image_size"])
     axcodes = "".join(nib.aff2axcodes(case.affine))
-    return CaseResult(task.case_id, "extracted", key, files, correction, slices, axcodes)
+    return CaseResult(task.case_id, "extracted", key, files, correction, slices, axcodes,
+                      forbidden=forbidden)
 
 
 def process_case(task: CaseTask) -> CaseResult:
@@ -111,15 +133,16 @@ def process_case(task: CaseTask) -> CaseResult:
 def _process(task: CaseTask) -> CaseResult:
     try:
         files, correction = _fingerprints(task)
+        artefact = _artefact_record(task)
     except OSError as error:
         return _skip(task, {}, None, None, Problem(
             task.case_id, Path(error.filename) if error.filename else None,
             f"cannot read the file: {error.strerror or error}"))
-    key = case_key(files, correction, task.release, task.grade, task.parameters)
+    key = case_key(files, correction, task.release, task.grade, task.parameters, artefact)
     if task.reusable and key == task.previous.get("key"):
-        return CaseResult(task.case_id, "reused", key, files, correction)
+        return CaseResult(task.case_id, "reused", key, files, correction, artefact=artefact)
     try:
-        return _load_and_extract(task, files, correction, key)
+        return replace(_load_and_extract(task, files, correction, key), artefact=artefact)
     except LrpStudioError as error:
         return _skip(task, files, correction, key, Problem.from_error(task.case_id, error))
     except Exception as error:  # noqa: BLE001 - one case never stops the data set
@@ -141,6 +164,9 @@ def needs_reading(task: CaseTask) -> bool:
     try:
         if set(old) != set(task.files) or not all(
                 is_unchanged(path, old.get(kind)) for kind, path in task.files.items()):
+            return True
+        if (task.artefact is None) != (task.previous.get("artefact") is None) or (
+                task.artefact is not None and not is_unchanged(task.artefact, task.previous.get("artefact"))):
             return True
         if task.correction is not None:
             return not is_unchanged(task.correction, task.previous.get("correction"))

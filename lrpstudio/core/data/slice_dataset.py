@@ -51,6 +51,9 @@ class SliceDataset:
         Modality names of the C channels, e.g. ``("t1", "t2", "flair")``.
     manifest
         Provenance: parameters, source files with sizes and hashes, version.
+    forbidden_masks
+        bool (N, H, W): the case's artefact region on each slice, where training may
+        penalise relevance (all False for cases without one; None on creation means that).
     """
 
     images: np.ndarray
@@ -62,10 +65,14 @@ class SliceDataset:
     split: np.ndarray
     channels: tuple[str, ...] = ("t1", "t2", "flair")
     manifest: dict[str, Any] = field(default_factory=dict)
+    forbidden_masks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.labels)
-        for name in ("images", "tumor_masks", "brain_masks", "case_ids", "slice_index", "split"):
+        if self.forbidden_masks is None:  # no artefact region anywhere
+            object.__setattr__(self, "forbidden_masks", np.zeros(self.tumor_masks.shape, dtype=bool))
+        for name in ("images", "tumor_masks", "brain_masks", "case_ids", "slice_index", "split",
+                     "forbidden_masks"):
             if len(getattr(self, name)) != n:
                 raise DatasetError(
                     f"field {name} has a different length than labels",
@@ -81,6 +88,17 @@ class SliceDataset:
         return int(len(self.labels))
 
     @property
+    def forbidden(self) -> np.ndarray:
+        """The forbidden (artefact) masks, bool (N, H, W); never None once created."""
+        assert self.forbidden_masks is not None  # filled in by __post_init__
+        return self.forbidden_masks
+
+    def forbidden_counts(self) -> dict[str, int]:
+        """How many cases and slices carry an artefact region."""
+        rows = self.forbidden.reshape(len(self), -1).any(axis=1) if len(self) else np.zeros(0, bool)
+        return {"cases": int(np.unique(self.case_ids[rows]).size), "slices": int(rows.sum())}
+
+    @property
     def image_size(self) -> int:
         """Height (= width) of the slices in pixels."""
         return int(self.images.shape[-1])
@@ -92,6 +110,7 @@ class SliceDataset:
             brain_masks=self.brain_masks[index], labels=self.labels[index],
             case_ids=self.case_ids[index], slice_index=self.slice_index[index],
             split=self.split[index], channels=self.channels, manifest=self.manifest,
+            forbidden_masks=self.forbidden[index],
         )
 
     def subset(self, split: str) -> "SliceDataset":
@@ -137,6 +156,12 @@ def save_dataset(dataset: SliceDataset, folder: str | Path) -> Path:
         "split": dataset.split.astype(str),
         "channels": np.asarray(dataset.channels, dtype=str),
     }
+    # Only the slices with an artefact region are stored: most datasets have none, and
+    # a dataset without any keeps exactly the arrays of older versions.
+    rows = np.flatnonzero(dataset.forbidden.reshape(len(dataset), -1).any(axis=1))
+    if rows.size:
+        arrays["forbidden_rows"] = rows.astype(np.int64)
+        arrays["forbidden_masks"] = dataset.forbidden[rows].astype(bool, copy=False)
     write_dataset(folder, lambda f: np.savez(f, **arrays), dataset.manifest)
     return folder
 
@@ -172,4 +197,22 @@ def load_dataset(path: str | Path) -> SliceDataset:
     if missing:
         raise DatasetError(f"arrays missing from {ARRAYS_FILE}: {sorted(missing)}", folder)
     channels = tuple(str(c) for c in data.pop("channels"))
-    return SliceDataset(**data, channels=channels, manifest=manifest)
+    forbidden = _forbidden(data.pop("forbidden_rows", None), data.pop("forbidden_masks", None),
+                           data["tumor_masks"].shape, arrays_file)
+    return SliceDataset(**data, channels=channels, manifest=manifest, forbidden_masks=forbidden)
+
+
+def _forbidden(rows: np.ndarray | None, masks: np.ndarray | None, shape: tuple[int, ...],
+               arrays_file: Path) -> np.ndarray:
+    """The full (N, H, W) forbidden masks from the stored rows (none stored: all False)."""
+    full = np.zeros(shape, dtype=bool)
+    if rows is None and masks is None:
+        return full
+    if (rows is None or masks is None or rows.ndim != 1 or masks.shape != (len(rows),) + shape[1:]
+            or (rows.size and (rows.min() < 0 or rows.max() >= shape[0]))):
+        raise DatasetError("the dataset's artefact masks do not fit its slices", arrays_file,
+                           expected=f"rows in [0, {shape[0]}) with masks {shape[1:]}",
+                           actual=f"{None if rows is None else rows.shape}, "
+                                  f"{None if masks is None else masks.shape}")
+    full[rows] = masks.astype(bool)
+    return full

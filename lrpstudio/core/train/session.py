@@ -88,6 +88,9 @@ def dataset_fingerprint(dataset: SliceDataset) -> str:
                   dataset.split.astype(str), dataset.case_ids.astype(str), dataset.slice_index):
         digest.update(str((array.dtype.str, array.shape)).encode())
         digest.update(np.ascontiguousarray(array).tobytes())
+    if dataset.forbidden.any():  # artefact regions: absent, the hash is that of older versions
+        digest.update(b"forbidden")
+        digest.update(np.packbits(dataset.forbidden).tobytes())
     return digest.hexdigest()
 
 
