@@ -22,6 +22,9 @@ Design in brief (details in each module's docstring):
   least once a second during a long stroke); a torn tail is ignored; replay checks the
   sha256 of the base segmentation; a save clears it. A new session that edits over a
   journal it did not restore moves that journal to ``<case_id>.journal.bak``.
+* Polygon / lasso (``polygon``): a closed outline in one slice; a voxel is covered when
+  its centre is on the outline or inside it (even-odd). Region growing (``grow``): the
+  flood fill of ``fill`` with an intensity range, by default mean ± k·sd around the seed.
 * Interpolation (``interpolate``): shape-based, from signed distance maps of key slices;
   returns a preview that the session applies (or the caller drops).
 
@@ -32,6 +35,8 @@ from .brush import BrushSettings, dab, line_centers
 from .change import Change, apply_change, merge_changes
 from .events import ChangeEvent
 from .fill import fill_holes, flood_fill
+from .grow import grow_region, seed_range
+from .polygon import polygon_fill, rasterise_polygon
 from .footprint import (FootprintSpec, brush_footprint, cursor_footprint, outline_segments,
                         radii_in_voxels, spacing_from_affine)
 from .history import DEFAULT_MAX_STEPS, History, Step
@@ -47,7 +52,8 @@ __all__ = [
     "BrushSettings", "Change", "ChangeEvent", "DEFAULT_MAX_STEPS", "EditSession", "FootprintSpec",
     "History", "InterpolationPreview", "JournalInfo", "SessionOptions", "Step", "WritePolicy",
     "apply_change", "array_sha256", "brush_footprint", "cursor_footprint", "dab", "discard_journal",
-    "fill_holes", "find_recoverable", "flood_fill", "interpolate_between", "journal_path",
-    "keep_largest", "line_centers", "merge_changes", "outline_segments", "radii_in_voxels", "recover",
-    "remove_small_islands", "replay", "resolve_write", "signed_distance", "spacing_from_affine",
+    "fill_holes", "find_recoverable", "flood_fill", "grow_region", "interpolate_between", "journal_path",
+    "keep_largest", "line_centers", "merge_changes", "outline_segments", "polygon_fill", "radii_in_voxels",
+    "rasterise_polygon", "recover", "remove_small_islands", "replay", "resolve_write", "seed_range",
+    "signed_distance", "spacing_from_affine",
 ]

@@ -2,6 +2,11 @@
 
 Connectivity is face-connected (4 neighbours in a slice, 6 in 3D): a fill never leaks
 through a diagonal gap that a user sees as closed.
+
+One flood fill serves three tools, by what makes a voxel "similar" to the seed:
+``"label"`` (the same current value: the Fill tool), ``"intensity"`` (within a tolerance
+of the seed's intensity) and ``"range"`` (an intensity in ``[low, high]``: seeded region
+growing, see :mod:`.grow`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from .change import Change, change_from_box, empty_change, merge_changes
 from .footprint import PLANE_NORMAL, Plane
 from .rules import WritePolicy, resolve_write
 
-FillCriterion = Literal["label", "intensity"]
+FillCriterion = Literal["label", "intensity", "range"]
 
 
 def mask_box(mask: np.ndarray, pad: int = 0) -> tuple[slice, ...] | None:
@@ -41,7 +46,8 @@ def _slice_box(shape: Sequence[int], plane: Plane | None, index: int | None) -> 
 
 def flood_fill(seg: np.ndarray, seed: Sequence[int], policy: WritePolicy, *, erase: bool = False,
                plane: Plane | None = "axial", criterion: FillCriterion = "label",
-               tolerance: float = 0.0, intensity: np.ndarray | None = None) -> Change:
+               tolerance: float = 0.0, intensity: np.ndarray | None = None,
+               window: tuple[float, float] | None = None) -> Change:
     """The change of a flood fill from ``seed``; ``seg`` is not modified.
 
     Parameters
@@ -59,10 +65,14 @@ def flood_fill(seg: np.ndarray, seed: Sequence[int], policy: WritePolicy, *, era
     criterion
         ``"label"``: the connected region with the seed's current value.
         ``"intensity"``: the connected region with ``|I - I[seed]| <= tolerance``.
+        ``"range"``: the connected region with ``low <= I <= high`` (``window``); empty
+        when the seed itself lies outside the range.
     tolerance
         Intensity tolerance for ``criterion="intensity"``.
     intensity
-        Reference volume, needed for ``criterion="intensity"`` or an intensity range.
+        Reference volume, needed for the intensity criteria or an intensity range.
+    window
+        ``(low, high)`` inclusive, for ``criterion="range"``.
     """
     seed = tuple(int(s) for s in seed)
     if any(not 0 <= s < n for s, n in zip(seed, seg.shape)):
@@ -71,12 +81,9 @@ def flood_fill(seg: np.ndarray, seed: Sequence[int], policy: WritePolicy, *, era
     sub = seg[box]
     sub_intensity = intensity[box] if intensity is not None else None
     local_seed = tuple(s - b.start for s, b in zip(seed, box))
-    if criterion == "label":
-        similar = sub == sub[local_seed]
-    else:
-        if sub_intensity is None:
-            raise ValueError("an intensity flood fill needs the reference intensity volume")
-        similar = np.abs(sub_intensity.astype(np.float64) - float(sub_intensity[local_seed])) <= tolerance
+    similar = _similar(sub, sub_intensity, local_seed, criterion, tolerance, window)
+    if not similar[local_seed]:
+        return empty_change(seg.size)  # a range that excludes the seed grows nothing
     # Label only inside the bounding box of the similar voxels (it holds the seed's
     # component): a 3D fill of one tumour label then never labels the whole volume.
     inner = mask_box(similar)
@@ -87,6 +94,23 @@ def flood_fill(seg: np.ndarray, seed: Sequence[int], policy: WritePolicy, *, era
     intensity_inner = sub_intensity[inner] if sub_intensity is not None else None
     mask, value = resolve_write(sub_inner, region, policy, erase, intensity_inner)
     return change_from_box(seg, [b.start + i.start for b, i in zip(box, inner)], mask, value)
+
+
+def _similar(sub: np.ndarray, sub_intensity: np.ndarray | None, seed: tuple[int, ...],
+             criterion: FillCriterion, tolerance: float,
+             window: tuple[float, float] | None) -> np.ndarray:
+    """The voxels a flood fill may spread through, by ``criterion``."""
+    if criterion == "label":
+        return np.asarray(sub == sub[seed])
+    if sub_intensity is None:
+        raise ValueError(f"a flood fill by {criterion} needs the reference intensity volume")
+    values = sub_intensity.astype(np.float64)
+    if criterion == "intensity":
+        return np.asarray(np.abs(values - float(values[seed])) <= tolerance)
+    if criterion != "range" or window is None:
+        raise ValueError(f"unknown flood fill criterion {criterion!r} (or a range without a window)")
+    low, high = window
+    return np.asarray((values >= low) & (values <= high))
 
 
 def _holes_in_box(seg: np.ndarray, box: tuple[slice, ...], policy: WritePolicy,

@@ -30,6 +30,8 @@ from .change import (Box, Change, apply_change, as_box, bounding_box, change_fro
                      merge_changes)
 from .events import ChangeEvent, EventKind, Subscriber
 from .fill import FillCriterion, flood_fill, fill_holes
+from .grow import SEED_K, grow_region, seed_range
+from .polygon import polygon_fill
 from .footprint import PLANE_NORMAL, Plane, brush_footprint, cursor_footprint, spacing_from_affine
 from .history import DEFAULT_MAX_STEPS, History, Step
 from .interpolate import InterpolationPreview, interpolate_between
@@ -40,6 +42,14 @@ from .region import volume_region, volume_values, within
 from .rules import PAINTABLE_LABELS, EditMode, WritePolicy, resolve_write
 
 SaveFunction = Callable[[np.ndarray], Any]
+
+
+@dataclass(frozen=True)
+class SaveTicket:
+    """A snapshot being saved (:meth:`EditSession.begin_save`): the mask and the session's version."""
+
+    seg: np.ndarray
+    version: int
 
 
 @dataclass(frozen=True)
@@ -270,6 +280,36 @@ class EditSession:
                             criterion=criterion, tolerance=tolerance, intensity=intensity)
         return self._apply_step("flood fill", change)
 
+    def polygon_fill(self, points: Sequence[Sequence[float]], plane: Plane, index: int, *,
+                     erase: bool = False) -> Step | None:
+        """Fill (or erase) a closed polygon in one slice as one step; see :mod:`.polygon`.
+
+        ``points`` are ``(u, v)`` in the slice's in-plane voxel axes in increasing order.
+        """
+        change = polygon_fill(self._seg, points, plane, index, self.policy, erase=erase,
+                              intensity=self._intensity())
+        return self._apply_step("polygon erase" if erase else "polygon fill", change)
+
+    def seed_range(self, seed: Sequence[int], plane: Plane | None = "axial", *, k: float = SEED_K,
+                   modality: str | None = None) -> tuple[float, float]:
+        """The default region-growing range around ``seed``: mean ± k·sd; see :mod:`.grow`."""
+        return seed_range(self._volume(modality), seed, plane, k=k)
+
+    def grow_region(self, seed: Sequence[int], low: float | None = None, high: float | None = None,
+                    *, plane: Plane | None = "axial", k: float = SEED_K, modality: str | None = None,
+                    erase: bool = False) -> Step | None:
+        """Grow a region from ``seed`` within ``[low, high]`` of ``modality`` as one step.
+
+        A missing bound comes from :meth:`seed_range`. ``modality`` defaults to the brush's
+        reference modality; ``plane=None`` grows in 3D.
+        """
+        volume = self._volume(modality)
+        if low is None or high is None:
+            auto = seed_range(volume, seed, plane, k=k)
+            low, high = (auto[0] if low is None else low), (auto[1] if high is None else high)
+        change = grow_region(self._seg, seed, self.policy, volume, low, high, plane=plane, erase=erase)
+        return self._apply_step("grow region", change)
+
     def fill_holes(self, plane: Plane | None = None, index: int | None = None) -> Step | None:
         """Fill holes of the edited layer in 3D, in one slice, or slice by slice (``index=None``)."""
         change = fill_holes(self._seg, self.policy, plane=plane, index=index, intensity=self._intensity())
@@ -367,15 +407,45 @@ class EditSession:
         never over the original). The dirty flag and the journal are cleared only after it
         returned without raising.
         """
+        ticket = self.begin_save()
+        result = self.write_snapshot(ticket, save_fn)
+        self.finish_save(ticket, result)
+        return result
+
+    def begin_save(self) -> "SaveTicket":
+        """First part of a save off the GUI thread: a snapshot of the mask to write.
+
+        A GUI calls this, runs :meth:`write_snapshot` on a worker thread and then
+        :meth:`finish_save` back on the GUI thread; it must not edit in between
+        (:meth:`finish_save` refuses a snapshot the session has moved past).
+        """
         if self._stroke is not None:
             raise EditingError("finish the stroke before saving")
-        snapshot = self._seg.copy()
-        result = (save_fn or self._save_correction)(snapshot)
+        return SaveTicket(self._seg.copy(), self._version)
+
+    def write_snapshot(self, ticket: "SaveTicket", save_fn: SaveFunction | None = None) -> Any:
+        """Write a snapshot (``save_fn(seg)``, default the workspace correction); returns its result.
+
+        The one session method that may run on another thread: it reads only the snapshot
+        and the case and workspace the session was made with.
+        """
+        return (save_fn or self._save_correction)(ticket.seg)
+
+    def finish_save(self, ticket: "SaveTicket", result: Any = None) -> None:
+        """Mark the snapshot as saved: the dirty flag and the journal are cleared.
+
+        Raises
+        ------
+        EditingError
+            The mask changed after :meth:`begin_save`; the session stays dirty (save again).
+        """
+        if ticket.version != self._version:
+            raise EditingError("the mask changed while it was being saved; save again",
+                               expected=ticket.version, actual=self._version)
         self._saved_serial = self._history.state_serial()
         # The saved mask is the base of any later journal (it is what load_case returns next).
-        self._journal.rebase(snapshot, str(result) if isinstance(result, (str, Path)) else None)
+        self._journal.rebase(ticket.seg, str(result) if isinstance(result, (str, Path)) else None)
         self._emit("saved", None, 0)
-        return result
 
     def _save_correction(self, seg: np.ndarray) -> Path:
         if self._case is None or self._workspace is None:
@@ -433,6 +503,13 @@ class EditSession:
         name = self._brush.intensity_modality
         if name not in self._images:
             raise EditingError(f"no reference volume {name!r} for intensity-limited editing",
+                               expected=sorted(self._images), actual=name)
+        return self._images[name]
+
+    def _volume(self, modality: str | None) -> np.ndarray:
+        name = modality or self._brush.intensity_modality
+        if name not in self._images:
+            raise EditingError(f"no reference volume {name!r} for region growing",
                                expected=sorted(self._images), actual=name)
         return self._images[name]
 

@@ -197,3 +197,27 @@ def test_separate_strokes_are_not_joined() -> None:
         session.stroke_to((x, 4, 4))
         session.end_stroke()
     assert session.seg.sum() == 2 and len(session.history) == 2
+
+
+def test_save_in_three_parts_keeps_edits_made_before_finishing_dirty(tmp_path) -> None:
+    """begin_save / write_snapshot (a worker) / finish_save: the split that saves off the GUI thread."""
+    from lrpstudio.core.editing.session import EditSession
+    from lrpstudio.core.errors import EditingError
+
+    session = EditSession(np.zeros((8, 8, 4), np.uint8))
+    session.set_active_label(1)
+    session.paint((3, 3, 2))
+    ticket = session.begin_save()
+    written: list[np.ndarray] = []
+    result = session.write_snapshot(ticket, lambda seg: written.append(seg) or tmp_path / "x.nii.gz")
+    assert session.dirty  # written, not yet marked saved
+    session.finish_save(ticket, result)
+    assert not session.dirty
+    np.testing.assert_array_equal(written[0], session.seg)
+    session.paint((6, 6, 2))
+    late = session.begin_save()
+    session.paint((1, 1, 1))  # an edit after the snapshot
+    session.write_snapshot(late, lambda seg: None)
+    with pytest.raises(EditingError):
+        session.finish_save(late, None)
+    assert session.dirty  # the newer edit is not marked saved
