@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, str] = {
     "experiment": "experiment_cmd",
     "explain": "explain_cmd",
     "similar": "similar_cmd",
+    "review": "review_cmd",
 }
 
 

@@ -29,7 +29,7 @@ from lrpstudio.core.review.priority import priority, queue_order
 from lrpstudio.core.xai.relevance import forward_with_relevance
 from lrpstudio.core.xai.score import tumor_lrp_score
 
-__all__ = ["COMPONENTS_KEPT", "QueueEntry", "SliceReview", "entry_key", "rank_entries",
+__all__ = ["COMPONENTS_KEPT", "QueueEntry", "SliceReview", "entry_key", "explain_positive", "rank_entries",
            "review_slices", "tumour_rows"]
 
 #: Outside components kept per slice (the largest by mass).
@@ -108,9 +108,16 @@ def tumour_rows(dataset: SliceDataset) -> np.ndarray:
     return np.flatnonzero(dataset.tumor_masks.reshape(len(dataset), -1).any(axis=1))
 
 
-def _explain(model: torch.nn.Module, dataset: SliceDataset, rows: np.ndarray,
-             composite: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Positive relevance (N, S, S), scores, predictions and P(HGG) of ``rows``."""
+def explain_positive(model: torch.nn.Module, dataset: SliceDataset, rows: np.ndarray,
+                     composite: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Explain ``rows`` of ``dataset`` for their labels, in eval mode (the model's mode is restored).
+
+    Returns
+    -------
+    positive, scores, predictions, probabilities
+        ``(N, S, S)`` float64 ``R+`` (positive part per channel, summed), TumorLRPScore
+        (NaN without tumour), predicted class and P(HGG).
+    """
     device = next(model.parameters()).device
 
     def tensor(array: np.ndarray, dtype: Any) -> torch.Tensor:
@@ -169,7 +176,7 @@ def review_slices(model: torch.nn.Module, dataset: SliceDataset, composite: str,
         if is_cancelled(cancel):
             raise CancelledError("the review was cancelled")
         part = rows[start:start + batch_size]
-        positive, scores, predictions, probabilities = _explain(model, dataset, part, composite)
+        positive, scores, predictions, probabilities = explain_positive(model, dataset, part, composite)
         for k, row in enumerate(part):
             case_id = str(dataset.case_ids[row])
             tumour, brain = dataset.tumor_masks[row], dataset.brain_masks[row]
