@@ -20,7 +20,7 @@ backward pass.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -41,7 +41,7 @@ from lrpstudio.core.train.heatmaps import explain_batch
 from lrpstudio.core.xai.composites import COMPOSITES
 
 __all__ = ["COMPOSITES", "SIGNS", "CaseStatistics", "LayerEngine", "LayerResult", "case_statistics",
-           "layer_ramp", "layer_rgba", "prepare_slices", "tumour_range"]
+           "layer_ramp", "layer_result", "layer_rgba", "prepare_slices", "tumour_range"]
 
 #: How the layer shows relevance: ``positive`` (evidence for the class explained) or
 #: ``both`` signs on a diverging map.
@@ -221,11 +221,20 @@ class LayerEngine:
             if progress is not None:
                 progress(min(first + BATCH, len(index)), len(index), "relevance")
         relevance, scores, predictions, probabilities = (np.concatenate(p) for p in zip(*parts))
-        plane_shape = stats.brain.shape[:2]
-        planes = np.stack([prepared_to_plane(r, plane_shape, "density") for r in relevance]).astype(np.float32)
-        return LayerResult(current.case_id, Path(run_dir), composite, int(version), tuple(index), planes,
-                           float(settings.vmax or colour_scale(relevance)), scores, predictions,
-                           probabilities, label, time.perf_counter() - start)
+        result = layer_result(current.case_id, run_dir, composite, version, index, relevance,
+                              stats.brain.shape[:2], settings.vmax or colour_scale(relevance))
+        return replace(result, scores=scores, predictions=predictions, probabilities=probabilities,
+                       label=label, seconds=time.perf_counter() - start)
+
+
+def layer_result(case_id: str, run_dir: str | Path, composite: str, version: int, zs: Sequence[int],
+                 relevance: np.ndarray, plane_shape: tuple[int, int], vmax: float) -> LayerResult:
+    """A :class:`LayerResult` of prepared heatmaps ``relevance`` (k, S, S) of slices ``zs``,
+    mapped onto the ``(I, J)`` axial plane (scores and predictions left unknown)."""
+    planes = np.stack([prepared_to_plane(r, plane_shape, "density") for r in relevance]).astype(np.float32)
+    k = len(planes)
+    return LayerResult(str(case_id), Path(run_dir), composite, int(version), tuple(int(z) for z in zs), planes,
+                       float(vmax), np.full(k, np.nan), np.full(k, -1), np.full(k, np.nan), None, 0.0)
 
 
 def _explain(model: torch.nn.Module, slices: list[PreparedSlice], label: int | None,

@@ -31,6 +31,9 @@ class ExplainPanel(QtWidgets.QWidget):
         The viewer's state (volumes, mask, cursor), followed for staleness and "follow".
     """
 
+    #: The viewer's case changed (case id or None, grade or None).
+    case_changed = QtCore.Signal(object, object)
+
     def __init__(self, state: ViewState, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
@@ -50,6 +53,7 @@ class ExplainPanel(QtWidgets.QWidget):
         for w in (self.run_box, self.button, self.follow, self.input_tile, self.heat_tile, self.text):
             layout.addWidget(w)
         layout.addStretch(1)
+        self.sections = layout  # more sections (the relevance layer's) go before the stretch
         self.button.clicked.connect(self._guarded)
         self.button.setToolTip("Explain the viewer's current axial slice with the chosen run (Ctrl+E)")
         self._shown_for: tuple[str, int] | None = None  # (case id, z) of the result shown
@@ -61,6 +65,7 @@ class ExplainPanel(QtWidgets.QWidget):
     def set_case(self, case_id: str | None, grade: str | None = None) -> None:
         """The case the viewer shows now (None: none); its grade is the class explained."""
         self.case_id, self.grade = case_id, grade
+        self.case_changed.emit(case_id, grade)
 
     def set_runs_dir(self, path: str | Path) -> None:
         """Offer the runs under ``path``."""

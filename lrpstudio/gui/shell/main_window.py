@@ -21,6 +21,7 @@ from lrpstudio.app.data_source import CaseRow
 from lrpstudio.app.slices import ViewerSlice, capture
 from lrpstudio.core.paths import user_log_dir
 from lrpstudio.gui.explain.panel import ExplainPanel
+from lrpstudio.gui.review.wiring import attach_review
 from lrpstudio.gui.shell.actions import RecentMenu, build_actions, build_menus
 from lrpstudio.gui.shell.application import ErrorReporter
 from lrpstudio.gui.shell.docks import TabDocks, build_docks
@@ -78,6 +79,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_layout()
         self._build_menus()
         self._connect()
+        self.review = attach_review(self)  # the relevance layer and the Review tab
 
     # -- construction -------------------------------------------------------------------
     def _handlers(self) -> dict[str, Callable[[], object]]:
@@ -107,7 +109,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(self.tabs)
         self.explain = ExplainPanel(self.state, self)
         self.docks = build_docks(self, self.browser, self.panel, self.explain)
-        self.tab_docks = TabDocks(self.tabs, self.docks, hidden_on=("Training", "Runs", "Similar cases"))
+        self.tab_docks = TabDocks(self.tabs, self.docks, hidden_on=("Training", "Runs", "Similar cases", "Review"))
         self.readout = VoxelReadout(self.state, self.views, self)
         self.statusBar().addPermanentWidget(self.readout)
         self.statusBar().addPermanentWidget(convention_label(self))
@@ -310,6 +312,10 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.loader.when_loaded(case_id, lambda: self._go_to_slice(z))
         self.browser.select(case_id)
+
+    def show_relevance(self, case_id: str, z: int, run_dir: Path) -> None:
+        """Open a case at axial slice ``z`` (if not open) with the relevance layer on for a run."""
+        self.review.show_relevance(case_id, z, run_dir)
 
     def _go_to_slice(self, z: int) -> None:
         c = self.state.cursor

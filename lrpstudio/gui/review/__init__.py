@@ -1,0 +1,1 @@
+"""The Review tab, and the relevance layer's wiring into the main window."""
