@@ -272,10 +272,13 @@ class EditSession:
     # -- one-shot tools ----------------------------------------------------------------
     def flood_fill(self, seed: Sequence[int], *, plane: Plane | None = "axial",
                    criterion: FillCriterion = "label", tolerance: float = 0.0,
-                   erase: bool = False) -> Step | None:
-        """Flood fill from ``seed`` in the slice of ``plane`` (None: 3D); see :func:`fill.flood_fill`."""
-        intensity = self._reference(required=criterion == "intensity"
-                                    or self._brush.intensity_range is not None)
+                   erase: bool = False, modality: str | None = None) -> Step | None:
+        """Flood fill from ``seed`` in the slice of ``plane`` (None: 3D); see :func:`fill.flood_fill`.
+
+        ``modality`` is the reference of ``criterion="intensity"`` (default: the brush's).
+        """
+        intensity = (self._intensity() if criterion == "label" and modality is None
+                     else self._volume(modality))
         change = flood_fill(self._seg, seed, self.policy, erase=erase, plane=plane,
                             criterion=criterion, tolerance=tolerance, intensity=intensity)
         return self._apply_step("flood fill", change)

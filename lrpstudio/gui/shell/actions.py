@@ -23,11 +23,12 @@ ICONS: dict[str, str] = {
     "file.open_folder": "open",
 }
 CHECKABLE: frozenset[str] = frozenset({
-    "tool.navigate", "tool.brush", "tool.eraser", "tool.fill", "tool.toggle_3d",
+    "tool.navigate", "tool.brush", "tool.eraser", "tool.fill", "tool.grow", "tool.polygon",
+    "tool.toggle_3d",
     "view.overlay", "view.outline", *(f"view.modality.{m}" for m in MODALITIES)})
 #: Mutually exclusive groups.
 EXCLUSIVE: tuple[tuple[str, ...], ...] = (
-    ("tool.navigate", "tool.brush", "tool.eraser", "tool.fill"),
+    ("tool.navigate", "tool.brush", "tool.eraser", "tool.fill", "tool.grow", "tool.polygon"),
     tuple(f"view.modality.{m}" for m in MODALITIES),
 )
 

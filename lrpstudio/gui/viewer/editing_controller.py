@@ -16,6 +16,7 @@ import numpy as np
 from PySide6 import QtCore
 
 from lrpstudio.app.editing import BrushSettings, ChangeEvent, EditSession, InterpolationPreview, Plane, discard_journal
+from lrpstudio.gui.viewer.click_tools import CLICK_TOOLS, ClickTools
 from lrpstudio.gui.viewer.ortho_views import OrthoViews
 from lrpstudio.gui.viewer.slice_view import SliceView
 from lrpstudio.gui.viewer.tool_panel import ToolPanel
@@ -23,7 +24,7 @@ from lrpstudio.gui.viewer.view_state import ViewState, Voxel
 
 #: Core plane names by the voxel axis normal to them (core: axial = third axis).
 _CORE_PLANE: dict[int, Plane] = {0: "sagittal", 1: "coronal", 2: "axial"}
-TOOLS: tuple[str, ...] = ("navigate", "brush", "eraser", "fill")
+TOOLS: tuple[str, ...] = ("navigate", "brush", "eraser", *CLICK_TOOLS)
 #: Interval of the journal safety flush; a held, unmoving stroke still reaches the disk.
 FLUSH_INTERVAL_MS = 500
 
@@ -56,6 +57,7 @@ class EditingController(QtCore.QObject):
         self.key_slices: dict[int, set[int]] = {0: set(), 1: set(), 2: set()}
         self._unsubscribe: Callable[[], None] | None = None
         self._cursor_cache: dict[tuple, np.ndarray] = {}
+        self.clicks = ClickTools(state, panel.options, status)
         self._flush_timer = QtCore.QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
@@ -70,6 +72,7 @@ class EditingController(QtCore.QObject):
             "edit.undo": self.undo, "edit.redo": self.redo,
             "tool.smaller": lambda: self.resize(-1), "tool.bigger": lambda: self.resize(+1),
             "tool.toggle_3d": self.toggle_3d, "tool.fill_holes": self.fill_holes,
+            "tool.fill_holes_3d": self.fill_holes_3d,
             "tool.keep_largest": self.keep_largest, "tool.remove_islands": self.remove_islands,
             "tool.interpolate": self.interpolate, "tool.apply_preview": self.apply_preview,
             "tool.cancel_preview": self.cancel_preview,
@@ -118,6 +121,7 @@ class EditingController(QtCore.QObject):
     def detach(self) -> None:
         """Stop editing; the session's journal is kept when edits are unsaved."""
         self.cancel_preview()
+        self.clicks.cancel()
         if self.session is not None:
             if self.session.in_stroke():
                 self.session.end_stroke()
@@ -137,8 +141,11 @@ class EditingController(QtCore.QObject):
 
     # -- tool state ---------------------------------------------------------------------
     def set_tool(self, name: str) -> None:
-        """Choose navigate, brush, eraser or fill."""
+        """Choose navigate, brush, eraser, fill, grow or polygon."""
+        if name != self.tool:
+            self.clicks.cancel()  # a half-drawn polygon belongs to the tool left
         self.tool = name
+        self.panel.show_tool_options(name)
         self.panel.action_map[f"tool.{name}"].setChecked(True)
         self.views.set_tool(None if name == "navigate" else self)
         self.status(f"Tool: {name}")
@@ -200,9 +207,9 @@ class EditingController(QtCore.QObject):
         if self.session is None or self.tool == "navigate":
             return False
         plane = _CORE_PLANE[view.mapping.slice_axis]
-        if self.tool == "fill":
-            session = self.session
-            self.guard(lambda: self._step(session.flood_fill(voxel, plane=plane), "flood fill"))
+        if self.tool in CLICK_TOOLS:
+            session, tool = self.session, self.tool
+            self.guard(lambda: self.clicks.press(tool, session, view, voxel))
             return True
         brush = self.session.brush
         if brush.plane != plane:
@@ -215,6 +222,8 @@ class EditingController(QtCore.QObject):
         """Continue the stroke to ``voxel``."""
         if self.session is not None and self.session.in_stroke():
             self._stroke_to(voxel)
+        elif self.tool == "polygon":
+            self.clicks.move(view, voxel)
 
     def _stroke_to(self, voxel: Voxel) -> None:
         """One dab; a failure ends the stroke (keeping what was painted) before it is reported."""
@@ -227,6 +236,9 @@ class EditingController(QtCore.QObject):
 
     def release(self, view: SliceView) -> None:
         """End the stroke: one undo step."""
+        if self.tool == "polygon" and self.session is not None:
+            session = self.session
+            self.guard(lambda: self.clicks.release(session))
         if self.session is not None and self.session.in_stroke():
             step = self.session.end_stroke()
             if step is not None:
@@ -259,6 +271,16 @@ class EditingController(QtCore.QObject):
             plane, _ = self._active_plane()
             self._step(self.session.fill_holes(plane=plane), "fill holes")
 
+    def double_click(self, view: SliceView, voxel: Voxel) -> None:
+        """A double click closes the polygon being drawn."""
+        if self.tool == "polygon" and self.session is not None:
+            self.clicks.close_polygon(self.session)
+
+    def fill_holes_3d(self) -> None:
+        """Fill the holes of the edited layer that are enclosed in 3D."""
+        if self.session is not None:
+            self._step(self.session.fill_holes(plane=None), "fill holes 3D")
+
     def keep_largest(self) -> None:
         """Erase every component of the edited layer but the largest."""
         if self.session is not None:
@@ -286,14 +308,18 @@ class EditingController(QtCore.QObject):
                     "(Enter applies, Esc discards)")
 
     def apply_preview(self) -> None:
-        """Apply the shown interpolation preview."""
-        if self.session is not None and self.preview is not None:
+        """Apply the shown interpolation preview, or close the polygon being drawn (Enter)."""
+        if self.session is not None and self.clicks.polygon.active:
+            self.clicks.close_polygon(self.session)
+        elif self.session is not None and self.preview is not None:
             preview, self.preview = self.preview, None
             self.state.set_preview(None)
             self._step(self.session.apply_preview(preview), "interpolate")
 
     def cancel_preview(self) -> None:
-        """Discard the interpolation preview."""
+        """Discard the interpolation preview, or cancel the polygon being drawn (Esc)."""
+        if self.clicks.cancel():
+            return
         if self.preview is not None or self.state.preview is not None:
             self.preview = None
             self.state.set_preview(None)

@@ -41,6 +41,9 @@ class ToolHandler(Protocol):
     def release(self, view: "SliceView") -> None:
         """Finish the stroke."""
 
+    def double_click(self, view: "SliceView", voxel: Voxel) -> None:
+        """A double click (the Polygon tool closes its outline)."""
+
     def brush_mask(self, slice_axis: int) -> np.ndarray | None:
         """The brush section in the plane normal to ``slice_axis`` (2D bool, in-plane
         voxel axes in increasing order), or None when no brush is active."""
@@ -344,6 +347,15 @@ class SliceView(pg.GraphicsView):
         if self._drag is not None and self._drag["mode"] == "tool" and self.tool is not None:
             self.tool.release(self)
         self._drag = None
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 - Qt API
+        # Qt sends press, release, double click, release: the first click already went to
+        # the tool as a press; the double click goes to it as itself (not a second press).
+        voxel = self.voxel_at(event.position())
+        if (event.button() == QtCore.Qt.MouseButton.LeftButton and voxel is not None
+                and self.tool is not None):
+            self.tool.double_click(self, voxel)
         event.accept()
 
     def wheelEvent(self, event: QtGui.QWheelEvent) -> None:  # noqa: N802 - Qt API

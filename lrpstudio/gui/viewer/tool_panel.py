@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.core.data.layouts import MODALITIES
 from lrpstudio.gui.viewer.overlay import LABEL_COLOURS, LABEL_NAMES
+from lrpstudio.gui.viewer.tool_options import ToolOptions
 from lrpstudio.gui.shell.shortcuts import tooltip
 from lrpstudio.gui.viewer.view_state import LEVEL_PRESETS
 
@@ -119,8 +120,8 @@ class ToolPanel(QtWidgets.QScrollArea):
         form = QtWidgets.QVBoxLayout(group)
         form.addWidget(self._row(self._button("tool.navigate", "Navigate"),
                                  self._button("tool.brush"), self._button("tool.eraser")))
-        form.addWidget(self._row(self._button("tool.fill", "Fill"),
-                                 self._button("tool.toggle_3d", "3D brush")))
+        form.addWidget(self._row(self._button("tool.fill", "Fill"), self._button("tool.grow", "Grow"),
+                                 self._button("tool.polygon", "Polygon")))
         self.target = QtWidgets.QComboBox(self)
         for label in LABEL_COLOURS:
             self.target.addItem(_swatch(LABEL_COLOURS[label]), f"{label}: {LABEL_NAMES[label]}",
@@ -133,7 +134,10 @@ class ToolPanel(QtWidgets.QScrollArea):
         self.radius.setSuffix(" vox")
         self.radius.setToolTip(f"Brush radius ({tooltip('tool.smaller', 'smaller')}, "
                                f"{tooltip('tool.bigger', 'bigger')})")
-        form.addWidget(self._row(QtWidgets.QLabel("Radius", self), self.radius))
+        form.addWidget(self._row(QtWidgets.QLabel("Radius", self), self.radius,
+                                 self._button("tool.toggle_3d", "3D brush")))
+        self.options = ToolOptions(self)
+        form.addWidget(self.options)
         self.paint_over = QtWidgets.QComboBox(self)
         for key, text in PAINT_OVER_TEXT.items():
             self.paint_over.addItem(text, key)
@@ -154,7 +158,8 @@ class ToolPanel(QtWidgets.QScrollArea):
     def _cleanup_group(self) -> QtWidgets.QGroupBox:
         group = QtWidgets.QGroupBox("Clean up", self)
         form = QtWidgets.QVBoxLayout(group)
-        form.addWidget(self._button("tool.fill_holes", "Fill holes"))
+        form.addWidget(self._row(self._button("tool.fill_holes", "Fill holes"),
+                                 self._button("tool.fill_holes_3d", "Fill holes 3D")))
         self.island_size = QtWidgets.QSpinBox(self)
         self.island_size.setRange(1, 100000)
         self.island_size.setValue(20)
@@ -167,6 +172,10 @@ class ToolPanel(QtWidgets.QScrollArea):
         form.addWidget(self._row(self._button("tool.apply_preview", "Apply"),
                                  self._button("tool.cancel_preview", "Discard")))
         return group
+
+    def show_tool_options(self, tool: str) -> None:
+        """Show the settings of ``tool`` (fill, grow, polygon) under the tool buttons."""
+        self.options.show_for(tool)
 
     def connect_changes(self, on_change: Callable[[], object]) -> None:
         """Call ``on_change`` whenever a brush setting widget changes."""
