@@ -35,6 +35,7 @@ from lrpstudio.gui.viewer.case_loader import CaseLoader
 from lrpstudio.gui.viewer.commands import connect_controls, sync_controls, view_commands
 from lrpstudio.gui.viewer.editing_controller import EditingController
 from lrpstudio.gui.viewer.hold_to_hide import HoldToHide
+from lrpstudio.gui.viewer.mask_saver import MaskSaver
 from lrpstudio.gui.viewer.ortho_views import OrthoViews
 from lrpstudio.gui.viewer.tool_panel import ToolPanel
 from lrpstudio.gui.viewer.readout import VoxelReadout, convention_label
@@ -79,6 +80,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_layout()
         self._build_menus()
         self._connect()
+        self.saver = MaskSaver(self.statusBar(), self.action_map, lambda: self.views.set_tool(None),
+                               lambda: self.controller.set_tool(self.controller.tool),
+                               lambda error, context: self.reporter.report(error, context), self)
         self.review = attach_review(self)  # the relevance layer and the Review tab
 
     # -- construction -------------------------------------------------------------------
@@ -86,7 +90,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return {
             "file.open_folder": self.choose_folder,
             "file.open_workspace": self.choose_workspace,
-            "file.save": self.save,
+            "file.save": lambda: self.save(wait=False),
             "file.quit": self.close,
             "case.next": lambda: self.browser.step(+1),
             "case.previous": lambda: self.browser.step(-1),
@@ -323,8 +327,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.setCurrentIndex(0)
 
     # -- saving and review ---------------------------------------------------------------
-    def save(self) -> bool:
-        """Save the current mask through the core corrections store."""
+    def save(self, wait: bool = True) -> bool:
+        """Save the current mask as the case's correction, on a worker thread.
+
+        Editing pauses while the file is written (:mod:`lrpstudio.gui.viewer.mask_saver`).
+        With ``wait`` (scripts, the unsaved-edits question) this returns when the file is
+        written and raises a failure; Ctrl+S does not wait, and a failure is one dialog.
+        """
         session = self.controller.session
         if self.case is None or self.data is None or session is None:
             self.show_status("Nothing to save")
@@ -332,13 +341,18 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.controller.dirty:
             self.show_status(f"{self.case.id}: no unsaved edits")  # no needless correction file
             return True
-        path = self.data.save(session)
-        self.browser.update_row(self.case.id, edited=True)
-        self.show_status(f"Saved {self.case.id} to {path}")
+        case_id = self.case.id
+
+        def saved(path: Path) -> None:
+            self.browser.update_row(case_id, edited=True)
+            self.show_status(f"Saved {case_id} to {path}")
+
+        self.saver.save(session, case_id, saved, wait=wait)
         return True
 
     def confirm_discard(self) -> bool:
         """Ask about unsaved edits; True when it is fine to move on."""
+        self.saver.wait()  # a save still running decides whether edits are unsaved
         if self.case is None or not self.controller.dirty:
             return True
         answer = self.prompter.ask_save(self.case.id)

@@ -97,6 +97,7 @@ def test_killed_session_is_restored_on_next_launch(make_window, demo_root: Path,
     window.action_map["edit.redo"].trigger()
     window.action_map["edit.redo"].trigger()
     window.action_map["file.save"].trigger()
+    window.saver.wait()  # Ctrl+S saves on a worker thread
     assert not list((ws / "recovery").glob("*.journal")), "saving clears the journal"
 
 

@@ -69,6 +69,7 @@ def test_paint_undo_redo_save_reopen(make_window, demo_root: Path, tmp_path: Pat
     np.testing.assert_array_equal(window.state.seg, painted)
 
     window.action_map["file.save"].trigger()
+    window.saver.wait()  # Ctrl+S saves on a worker thread
     assert not window.controller.dirty
     saved = workspace / "corrections" / case_id / f"{case_id}_seg.nii.gz"
     assert saved.is_file()
