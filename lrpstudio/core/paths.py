@@ -48,9 +48,14 @@ def user_log_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / "lrpstudio" / "logs"
 
 
-def demo_data_dir() -> Path:
-    """Where the built-in demo data set is generated on first use."""
-    return user_data_dir() / "demo"
+def demo_data_dir(design: int = 1) -> Path:
+    """Where the built-in demo data set of a generator design is generated on first use.
+
+    Design 1 lived in ``<data>/demo``; later designs get their own ``<data>/demo-v<N>``, so
+    a changed generator gives existing users the new set without touching the old one
+    (whose workspace may hold their corrections of *its* cases).
+    """
+    return user_data_dir() / ("demo" if design == 1 else f"demo-v{design}")
 
 
 def resources_root() -> Path:

@@ -21,7 +21,7 @@ import numpy as np
 
 from lrpstudio.core.data.demo.synth import synthesize_case
 from lrpstudio.core.data.demo.writer import (
-    DEMO_LAYOUTS, case_folder, demo_case_id, is_demo_set, read_marker, remove_demo_set,
+    DEMO_LAYOUTS, DESIGN, case_folder, demo_case_id, is_demo_set, read_marker, remove_demo_set,
     write_case_files, write_grade_table, write_marker,
 )
 from lrpstudio.core.data.layouts import Release
@@ -233,7 +233,8 @@ def ensure_demo_data(folder: str | Path | None = None, progress: ProgressCallbac
     Parameters
     ----------
     folder
-        Where the set lives (default :func:`lrpstudio.core.paths.demo_data_dir`).
+        Where the set lives (default :func:`lrpstudio.core.paths.demo_data_dir` of the
+        current :data:`~lrpstudio.core.data.demo.writer.DESIGN`).
     progress, cancel
         As for :func:`generate_demo`.
     config
@@ -244,7 +245,7 @@ def ensure_demo_data(folder: str | Path | None = None, progress: ProgressCallbac
     DemoDataError
         When ``folder`` exists, is not empty and is not a demo set.
     """
-    folder = Path(folder) if folder is not None else demo_data_dir()
+    folder = Path(folder) if folder is not None else demo_data_dir(DESIGN)
     if is_demo_set(folder):
         return folder
     if read_marker(folder) is not None:

@@ -42,6 +42,11 @@ DEMO_LAYOUTS: tuple[Release, ...] = (
 MARKER_FILE = "lrpstudio-demo.json"
 #: ``generator`` value inside the marker file.
 GENERATOR = "lrpstudio demo-data"
+#: Revision of the synthetic design (anatomy, tumours, shortcut). Raise it whenever the
+#: same config and seed would give different cases: the built-in set then moves to a new
+#: folder (:func:`lrpstudio.core.paths.demo_data_dir`) and is made afresh. 2: tumour size
+#: independent of the grade, core = what the grade's oedema leaves.
+DESIGN = 2
 #: Grade tables per layout (2019 has none: the HGG/ and LGG/ folders say it).
 GRADE_TABLES: Mapping[Release, str] = {
     Release.BRATS2020: "name_mapping.csv",
@@ -147,7 +152,8 @@ def write_marker(root: Path, config: Mapping[str, Any], records: Sequence[Mappin
     Generation writes it twice: first with ``complete=False`` and the planned cases
     (so an interrupted set can be recognised and cleaned up), last with everything.
     """
-    body = {"generator": GENERATOR, "format": 1, "complete": complete, "config": dict(config),
+    body = {"generator": GENERATOR, "format": 1, "design": DESIGN, "complete": complete,
+            "config": dict(config),
             "cases": list(records)}
     return atomic_write_text(root / MARKER_FILE, json.dumps(body, indent=1, sort_keys=True) + "\n")
 

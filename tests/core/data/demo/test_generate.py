@@ -14,7 +14,7 @@ from lrpstudio.core.data.demo import (
     DEFAULT_DEMO, MARKER_FILE, DemoConfig, case_grades, ensure_demo_data, generate_demo, is_demo_set,
     read_marker, remove_demo_set,
 )
-from lrpstudio.core.data.demo.writer import brats_affine
+from lrpstudio.core.data.demo.writer import DESIGN, brats_affine
 from lrpstudio.core.data.layouts import LABEL_CONVENTIONS, MODALITIES, Release, case_file_name
 from lrpstudio.core.errors import CancelledError, DemoDataError
 from lrpstudio.core.paths import demo_data_dir
@@ -158,6 +158,18 @@ def test_ensure_defaults_to_the_user_demo_folder() -> None:
     # conftest points LRPSTUDIO_HOME to a private folder, so this never touches real data
     assert demo_data_dir().name == "demo"
     assert demo_data_dir().parent.name == "data"
+    assert demo_data_dir(DESIGN).name == f"demo-v{DESIGN}" and DESIGN >= 2
+
+
+def test_a_new_design_gets_a_new_builtin_folder_and_leaves_the_old_set(tmp_path: Path) -> None:
+    # A set of the first design (no "design" in its marker) stays as it was, with the
+    # user's files beside it; the current design's set is its own folder and records it.
+    old = generate_demo(demo_data_dir(1), _config(cases=1))
+    (old / "notes.txt").write_text("mine")
+    new = ensure_demo_data(config=_config(cases=1))
+    assert new == demo_data_dir(DESIGN) != old
+    assert (old / "notes.txt").read_text() == "mine" and is_demo_set(old)
+    assert read_marker(new)["design"] == DESIGN
 
 
 def test_remove_demo_set_removes_only_what_it_wrote(tmp_path: Path) -> None:
