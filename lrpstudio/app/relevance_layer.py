@@ -36,11 +36,11 @@ from lrpstudio.core.data.slicing import (ChannelStats, axial_slices, brain_stati
 from lrpstudio.core.errors import CancelledError
 from lrpstudio.core.jobs import is_cancelled
 from lrpstudio.core.render.colours import colour_scale
-from lrpstudio.core.review.mapping import prepared_to_plane
+from lrpstudio.core.review.mapping import prepared_mask_to_plane, prepared_to_plane
 from lrpstudio.core.train.heatmaps import explain_batch
 from lrpstudio.core.xai.composites import COMPOSITES
 
-__all__ = ["COMPOSITES", "SIGNS", "CaseStatistics", "LayerEngine", "LayerResult", "case_statistics",
+__all__ = ["COMPOSITES", "SIGNS", "CaseStatistics", "LayerEngine", "LayerResult", "case_statistics", "component_planes",
            "layer_ramp", "layer_result", "layer_rgba", "prepare_slices", "tumour_range"]
 
 #: How the layer shows relevance: ``positive`` (evidence for the class explained) or
@@ -251,6 +251,12 @@ def _explain(model: torch.nn.Module, slices: list[PreparedSlice], label: int | N
                          torch.from_numpy(np.stack([s.tumour for s in slices])).to(device),
                          torch.from_numpy(np.stack([s.brain for s in slices])).to(device), composite)
     return maps.relevance, maps.scores, maps.predictions, maps.probabilities
+
+
+def component_planes(labels: np.ndarray, count: int, plane_shape: tuple[int, int]) -> list[np.ndarray]:
+    """The voxels of components ``0..count-1`` of a prepared label map (``k + 1`` on component
+    ``k``, as :func:`lrpstudio.app.review.viewer_components` gives it) on the (I, J) plane."""
+    return [prepared_mask_to_plane(np.asarray(labels) == k + 1, plane_shape) for k in range(int(count))]
 
 
 # -- colours ---------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
+from lrpstudio.gui.review.host import WindowHost
+from lrpstudio.gui.review.panel import ReviewPanel
 from lrpstudio.gui.shell.shortcuts import shortcut
 from lrpstudio.gui.viewer.relevance_controls import RelevanceControls
 from lrpstudio.gui.viewer.relevance_layer import RelevanceLayer
@@ -33,7 +35,33 @@ class ReviewWiring(QtCore.QObject):
         self.layer.set_case(explain.case_id, explain.grade)
         window.action_map["view.relevance"].triggered.connect(lambda _c=False: window.run_guarded(self.toggle))
         self.layer.failed.connect(lambda message: window.show_status(f"Relevance layer: {message}"))
+        self.panel = ReviewPanel(WindowHost(window, self.layer), window.tabs)
+        self._add_tab(window)
         window.installEventFilter(self)
+
+    def _add_tab(self, window: Any) -> None:
+        """The Review tab after Runs, following the runs folder; its keys on the window."""
+        tabs, panel = window.tabs, self.panel
+        tabs.insertTab(tabs.indexOf(tabs.runs) + 1, panel, "Review")
+        tabs.review = panel
+        tabs.runs_dir_changed.connect(panel.set_runs_dir)
+        tabs.training.run_ended.connect(lambda _run, _how: panel.refresh())
+        entry = panel.entry
+        commands = {
+            "window.review": lambda: tabs.setCurrentWidget(panel),
+            "review.add_to_mask": lambda: entry.verdict("add to mask"),
+            "review.artefact": lambda: entry.verdict("artefact"),
+            "review.fine": lambda: entry.verdict("fine"),
+            "review.skip": lambda: entry.verdict("skip"),
+            "review.next_component": lambda: entry.step_component(+1),
+            "review.previous_component": lambda: entry.step_component(-1),
+        }
+        for action_id, command in commands.items():
+            action = window.action_map[action_id]
+            action.triggered.connect(lambda _c=False, f=command: window.run_guarded(f))
+        for name, action_id in (("add to mask", "review.add_to_mask"), ("artefact", "review.artefact"),
+                                ("fine", "review.fine"), ("skip", "review.skip")):
+            entry.buttons[name].setToolTip(window.action_map[action_id].toolTip())
 
     def toggle(self) -> None:
         """The layer's key: on or off, and say which run it explains with."""
@@ -58,6 +86,7 @@ class ReviewWiring(QtCore.QObject):
         close is refused)."""
         if watched is self.window and event.type() == QtCore.QEvent.Type.Close:
             self.layer.wait()
+            self.panel.wait()
         return False
 
 
