@@ -181,6 +181,10 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                    help=f"learning-rate schedule (default {d.lr_schedule})")
     r.add_argument("--patience", type=int, default=d.patience, metavar="N",
                    help="stop when the best-epoch metric has not improved for N epochs (default 0 = off)")
+    r.add_argument("--forbidden-weight", type=float, default=d.forbidden_weight, metavar="W",
+                   help="artefact penalty: add W x the share of each slice's positive relevance inside "
+                        "its case's artefact region (marked in the review; RRR: an input-gradient "
+                        f"penalty there) to its loss (default {d.forbidden_weight:g} = off)")
 
 
 def training_config(args: argparse.Namespace, kind: GuidanceKind, penalty: float) -> TrainConfig:
@@ -198,7 +202,8 @@ def training_config(args: argparse.Namespace, kind: GuidanceKind, penalty: float
         amp=getattr(args, "amp", "none") == "bf16", class_balance=args.class_balance,
         warmup_epochs=args.warmup_epochs, warmup_min_accuracy=args.warmup_min_accuracy,
         ramp_epochs=args.ramp_epochs,
-        max_grad_norm=args.max_grad_norm, lr_schedule=args.lr_schedule, patience=args.patience)
+        max_grad_norm=args.max_grad_norm, lr_schedule=args.lr_schedule, patience=args.patience,
+        forbidden_weight=args.forbidden_weight)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

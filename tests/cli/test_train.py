@@ -129,7 +129,8 @@ def test_every_recipe_option_reaches_the_training_config(command: str) -> None:
 
     flags = ["--class-balance", "none", "--warmup-epochs", "3", "--warmup-min-accuracy", "0.75",
              "--ramp-epochs", "2", "--max-grad-norm", "0.5", "--lr-schedule", "cosine",
-             "--patience", "4", "--form", "ratio", "--seed-relevance", "contrast"]
+             "--patience", "4", "--form", "ratio", "--seed-relevance", "contrast",
+             "--forbidden-weight", "0.25"]
     extra = ["--out", "x"]
     args = build_parser().parse_args([command, "data", *extra, *flags])
     config = training_config(args, "lrp", 1.0)
@@ -137,6 +138,7 @@ def test_every_recipe_option_reaches_the_training_config(command: str) -> None:
             config.ramp_epochs, config.max_grad_norm, config.lr_schedule, config.patience) == (
         "none", 3, 0.75, 2, 0.5, "cosine", 4)
     assert (config.guidance.form, config.guidance.seed) == ("ratio", "contrast")
+    assert config.forbidden_weight == config.guidance.forbidden_weight == 0.25
 
 
 def test_penalty_zero_with_lrploss_is_plain_ce() -> None:

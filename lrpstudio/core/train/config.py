@@ -8,6 +8,7 @@ The device is recorded too, but only CPU runs are promised to be bit-reproducibl
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,12 @@ class TrainConfig:
         Run the training forward (and its LRP) under bfloat16 autocast; meant for CUDA.
         The loss is returned in float32 (cross-entropy and sums run in float32 under
         autocast); results are no longer bit-comparable with a float32 run.
+    forbidden_weight
+        Weight of the artefact penalty, 0 = off: the share of each slice's positive
+        relevance inside its case's artefact region (marked in the review) is added to
+        its loss (:mod:`lrpstudio.core.xai.forbidden`). It is copied into
+        ``guidance.forbidden_weight``, which the training step reads; it applies from the
+        first step (it is not part of the warm start).
     """
 
     model: str = "paper"
@@ -133,6 +140,7 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     lr_schedule: str = "constant"
     patience: int = 0
+    forbidden_weight: float = 0.0
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 1, "epochs", ">= 1", self.epochs)
@@ -153,6 +161,13 @@ class TrainConfig:
                self.warmup_min_accuracy)
         _check(self.device == "cpu" or self.device.startswith("cuda"), "device",
                "cpu, cuda or cuda:N", self.device)
+        weight = float(self.forbidden_weight)
+        _check(weight >= 0 and math.isfinite(weight), "forbidden_weight", "a finite number >= 0",
+               self.forbidden_weight)
+        # One source of truth: the step reads the guidance, the record keeps both alike.
+        if self.guidance.forbidden_weight != weight:
+            object.__setattr__(self, "guidance",
+                               dataclasses.replace(self.guidance, forbidden_weight=weight))
 
     @property
     def composite(self) -> str:

@@ -29,7 +29,6 @@ import torch
 from lrpstudio.core.data.slice_dataset import SliceDataset
 from lrpstudio.core.errors import InputError, LrpStudioError, TrainingDivergedError
 from lrpstudio.core.review.epochs import record_epoch
-from lrpstudio.core.train.augment import augment_batch
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.control import TrainControl
 from lrpstudio.core.train.distributed import (
@@ -42,7 +41,8 @@ from lrpstudio.core.train.schedule import (
 )
 from lrpstudio.core.train.pinned import PinnedSlices
 from lrpstudio.core.train.session import Session, new_session, restore_session, save_session_checkpoint
-from lrpstudio.core.train.step import Batch, NonFiniteLossError, StepOutput, compute_loss, to_batch, train_step
+from lrpstudio.core.train.step import (Batch, NonFiniteLossError, StepOutput, augment, compute_loss,
+                                      to_batch, train_step)
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,7 @@ def accumulate(sums: EpochSums, batch: Batch, logits: torch.Tensor, scores: torc
     sums.add_losses(len(batch), parts["ce"], parts["guidance"], parts["total"])
     sums.add_predictions(labels, logits.argmax(dim=1).cpu().numpy())
     sums.add_scores(labels, scores.cpu().numpy())
+    sums.add_forbidden(batch.forbidden_slices(), parts.get("forbidden"))
 
 
 def evaluate_sums(model: torch.nn.Module, dataset: SliceDataset, config: TrainConfig,
@@ -238,7 +239,9 @@ class _Loop:
     def run(self) -> RunResult:
         s = self.s
         self.log(f"training epochs {s.epoch + 1}..{s.config.epochs} on {s.device}", "start",
-                 first_epoch=s.epoch + 1, epochs=s.config.epochs)
+                 first_epoch=s.epoch + 1, epochs=s.config.epochs,
+                 forbidden={"weight": s.config.forbidden_weight, "train": self.train_set.forbidden_counts(),
+                            "val": self.val_set.forbidden_counts()})
         status = "finished"
         while s.epoch < s.config.epochs:
             epoch = s.epoch + 1
@@ -299,9 +302,7 @@ class _Loop:
                              s.device)
             # Every rank augments the whole global batch, so the generator advances alike
             # on all ranks and as in one process; then each trains on its own share.
-            images, tumor, brain = augment_batch(batch.images, batch.tumor, batch.brain,
-                                                 s.config.augmentation, s.generator)
-            batch = dataclasses.replace(batch, images=images, tumor=tumor, brain=brain)
+            batch = augment(batch, s.config.augmentation, s.generator)  # masks and artefact regions alike
             try:
                 out, batch = self.step(batch)
             except NonFiniteLossError as error:
@@ -321,8 +322,7 @@ class _Loop:
             return train_step(s.model, s.optimizer, batch, self.guidance, s.config.amp,
                               self.class_weights, s.config.max_grad_norm), batch
         share = shard(len(batch), self.dist)
-        local = Batch(images=batch.images[share], tumor=batch.tumor[share], brain=batch.brain[share],
-                      labels=batch.labels[share])
+        local = batch.rows(share)
         out = synced_train_step(s.model, s.optimizer, local, self.guidance, len(batch), self.dist,
                                 s.config.amp, self.class_weights, s.config.max_grad_norm)
         return out, local

@@ -21,7 +21,9 @@ _N_LOSS = len(_LOSS_KEYS)
 _CM = slice(_N_LOSS, _N_LOSS + NUM_CLASSES * NUM_CLASSES)
 _SCORE_SUM = slice(_CM.stop, _CM.stop + NUM_CLASSES)
 _SCORE_COUNT = slice(_SCORE_SUM.stop, _SCORE_SUM.stop + NUM_CLASSES)
-_SIZE = _SCORE_COUNT.stop
+# The forbidden (artefact) share: its sum over the slices with a region, and their count.
+_FORBIDDEN = slice(_SCORE_COUNT.stop, _SCORE_COUNT.stop + 2)
+_SIZE = _FORBIDDEN.stop
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
@@ -136,6 +138,11 @@ class EpochSums:
             self.values[_SCORE_SUM.start + k] += scores[hit].sum()
             self.values[_SCORE_COUNT.start + k] += hit.sum()
 
+    def add_forbidden(self, slices: int, share: float | None) -> None:
+        """Add one batch's mean forbidden share over its ``slices`` slices with an artefact region."""
+        if slices > 0 and share is not None and np.isfinite(share):
+            self.values[_FORBIDDEN] += np.array([slices * float(share), slices], dtype=np.float64)
+
     def merge(self, other: "EpochSums") -> None:
         """Add another worker's or batch's sums (what an all-reduce does)."""
         self.values += other.values
@@ -157,10 +164,15 @@ class EpochSums:
                 for k, name in enumerate(CLASS_NAMES)}
 
     def metrics(self) -> dict[str, float]:
-        """All metrics: ce, guidance, total (means), classification metrics, scores."""
+        """All metrics: ce, guidance, total (means), classification metrics, scores, and
+        ``forbidden`` (the mean share of positive relevance inside the artefact regions)
+        when any slice with a region was trained or evaluated with the artefact penalty."""
         n = self.values[-1]
         out = {key: float(self.values[i] / n) if n > 0 else float("nan")
                for i, key in enumerate(_LOSS_KEYS)}
         out.update(classification_metrics(self.confusion))
         out.update(self.score_means())
+        total, slices = self.values[_FORBIDDEN]
+        if slices > 0:  # only runs with an artefact penalty and regions get the column
+            out["forbidden"] = float(total / slices)
         return out

@@ -69,6 +69,7 @@ _TRAIN_FIELDS: FieldChecks = {
     "best_metric": (lambda v: isinstance(v, str), "a string"),
     "eval_batch_size": (is_int, "an integer"),
     "amp": (lambda v: isinstance(v, bool), "true or false"),
+    "forbidden_weight": (is_number, "a number"),
 }
 #: The same for the "dataset" section (every key optional: older records lack some).
 _DATASET_FIELDS: FieldChecks = {

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from lrpstudio.core.data.slice_dataset import SliceDataset
+from lrpstudio.core.train.augment import AugmentConfig, apply_params, draw_params
 from lrpstudio.core.xai.guidance import GuidanceConfig
 from lrpstudio.core.xai.losses import guidance_step
 
@@ -29,9 +30,20 @@ class Batch:
     tumor: torch.Tensor    # (N, H, W) bool
     brain: torch.Tensor    # (N, H, W) bool
     labels: torch.Tensor   # (N,) int64
+    forbidden: torch.Tensor | None = None  # (N, H, W) bool artefact regions; None: no slice has one
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
+
+    def forbidden_slices(self) -> int:
+        """How many slices of the batch carry an artefact region."""
+        return 0 if self.forbidden is None else int(self.forbidden.flatten(1).any(1).sum())
+
+    def rows(self, index: slice | torch.Tensor) -> "Batch":
+        """The slices ``index`` of the batch (a data-parallel rank's share)."""
+        return Batch(images=self.images[index], tumor=self.tumor[index], brain=self.brain[index],
+                     labels=self.labels[index],
+                     forbidden=None if self.forbidden is None else self.forbidden[index])
 
 
 @dataclass(frozen=True)
@@ -77,12 +89,13 @@ def compute_loss(model: torch.nn.Module, batch: Batch, guidance: GuidanceConfig,
     weights = None if class_weights is None else class_weights.to(batch.labels.device)[batch.labels]
     with torch.autocast(batch.images.device.type, dtype=torch.bfloat16, enabled=amp):
         result = guidance_step(model, batch.images, batch.labels, batch.tumor, batch.brain, guidance,
-                               weights)
+                               weights, batch.forbidden)
     if amp:
         result = dataclasses.replace(result, loss=result.loss.float(), logits=result.logits.float())
     has_tumour = batch.tumor.reshape(len(batch), -1).any(dim=1)
     scores = torch.where(has_tumour, result.scores.detach().to(torch.float64), torch.nan)
-    parts = {key: float(result.parts[key]) for key in ("ce", "guidance", "total")}
+    keys: tuple[str, ...] = ("ce", "guidance", "total", "forbidden")
+    parts = {key: float(result.parts[key]) for key in keys if key in result.parts}
     return StepOutput(loss=result.loss, logits=result.logits.detach(), scores=scores, parts=parts)
 
 
@@ -124,13 +137,32 @@ def train_step(
 
 
 def to_batch(dataset: SliceDataset, rows: np.ndarray, device: torch.device) -> Batch:
-    """Rows of a dataset as tensors on ``device`` (through pinned memory for CUDA)."""
+    """Rows of a dataset as tensors on ``device`` (through pinned memory for CUDA).
+
+    The forbidden masks travel only when one of the rows has an artefact region.
+    """
+    forbidden = np.ascontiguousarray(dataset.forbidden[rows], dtype=bool)
     return Batch(
         images=_to_device(np.ascontiguousarray(dataset.images[rows], dtype=np.float32), device),
         tumor=_to_device(np.ascontiguousarray(dataset.tumor_masks[rows], dtype=bool), device),
         brain=_to_device(np.ascontiguousarray(dataset.brain_masks[rows], dtype=bool), device),
         labels=_to_device(np.ascontiguousarray(dataset.labels[rows], dtype=np.int64), device),
+        forbidden=_to_device(forbidden, device) if forbidden.any() else None,
     )
+
+
+def augment(batch: Batch, config: AugmentConfig, generator: torch.Generator) -> Batch:
+    """The batch randomly rotated and flipped: one transform per slice for its image and
+    every mask (tumour, brain, artefact region); the generator advances as in
+    :func:`~lrpstudio.core.train.augment.augment_batch`."""
+    params = draw_params(len(batch), config, generator)
+    if not config.enabled:
+        return batch
+    images, tumor, brain = apply_params(batch.images, batch.tumor, batch.brain, params)
+    forbidden = None
+    if batch.forbidden is not None:
+        forbidden = apply_params(batch.images[:, :1], batch.forbidden, batch.forbidden, params)[1]
+    return Batch(images=images, tumor=tumor, brain=brain, labels=batch.labels, forbidden=forbidden)
 
 
 def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:

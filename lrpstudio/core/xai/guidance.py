@@ -77,6 +77,11 @@ class GuidanceConfig:
     engine
         LRP engine: ``"auto"`` (the explicit engine whenever the model allows it),
         ``"explicit"`` or ``"zennit"`` (hooks; slower, for comparison and other models).
+    forbidden_weight
+        Weight of the forbidden-region (artefact) term, 0 = off: the share of positive
+        relevance inside each slice's artefact region is added to its loss
+        (:mod:`lrpstudio.core.xai.forbidden`; for RRR the region is an RRR annotation).
+        With ``score_gradient="detached"`` the term is a constant (no gradient), as S is.
     """
 
     kind: GuidanceKind = "lrp"
@@ -90,6 +95,7 @@ class GuidanceConfig:
     rrr_weight: float = 1.0
     monitor_score: bool = True
     engine: Engine = "auto"
+    forbidden_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in GUIDANCE_KINDS:
@@ -112,6 +118,9 @@ class GuidanceConfig:
         if not (float(self.rrr_weight) >= 0.0):
             raise ExplanationError("rrr_weight must not be negative", expected=">= 0",
                                    actual=self.rrr_weight)
+        if not (float(self.forbidden_weight) >= 0.0) or math.isinf(float(self.forbidden_weight)):
+            raise ExplanationError("forbidden_weight must be a finite number >= 0", expected=">= 0",
+                                   actual=self.forbidden_weight)
         check_composite(self.composite)
         if self.engine not in ENGINES:
             raise ExplanationError("unknown LRP engine", expected=" or ".join(ENGINES), actual=self.engine)

@@ -29,6 +29,11 @@ class frequencies) scale each slice's CE term in every form.
 relevance into the tumour); ``"detached"`` treats S as a constant, as the authors' code
 did (it only rescales the CE step) - offered as an ablation. ``p = 0`` is exactly plain CE.
 
+Forbidden regions (``config.forbidden_weight > 0``, a ``forbidden`` mask per slice):
+every kind adds ``forbidden_weight * share_i``, the share of positive relevance inside
+slice i's artefact region, from the same differentiable relevance (for RRR, an input-
+gradient penalty on the region instead); see :mod:`lrpstudio.core.xai.forbidden`.
+
 RRR (``kind="rrr"``, Ross et al. 2017): ``CE_i + rrr_weight * sum((dsum_k log p_k / dx)^2
 outside the tumour)``, see :mod:`lrpstudio.core.xai.rrr`. ``kind="none"``: plain CE.
 """
@@ -39,6 +44,7 @@ import torch
 from torch import Tensor, nn
 
 from lrpstudio.core.xai.composites import DEFAULT_COMPOSITE
+from lrpstudio.core.xai.forbidden import as_forbidden, forbidden_term
 from lrpstudio.core.xai.guidance import (DEFAULT_CLAMP, GuidanceConfig, GuidanceResult, LossForm,
                                          ScoreGradient, labels_of, step_parts, weighted_ce)
 from lrpstudio.core.xai.relevance import forward_with_relevance
@@ -57,47 +63,74 @@ def _guided_loss(ce_w: Tensor, scores: Tensor, config: GuidanceConfig, in_graph:
 
 
 def lrp_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
-             config: GuidanceConfig, weights: Tensor | None = None) -> GuidanceResult:
+             config: GuidanceConfig, weights: Tensor | None = None,
+             forbidden: Tensor | None = None) -> GuidanceResult:
     """LRPLoss for one batch (see the module docstring); ``config.kind`` is not consulted."""
     y = labels_of(y, x)
     p = float(config.penalty)
     in_graph = p > 0 and config.score_gradient == "full"
-    if p == 0 and not config.monitor_score:
+    forbid = as_forbidden(forbidden, x, config.forbidden_weight)
+    if p == 0 and not config.monitor_score and forbid is None:
         logits = model(x)
         ce = weighted_ce(logits, y, weights)
         nan = torch.full_like(ce.detach(), float("nan"))
         loss = ce.mean()
         return GuidanceResult(loss, logits.detach(), ce.detach(), nan, step_parts(loss, ce.detach(), nan))
-    logits, rel = forward_with_relevance(model, x, y, config.composite, create_graph=in_graph,
+    # The forbidden term needs the relevance's graph even when S does not (p = 0, detached S).
+    graph = in_graph or (forbid is not None and config.score_gradient == "full")
+    logits, rel = forward_with_relevance(model, x, y, config.composite, create_graph=graph,
                                          engine=config.engine, seed=config.seed)
     ce = weighted_ce(logits, y, weights)
     scores = tumor_lrp_score(rel, tumor_mask, brain_mask, config.normalized)
     # p = 0: exactly (weighted) plain CE, S is only monitored.
     loss = ce.mean() if p == 0 else _guided_loss(ce, scores, config, in_graph)
+    loss, extra = _with_forbidden(loss, rel, forbid, config)
     det = scores.detach()
     return GuidanceResult(loss, logits.detach(), ce.detach(), det,
-                          step_parts(loss, ce.detach(), det, penalty=p))
+                          step_parts(loss, ce.detach(), det, penalty=p, **extra))
+
+
+def _with_forbidden(loss: Tensor, rel: Tensor, forbid: Tensor | None,
+                    config: GuidanceConfig) -> tuple[Tensor, dict[str, float]]:
+    """``loss`` plus the forbidden-region term, and the mean share for the logs."""
+    if forbid is None:
+        return loss, {}
+    term, share = forbidden_term(rel if config.score_gradient == "full" else rel.detach(), forbid,
+                                 config.forbidden_weight)
+    return loss + term, {"forbidden": share}
 
 
 def ce_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
-            config: GuidanceConfig, weights: Tensor | None = None) -> GuidanceResult:
-    """Plain cross-entropy; scores only when ``config.monitor_score`` (detached, same forward)."""
+            config: GuidanceConfig, weights: Tensor | None = None,
+            forbidden: Tensor | None = None) -> GuidanceResult:
+    """Plain cross-entropy; scores only when ``config.monitor_score`` (detached, same forward).
+
+    With a forbidden-region term (``config.forbidden_weight > 0`` and a slice with a region)
+    the relevance is computed with its graph and the term added to the CE.
+    """
     y = labels_of(y, x)
-    if config.monitor_score:
-        logits, rel = forward_with_relevance(model, x, y, config.composite, create_graph=False,
+    forbid = as_forbidden(forbidden, x, config.forbidden_weight)
+    extra: dict[str, float] = {}
+    if config.monitor_score or forbid is not None:
+        graph = forbid is not None and config.score_gradient == "full"
+        logits, rel = forward_with_relevance(model, x, y, config.composite, create_graph=graph,
                                              engine=config.engine, seed=config.seed)
-        scores = tumor_lrp_score(rel, tumor_mask, brain_mask, config.normalized)
+        scores = tumor_lrp_score(rel, tumor_mask, brain_mask, config.normalized).detach()
     else:
         logits = model(x)
         scores = torch.full((x.shape[0],), float("nan"), dtype=logits.dtype, device=x.device)
     ce = weighted_ce(logits, y, weights)
     loss = ce.mean()
-    return GuidanceResult(loss, logits.detach(), ce.detach(), scores, step_parts(loss, ce.detach(), scores))
+    if forbid is not None:
+        loss, extra = _with_forbidden(loss, rel, forbid, config)
+    return GuidanceResult(loss, logits.detach(), ce.detach(), scores,
+                          step_parts(loss, ce.detach(), scores, **extra))
 
 
 def guidance_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
                   config: GuidanceConfig | None = None,
-                  weights: Tensor | None = None) -> GuidanceResult:
+                  weights: Tensor | None = None,
+                  forbidden: Tensor | None = None) -> GuidanceResult:
     """One guided training step's loss, logits and scores from a single forward pass.
 
     Parameters
@@ -115,6 +148,9 @@ def guidance_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, br
         The guidance (default: LRPLoss, p = 1, epsilon_plus_flat).
     weights
         ``(N,)`` per-slice weights of the CE term (class balance), or None.
+    forbidden
+        ``(N, H, W)`` bool artefact regions, used when ``config.forbidden_weight > 0``
+        (:mod:`lrpstudio.core.xai.forbidden`), or None.
 
     Returns
     -------
@@ -124,10 +160,10 @@ def guidance_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, br
     """
     config = config or GuidanceConfig()
     if config.kind == "lrp":
-        return lrp_step(model, x, y, tumor_mask, brain_mask, config, weights)
+        return lrp_step(model, x, y, tumor_mask, brain_mask, config, weights, forbidden)
     if config.kind == "rrr":
-        return rrr_step(model, x, y, tumor_mask, brain_mask, config, weights)
-    return ce_step(model, x, y, tumor_mask, brain_mask, config, weights)
+        return rrr_step(model, x, y, tumor_mask, brain_mask, config, weights, forbidden)
+    return ce_step(model, x, y, tumor_mask, brain_mask, config, weights, forbidden)
 
 
 def guidance_loss(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,

@@ -7,7 +7,8 @@ input gradient of the log-probabilities is penalised where the network should no
 Slices whose tumour mask is empty are left out of the penalty (as in LRPLoss). The batch
 loss is the mean of loss_i. Compared with LRPLoss it guides the plain gradient rather than
 the LRP relevance, and pushes attention away from the outside instead of pulling
-relevance into the tumour.
+relevance into the tumour. An artefact region F_i (``forbidden_weight > 0``) is a second
+annotation with its own weight: ``+ forbidden_weight * sum((F_i * grad_i)^2)``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from torch import Tensor, nn
 
 from lrpstudio.core.xai import explicit
 from lrpstudio.core.xai.composites import bounds_for, rule_chooser
+from lrpstudio.core.xai.forbidden import as_forbidden, input_gradient_term, monitored_share
 from lrpstudio.core.xai.guidance import GuidanceConfig, GuidanceResult, labels_of, step_parts, weighted_ce
 from lrpstudio.core.xai.relevance import forward_with_relevance, output_seed
 from lrpstudio.core.xai.score import tumor_lrp_score
@@ -32,8 +34,13 @@ def _outside(tumor_mask: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def rrr_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
-             config: GuidanceConfig, weights: Tensor | None = None) -> GuidanceResult:
-    """The RRR loss for one batch, with logits and (if monitored) TumorLRPScores of the same forward."""
+             config: GuidanceConfig, weights: Tensor | None = None,
+             forbidden: Tensor | None = None) -> GuidanceResult:
+    """The RRR loss for one batch, with logits and (if monitored) TumorLRPScores of the same forward.
+
+    With ``config.forbidden_weight > 0`` each slice's artefact region is a second
+    annotation: ``forbidden_weight * sum((F_i * grad_i)^2)`` is added to its loss.
+    """
     y = labels_of(y, x)
     x_in = x.detach().requires_grad_(True)
     tape = None
@@ -47,16 +54,25 @@ def rrr_step(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_m
     ce = weighted_ce(logits, y, weights)
     outside, _ = _outside(tumor_mask, x)
     penalty = ((outside * grad) ** 2).sum((1, 2, 3))
-    loss = (ce + config.rrr_weight * penalty).mean()
+    forbid = as_forbidden(forbidden, x, config.forbidden_weight)
+    extra = torch.zeros_like(penalty) if forbid is None else \
+        input_gradient_term(grad, forbid, config.forbidden_weight)
+    loss = (ce + config.rrr_weight * penalty + extra).mean()
     scores = torch.full_like(ce.detach(), float("nan"))
+    share = float("nan")
     if config.monitor_score:
-        scores = _monitor_scores(model, x, y, tumor_mask, brain_mask, config, tape, logits)
+        scores, rel = _monitor_scores(model, x, y, tumor_mask, brain_mask, config, tape, logits)
+        share = monitored_share(rel, forbid)
+    logged = {"rrr": float(penalty.detach().mean())}
+    if forbid is not None:
+        logged["forbidden"] = share
     return GuidanceResult(loss, logits.detach(), ce.detach(), scores,
-                          step_parts(loss, ce.detach(), scores, rrr=float(penalty.detach().mean())))
+                          step_parts(loss, ce.detach(), scores, **logged))
 
 
 def _monitor_scores(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,
-                    config: GuidanceConfig, tape: explicit.Tape | None, logits: Tensor) -> Tensor:
+                    config: GuidanceConfig, tape: explicit.Tape | None,
+                    logits: Tensor) -> tuple[Tensor, Tensor]:
     with torch.no_grad():
         if tape is not None:
             low, high = bounds_for(config.composite, x)
@@ -64,7 +80,7 @@ def _monitor_scores(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, 
             rel = explicit.propagate(tape, seed, rule_chooser(config.composite, low, high))
         else:
             rel = forward_with_relevance(model, x, y, config.composite, seed=config.seed)[1]
-        return tumor_lrp_score(rel, tumor_mask, brain_mask, config.normalized).detach()
+        return tumor_lrp_score(rel, tumor_mask, brain_mask, config.normalized).detach(), rel.detach()
 
 
 def rrr_loss(model: nn.Module, x: Tensor, y: Tensor, tumor_mask: Tensor, brain_mask: Tensor,

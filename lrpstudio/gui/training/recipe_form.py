@@ -1,8 +1,9 @@
 """The training recipe: the options that decide how a run learns, in a collapsible section.
 
 Class balance, the warm start and ramp of the guidance, gradient clipping, the
-learning-rate schedule, early stopping, the best-epoch metric and the relevance seed
-of the score. Most users keep the defaults, so the section starts folded and its header
+learning-rate schedule, early stopping, the best-epoch metric, the relevance seed
+of the score and the artefact penalty (relevance inside regions the review marked).
+Most users keep the defaults, so the section starts folded and its header
 says what is set; every field says in its tooltip what it does. The choices offered are
 the core's (:data:`~lrpstudio.core.train.config.BEST_METRICS` and friends) and the
 defaults come from :class:`TrainConfig`, so a new core value shows up here by itself.
@@ -57,6 +58,12 @@ RECIPE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("seed", "Score of",
      "Which output the tumour score S explains: the true grade's logit (the paper), or its "
      "margin over the other grade (contrastive: relevance for 'this grade rather than the other')."),
+    ("forbidden_weight", "Artefact penalty",
+     "Weight of the artefact penalty (off: 0). Cases whose review marked a region as an artefact "
+     "or shortcut carry it on their slices; each such slice's loss grows by this weight times the "
+     "share of its positive relevance inside the region, so the network learns not to look there. "
+     "With RRR it penalises the input gradient inside the region instead. Cases without a marked "
+     "region are unaffected. Recorded in the run's config.json."),
 )
 FIELD_MIN_CHARS = 8  # as the main form: a combo box asks for this many characters, not its longest item
 
@@ -115,12 +122,18 @@ class RecipeForm(QtWidgets.QWidget):
         self.max_grad_norm.setSpecialValueText("off")
         self.lr_schedule = _combo(self, LR_SCHEDULES, SCHEDULE_NAMES)
         self.seed = _combo(self, SEEDS, SEED_NAMES)
+        self.forbidden_weight = QtWidgets.QDoubleSpinBox(self)
+        self.forbidden_weight.setObjectName("forbidden_weight")
+        self.forbidden_weight.setRange(0.0, 100.0)
+        self.forbidden_weight.setDecimals(2)
+        self.forbidden_weight.setSingleStep(0.5)
+        self.forbidden_weight.setSpecialValueText("off")
         self._build()
         self.set_config(d)
         for box in (self.class_balance, self.best_metric, self.lr_schedule, self.seed):
             box.currentIndexChanged.connect(lambda _i: self._changed())
         for spin in (self.patience, self.warmup_epochs, self.warmup_min_accuracy, self.ramp_epochs,
-                     self.max_grad_norm):
+                     self.max_grad_norm, self.forbidden_weight):
             spin.valueChanged.connect(lambda _v: self._changed())
 
     def _int(self, low: int, high: int, suffix: str, zero: str) -> QtWidgets.QSpinBox:
@@ -184,6 +197,8 @@ class RecipeForm(QtWidgets.QWidget):
             parts.append(f"warm-up {self.warmup_epochs.value()} + ramp {self.ramp_epochs.value()}")
         if self.patience.value():
             parts.append(f"patience {self.patience.value()}")
+        if self.forbidden_weight.value():
+            parts.append(f"artefact penalty {self.forbidden_weight.value():g}")
         return "Recipe: " + ", ".join(parts)
 
     def _changed(self) -> None:
@@ -206,7 +221,8 @@ class RecipeForm(QtWidgets.QWidget):
             warmup_epochs=self.warmup_epochs.value(),
             warmup_min_accuracy=round(float(self.warmup_min_accuracy.value()), 2),
             ramp_epochs=self.ramp_epochs.value(),
-            max_grad_norm=float(self.max_grad_norm.value()), lr_schedule=self.lr_schedule.currentData())
+            max_grad_norm=float(self.max_grad_norm.value()), lr_schedule=self.lr_schedule.currentData(),
+            forbidden_weight=round(float(self.forbidden_weight.value()), 2))
 
     def set_config(self, config: TrainConfig) -> None:
         """Show ``config``'s recipe (a new form, or a saved run being resumed)."""
@@ -219,6 +235,7 @@ class RecipeForm(QtWidgets.QWidget):
         self.warmup_min_accuracy.setValue(float(config.warmup_min_accuracy))
         self.ramp_epochs.setValue(int(config.ramp_epochs))
         self.max_grad_norm.setValue(float(config.max_grad_norm))
+        self.forbidden_weight.setValue(float(config.forbidden_weight))
         # the folded header shows what is set now (at start-up the header was written
         # before the defaults were, and named the combo boxes' first items)
         self.toggle.setText(self.summary())

@@ -71,7 +71,7 @@ def test_the_form_starts_at_the_cores_defaults(qtbot) -> None:
     qtbot.addWidget(form)
     read, default = form.config(), TrainConfig()
     recipe = ("class_balance", "best_metric", "patience", "warmup_epochs", "warmup_min_accuracy",
-              "ramp_epochs", "max_grad_norm", "lr_schedule")
+              "ramp_epochs", "max_grad_norm", "lr_schedule", "forbidden_weight")
     assert {k: getattr(read, k) for k in recipe} == {k: getattr(default, k) for k in recipe}
     assert (read.guidance.form, read.guidance.seed) == (default.guidance.form, default.guidance.seed)
 
@@ -89,7 +89,7 @@ def test_every_recipe_option_round_trips_through_the_form(qtbot) -> None:
         d, class_balance=_other(CLASS_BALANCE, d.class_balance),
         best_metric=_other(list(BEST_METRICS), d.best_metric), patience=4, warmup_epochs=2,
         warmup_min_accuracy=0.75, ramp_epochs=3, max_grad_norm=d.max_grad_norm + 2.5,
-        lr_schedule=_other(LR_SCHEDULES, d.lr_schedule),
+        lr_schedule=_other(LR_SCHEDULES, d.lr_schedule), forbidden_weight=1.5,
         guidance=replace(d.guidance, form=_other(LOSS_FORMS, d.guidance.form),
                          seed=_other(SEEDS, d.guidance.seed)))
     form.set_config(config)
@@ -98,6 +98,7 @@ def test_every_recipe_option_round_trips_through_the_form(qtbot) -> None:
                  "ramp_epochs", "lr_schedule"):
         assert getattr(read, name) == getattr(config, name), name
     assert read.max_grad_norm == pytest.approx(config.max_grad_norm)
+    assert read.forbidden_weight == read.guidance.forbidden_weight == 1.5
     assert (read.guidance.form, read.guidance.seed) == (config.guidance.form, config.guidance.seed)
     # and through config.json, as a resume reads it back
     again = TrainConfig.from_dict(read.to_dict())
@@ -174,3 +175,16 @@ def test_penalty_zero_is_recorded_as_plain_ce_as_the_cli_does(qtbot) -> None:
     assert run_name(read).endswith("-paper-none")
     form.penalty.setValue(1.0)
     assert form.config().guidance.kind == "lrp"  # p > 0 stays LRPLoss
+
+
+def test_the_artefact_penalty_field_is_found_by_name_and_reaches_the_config(qtbot) -> None:
+    from PySide6 import QtWidgets
+
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    spin = form.findChild(QtWidgets.QDoubleSpinBox, "forbidden_weight")
+    assert spin is not None and spin.value() == 0.0 and "artefact" in spin.toolTip().lower()
+    assert form.config().forbidden_weight == 0.0
+    spin.setValue(2.0)
+    assert form.config().forbidden_weight == 2.0 and form.config().guidance.forbidden_weight == 2.0
+    assert "artefact penalty 2" in form.recipe.summary()
