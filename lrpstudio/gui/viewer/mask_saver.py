@@ -62,11 +62,11 @@ class MaskSaver(QtCore.QObject):
         self.bar.setMaximumWidth(160)
         self.bar.setMaximumHeight(14)
         self.bar.setTextVisible(False)
-        self.label = QtWidgets.QLabel(status_bar)
-        status_bar.addWidget(self.label)
-        status_bar.addWidget(self.bar)
+        self.bar.setToolTip("Saving the corrected mask")
+        # Permanent: a temporary message ("Tool: fill") would be drawn over a normal widget.
+        self.status_bar = status_bar
+        status_bar.addPermanentWidget(self.bar)
         self.bar.hide()
-        self.label.hide()
         self._worker: Worker | None = None
         self._done: Callable[[Path], None] | None = None
         self._session: EditSession | None = None
@@ -154,10 +154,9 @@ class MaskSaver(QtCore.QObject):
             for action_id in paused:
                 self.actions[action_id].setEnabled(False)
             self.pause_tools()
-            self.label.setText(f"Saving {name}…")
+            self.status_bar.showMessage(f"Saving {name}…")  # replaced by "Saved …" or the error
         else:
             for action_id, enabled in self._enabled.items():
                 self.actions[action_id].setEnabled(enabled)
             self.resume_tools()
         self.bar.setVisible(pause)
-        self.label.setVisible(pause)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PySide6 import QtCore, QtWidgets
 
-from lrpstudio.gui.shell.shortcuts import tooltip
+from lrpstudio.gui.shell.shortcuts import shortcut
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ def _spin(parent: QtWidgets.QWidget, lo: float, hi: float, decimals: int,
     box.setDecimals(decimals)
     box.setToolTip(tip)
     box.setKeyboardTracking(False)
+    # The range's widest text would set the width; the panel is 300 px wide.
+    box.setMinimumWidth(70)
     return box
 
 
@@ -94,12 +96,13 @@ class ToolOptions(QtWidgets.QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         self.grow_low = _spin(box, -1e9, 1e9, 1, "Lowest intensity of the grown region")
         self.grow_high = _spin(box, -1e9, 1e9, 1, "Highest intensity of the grown region")
-        self.grow_from_seed = QtWidgets.QCheckBox("From seed: mean ±", box)
+        self.grow_from_seed = QtWidgets.QCheckBox("Seed mean ±", box)
         self.grow_from_seed.setChecked(True)
         self.grow_from_seed.setToolTip("Take the range from the clicked voxel's 3x3 neighbourhood "
                                        "(mean ± k standard deviations); untick to use the range typed")
         self.grow_k = _spin(box, 0.0, 10.0, 1, "k: standard deviations on each side of the mean")
         self.grow_k.setValue(2.0)
+        self.grow_k.setMaximumWidth(70)
         self.grow_3d = QtWidgets.QCheckBox("3D", box)
         self.grow_3d.setToolTip("Grow through the whole volume (6 neighbours) instead of the slice")
         form.addWidget(_row(box, QtWidgets.QLabel("Range", box), self.grow_low,
@@ -115,8 +118,8 @@ class ToolOptions(QtWidgets.QWidget):
         form = QtWidgets.QVBoxLayout(box)
         form.setContentsMargins(0, 0, 0, 0)
         hint = QtWidgets.QLabel(
-            f"Click corners, or drag a lasso. {tooltip('tool.apply_preview', 'Fill')} or a double "
-            f"click fills; {tooltip('tool.cancel_preview', 'cancel')}.", box)
+            f"Click corners or drag a lasso; {shortcut('tool.apply_preview').keys[0]} or a double "
+            f"click fills, {shortcut('tool.cancel_preview').keys[0]} cancels.", box)
         hint.setWordWrap(True)
         self.polygon_erase = QtWidgets.QCheckBox("Erase inside instead of filling", box)
         form.addWidget(hint)

@@ -134,8 +134,9 @@ class ToolPanel(QtWidgets.QScrollArea):
         self.radius.setSuffix(" vox")
         self.radius.setToolTip(f"Brush radius ({tooltip('tool.smaller', 'smaller')}, "
                                f"{tooltip('tool.bigger', 'bigger')})")
-        form.addWidget(self._row(QtWidgets.QLabel("Radius", self), self.radius,
-                                 self._button("tool.toggle_3d", "3D brush")))
+        self.radius_row = self._row(QtWidgets.QLabel("Radius", self), self.radius,
+                                    self._button("tool.toggle_3d", "3D brush"))
+        form.addWidget(self.radius_row)
         self.options = ToolOptions(self)
         form.addWidget(self.options)
         self.paint_over = QtWidgets.QComboBox(self)
@@ -174,8 +175,12 @@ class ToolPanel(QtWidgets.QScrollArea):
         return group
 
     def show_tool_options(self, tool: str) -> None:
-        """Show the settings of ``tool`` (fill, grow, polygon) under the tool buttons."""
+        """Show the settings of ``tool`` (fill, grow, polygon) under the tool buttons.
+
+        The brush's radius row gives way to them: the panel then still fits a 768 px screen.
+        """
         self.options.show_for(tool)
+        self.radius_row.setVisible(tool in ("navigate", "brush", "eraser"))
 
     def connect_changes(self, on_change: Callable[[], object]) -> None:
         """Call ``on_change`` whenever a brush setting widget changes."""

@@ -40,7 +40,8 @@ def test_save_runs_off_the_gui_thread_and_pauses_editing(window, qtbot, tmp_path
     # The call returned while the save is still open: it finishes on the GUI thread only
     # when the event loop runs again, so nothing has been marked saved yet.
     saver = window.saver
-    assert saver.busy and saver.bar.isVisible() and f"Saving {case_id}" in saver.label.text()
+    assert saver.busy and saver.bar.isVisible()
+    assert window.statusBar().currentMessage() == f"Saving {case_id}…"
     assert window.controller.dirty
     assert not window.action_map["tool.brush"].isEnabled() and not window.action_map["edit.undo"].isEnabled()
     assert not window.action_map["file.save"].isEnabled()
