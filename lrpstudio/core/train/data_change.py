@@ -2,8 +2,8 @@
 
 A run records its slice dataset's manifest in config.json. When a resume finds other
 data (the fingerprints differ), a bare "expected 0b85c7…, got d888…" tells a user
-nothing; comparing the two manifests names the cause: a mask corrected since, another
-image size, cases added or removed, changed source files.
+nothing; comparing the two manifests names the cause: a mask corrected since, an artefact
+region marked since, another image size, cases added or removed, changed source files.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ def _file_keys(entry: Mapping[str, Any]) -> dict[str, str]:
     return {name: str(f.get("sha256")) for name, f in (entry.get("files") or {}).items()}
 
 
+def _artefact_key(entry: Mapping[str, Any]) -> str | None:
+    artefact = entry.get("artefact")
+    return None if not artefact else str(artefact.get("sha256") or artefact)
+
+
 def _case_changes(saved: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
     common = sorted(set(saved) & set(now))
     changes = []
@@ -36,10 +41,12 @@ def _case_changes(saved: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]
                    and _correction_key(saved[c]) != _correction_key(now[c])]
     uncorrected = [c for c in common if _correction_key(saved[c]) and _correction_key(now[c]) is None]
     edited = [c for c in common if _file_keys(saved[c]) != _file_keys(now[c])]
+    regions = [c for c in common if _artefact_key(saved[c]) != _artefact_key(now[c])]
     for ids, what in ((corrected, "mask corrected since the run"),
                       (recorrected, "corrected mask changed since the run"),
                       (uncorrected, "correction not used now"),
                       (edited, "source files changed"),
+                      (regions, "artefact region marked or changed since the run"),
                       (sorted(set(now) - set(saved)), "case(s) added"),
                       (sorted(set(saved) - set(now)), "case(s) missing")):
         if ids:

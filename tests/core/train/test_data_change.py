@@ -38,3 +38,12 @@ def test_parameters_cases_and_files_are_reported_and_long_lists_shortened() -> N
     assert changes[0] == "image_size 64 then, 96 now"
     assert "source files changed: C000, C001, C002 and 2 more" in changes
     assert "case(s) added: C100" in changes and "case(s) missing: C005" in changes
+
+
+def test_an_artefact_region_marked_since_the_run_is_named() -> None:
+    now = _manifest()
+    now["cases"]["C004"]["artefact"] = {"sha256": "a1", "path": "review/artefacts/C004.npz"}
+    assert describe_dataset_change(_manifest(), now) == [
+        "artefact region marked or changed since the run: C004"]
+    assert describe_dataset_change(now, _manifest()) == [
+        "artefact region marked or changed since the run: C004"]
