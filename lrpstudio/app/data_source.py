@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lrpstudio.app.workspace import resolve_data
+from lrpstudio.app.workspace import is_workspace, resolve_data
 from lrpstudio.core.data.case import Case, CaseRef
 from lrpstudio.core.data.loading import load_case
 from lrpstudio.core.data.discovery import discover
@@ -167,10 +167,28 @@ def open_source(path: Path, workspace: Path | None = None) -> DataSource:
         workspace folder (its recorded data folder is opened).
     workspace
         An explicit workspace folder for a data folder.
+
+    Raises
+    ------
+    InputError
+        The folder holds no case: refused before a workspace is written into it.
     """
-    root, ws = resolve_data(path, workspace)
-    refs, problems = discover(root)
+    path = Path(path)
+    if path.is_dir() and not is_workspace(path):
+        refs, problems = discover(path)  # before resolve_data, which writes the workspace
+        _require_cases(path, refs)
+        root, ws = resolve_data(path, workspace)
+    else:
+        root, ws = resolve_data(path, workspace)
+        refs, problems = discover(root)
+        _require_cases(root, refs)
     return DataSource(root=root, workspace=ws, refs=list(refs), problems=list(problems))
+
+
+def _require_cases(root: Path, refs: list[CaseRef]) -> None:
+    if not refs:
+        raise InputError("no BraTS cases in this folder", root,
+                         expected="case folders with T1, T1ce, T2 and FLAIR volumes", actual="none")
 
 
 @dataclass

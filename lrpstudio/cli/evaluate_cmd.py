@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from lrpstudio.cli.progress import progress_bar, progress_callback
 from lrpstudio.cli.train_cmd import add_data_options, load_data
-from lrpstudio.core.train.evaluate import evaluate_run
+from lrpstudio.core.train.evaluate import evaluate_run, write_evaluation
 
 _EXAMPLES = """\
 Loads the run's best model (or --checkpoint last) and reports accuracy, balanced
@@ -16,7 +17,9 @@ accuracy, weighted and macro F1, sensitivity and specificity (HGG is the positiv
 class), a warning when the model gives one class to >= 95 % of the slices, and the mean TumorLRPScore per
 true class (score_lgg, score_hgg: the share of positive relevance inside the tumour).
 DATA may come from anywhere (another release, another site): a prepared dataset or a
-BraTS folder with the channels and image size the model was trained on.
+BraTS folder with the channels and image size the model was trained on. The result is
+also recorded in the run folder as evaluation_<split>.json (with DATA), which the
+desktop app's Runs tab shows for the open data folder.
 
 examples:
   lrpstudio evaluate runs/p2 --data ~/datasets/brats19
@@ -55,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar("evaluating", disable=args.json) as bar:
         result = evaluate_run(args.run_dir, dataset, args.split, args.checkpoint, args.device,
                               source=args.data, progress=progress_callback(bar))
+    try:
+        write_evaluation(args.run_dir, result, args.data.resolve())
+    except OSError as error:  # a read-only run folder (someone else's run) still evaluates
+        print(f"lrpstudio evaluate: warning: result not recorded in the run folder: {error}",
+              file=sys.stderr)
     result = {"run": str(args.run_dir), "data": str(args.data), **result}
     if args.json:
         print(json.dumps({k: _nan_to_none(v) for k, v in result.items()}, indent=2))

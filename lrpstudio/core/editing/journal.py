@@ -244,7 +244,9 @@ def recover(journal_path: str | Path, base_seg: np.ndarray) -> np.ndarray:
 class JournalInfo:
     """A journal found in a workspace (the GUI offers to restore it).
 
-    ``steps`` counts the journaled actions: committed steps, undos and redos.
+    ``steps`` is the net number of steps the journal changes the mask by
+    (:func:`net_steps`): paint then undo is no step, an undo of a step saved before the
+    journal is one.
     """
 
     path: Path
@@ -270,11 +272,45 @@ def find_recoverable(workspace: Any) -> list[JournalInfo]:
         except JournalError as error:
             found.append(JournalInfo(path, None, None, 0, modified, error.detail()))
             continue
-        actions = sum(1 for kind, _ in records if kind in (b"C", b"U", b"R"))
-        # An undo right after a save is unsaved work too (it has no P record of its own).
-        if any(kind in (b"P", b"U", b"R") for kind, _ in records):
-            found.append(JournalInfo(path, header.case_id, header.source_file, actions, modified))
+        try:
+            steps = net_steps(records)
+        except struct.error as error:
+            found.append(JournalInfo(path, header.case_id, header.source_file, 0, modified,
+                                     f"damaged recovery journal: {error}"))
+            continue
+        # Edits undone back to the base leave nothing to restore (the mask is the saved one).
+        if steps:
+            found.append(JournalInfo(path, header.case_id, header.source_file, steps, modified))
     return found
+
+
+def net_steps(records: list[tuple[bytes, bytes]]) -> int:
+    """How many steps the records leave applied on top of the base segmentation.
+
+    The undo/redo stacks are followed by serial, as :func:`replay` does: a commit adds a
+    step, an undo of the newest step takes it away (and a redo puts it back). An undo or
+    redo of a step from before the journal (across a save) changes the mask: one step.
+    A stroke cut short (chunks without their commit) is one step too.
+    """
+    applied: list[int] = []
+    undone: list[int] = []
+    pending = False
+    for kind, body in records:
+        if kind == b"P":
+            pending = True
+        elif kind == b"C":
+            applied.append(_SERIAL.unpack_from(body)[0])
+            undone.clear()
+            pending = False
+        elif kind in (b"U", b"R"):
+            serial = _SERIAL.unpack_from(body)[0]
+            source, target = (undone, applied) if kind == b"R" else (applied, undone)
+            if source and source[-1] == serial:
+                target.append(source.pop())
+            else:  # a step below the journal: its voxels change the saved mask
+                applied.append(-1)
+                undone.clear()
+    return len(applied) + int(pending)
 
 
 def discard_journal(path: str | Path) -> None:

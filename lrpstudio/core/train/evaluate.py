@@ -1,11 +1,16 @@
 """Evaluate a trained run on any slice dataset: metrics and mean TumorLRPScore per class.
 
 The dataset may come from elsewhere (another BraTS release, another site): only its
-channels and image size must match what the run was trained on.
+channels and image size must match what the run was trained on. A result is recorded
+in the run folder as ``evaluation_<split>.json`` (:func:`write_evaluation`, the one
+writer of the CLI's ``evaluate`` and the app's "Evaluate on test"), with the data it was
+measured on, so it is shown again after a relaunch.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -13,7 +18,8 @@ import numpy as np
 import torch
 
 from lrpstudio.core.data.slice_dataset import SliceDataset
-from lrpstudio.core.errors import CheckpointError, DatasetError
+from lrpstudio.core.atomic import atomic_write_text
+from lrpstudio.core.errors import CheckpointError, DatasetError, InputError
 from lrpstudio.core.models import build_model
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.heatmaps import explain_batch
@@ -123,3 +129,40 @@ def evaluate_run(run_dir: str | Path, dataset: SliceDataset, split: str = "test"
     result.update({"split": split, "checkpoint": which, "epoch": checkpoint.epoch or 0,
                    "composite": config.composite})
     return result
+
+
+def evaluation_file(run_dir: str | Path, split: str) -> Path:
+    """Where a run's evaluation on ``split`` is recorded."""
+    return Path(run_dir) / f"evaluation_{split}.json"
+
+
+def write_evaluation(run_dir: str | Path, result: dict[str, Any], data: str | Path) -> Path:
+    """Record an :func:`evaluate_run` result in the run folder, atomically.
+
+    ``data`` names what it was measured on (a data folder or a prepared dataset); NaN
+    numbers are written as ``null``. An earlier result on the same split is replaced.
+    """
+    record = {"format": 1, "data": str(data),
+              **{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in result.items()}}
+    return atomic_write_text(evaluation_file(run_dir, str(result["split"])), json.dumps(record, indent=2))
+
+
+def read_evaluation(run_dir: str | Path, split: str = "test") -> dict[str, Any] | None:
+    """A recorded evaluation (``null`` numbers back as NaN), or None when there is none.
+
+    Raises
+    ------
+    InputError
+        The record is damaged (not JSON, or not a result).
+    """
+    path = evaluation_file(run_dir, split)
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InputError("damaged evaluation record", path, expected="JSON", actual=str(error)) from error
+    if not isinstance(record, dict) or record.get("split") != split or "data" not in record:
+        raise InputError("damaged evaluation record", path, expected=f"a result on {split!r}",
+                         actual=type(record).__name__)
+    return {k: math.nan if v is None and k != "collapse" else v for k, v in record.items()}

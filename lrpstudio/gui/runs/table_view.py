@@ -15,10 +15,10 @@ from typing import Any, Sequence
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.app.run_groups import group_row, group_rows
-from lrpstudio.app.run_summaries import COLUMNS, METRICS, cell, collapse_mark
+from lrpstudio.app.run_summaries import COLUMNS, METRICS, cell, collapse_mark, short_labels
 
 #: The longest cells are capped (and elided, full text in the tooltip) so the numbers stay in view.
-CAPPED_PX = {"run": 120, "summary": 110, "collapse": 110}
+CAPPED_PX = {"run": 140, "summary": 110, "collapse": 110}
 #: Table headers shorter than the export's (which keep COLUMNS' names).
 HEADERS = {"f1_weighted": "F1\nweighted", "score_lgg": "Score\nLGG", "score_hgg": "Score\nHGG",
            "corrections": "Corrected\nmasks", "balanced_accuracy": "Balanced\naccuracy",
@@ -68,6 +68,23 @@ def display_rows(rows: list[dict[str, Any]], grouped: bool) -> list[dict[str, An
         else:
             out.append(group_row(members, METRICS, str(members[0].get("config_label", members[0]["run"]))))
     return out
+
+
+class MiddleElide(QtWidgets.QStyledItemDelegate):
+    """Elides a cell's text in the middle: run names that share a start keep their ends."""
+
+    def initStyleOption(self, option: QtWidgets.QStyleOptionViewItem,  # noqa: N802 - Qt API
+                        index: QtCore.QModelIndex | QtCore.QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = QtCore.Qt.TextElideMode.ElideMiddle
+
+
+def run_texts(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """The Run column's text of single runs, by folder: the short label that tells runs
+    apart (model, loss, start time; :func:`short_labels`), not the folder name, whose
+    shared date prefix filled the column (the folder is in the tooltip)."""
+    singles = [Path(r["path"]) for r in rows if len(r.get("paths", [r["path"]])) == 1]
+    return {str(p): label for p, label in zip(singles, short_labels(singles))}
 
 
 def _text(row: dict[str, Any], key: str) -> str:
@@ -123,6 +140,7 @@ class RunsTable(QtWidgets.QTableWidget):
         # The stretched last column (Config, elided) may shrink below Qt's 100 px default.
         self.horizontalHeader().setDefaultSectionSize(60)
         self.horizontalHeader().sortIndicatorChanged.connect(lambda _c, _o: self.size_columns())
+        self.setItemDelegateForColumn(_KEYS.index("run"), MiddleElide(self))
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         """Show ``rows`` (one per run), grouped over seeds when :attr:`grouped` is on."""
@@ -130,9 +148,11 @@ class RunsTable(QtWidgets.QTableWidget):
         self.setSortingEnabled(False)
         self.setRowCount(len(self.shown))
         warn = QtGui.QBrush(QtGui.QColor(WARNING_COLOUR))
+        names = run_texts(self.shown)
         for i, row in enumerate(self.shown):
             for j, key in enumerate(_KEYS):
-                item = NumericItem(row.get(key), key, _text(row, key))
+                text = names.get(row["path"], _text(row, key)) if key == "run" else _text(row, key)
+                item = NumericItem(row.get(key), key, text)
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, row["path"])
                 item.setData(PATHS_ROLE, list(row.get("paths", [row["path"]])))
                 item.setToolTip(_tip(row, key))

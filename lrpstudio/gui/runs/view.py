@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from lrpstudio.app.compare import DatasetLoader, comparison_arrays, evaluate_runs, heatmap_inputs
+from lrpstudio.app.evaluations import evaluate_and_record, recorded_evaluation
 from lrpstudio.app.run_groups import mean_curve
 from lrpstudio.app.run_info import image_size, pinned_slices, read_metrics, saved_heatmap_files
 from lrpstudio.app.run_summaries import (
@@ -40,6 +41,14 @@ OVERLAY_METRICS: dict[str, str] = {
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
 
+def _apply_evaluation(row: dict[str, Any], metrics: dict[str, Any]) -> None:
+    """A run's row shows its test results instead of the best epoch's validation numbers."""
+    row.update({k: float(metrics.get(k, math.nan)) for k in METRICS}, split="test",
+               collapse=metrics.get("collapse") or "",
+               predicted_hgg=float(metrics.get("predicted_hgg", math.nan)),
+               best_epoch=int(metrics.get("epoch", row.get("best_epoch", 0))))
+
+
 def _button(text: str, parent: QtWidgets.QWidget, tip: str = "") -> QtWidgets.QPushButton:
     button = QtWidgets.QPushButton(text, parent)
     button.setToolTip(tip)
@@ -54,6 +63,8 @@ class RunsView(QtWidgets.QWidget):
         self.runs_dir: Path | None = None
         self.rows: list[dict[str, Any]] = []
         self.loader: DatasetLoader | None = None
+        #: The data the loader builds slices from: test results recorded on it are shown.
+        self.data_root: Path | None = None
         #: The viewer's current slice (set by the main window); None: no viewer.
         self.current_slice: Callable[[], ViewerSlice | None] | None = None
         self.worker: Worker | None = None
@@ -157,18 +168,26 @@ class RunsView(QtWidgets.QWidget):
         return over
 
     # -- table ----------------------------------------------------------------------------
-    def set_runs_dir(self, path: str | Path, loader: DatasetLoader | None = None) -> None:
-        """Show the runs under ``path``; ``loader`` builds the dataset for comparisons."""
+    def set_runs_dir(self, path: str | Path, loader: DatasetLoader | None = None,
+                     data: str | Path | None = None) -> None:
+        """Show the runs under ``path``; ``loader`` builds the dataset for comparisons from
+        ``data`` (whose recorded test results are shown)."""
         self.runs_dir = Path(path)
         if loader is not None:
             self.loader = loader
+        if data is not None:
+            self.data_root = Path(data)
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-read every run folder."""
+        """Re-read every run folder, with the test results recorded on the open data."""
         paths = find_runs(self.runs_dir) if self.runs_dir is not None else []
-        old = {r["path"]: r for r in self.rows if r.get("split") != "val"}
-        self.rows = [old.get(r["path"], r) for r in summarize_all(paths)]  # keep evaluated rows
+        self.rows = summarize_all(paths)
+        for row in self.rows:
+            recorded = (recorded_evaluation(row["path"], self.data_root, int(row.get("best_epoch", 0)))
+                        if self.data_root is not None else None)
+            if recorded is not None:
+                _apply_evaluation(row, recorded)
         self._fill()
 
     def _fill(self) -> None:
@@ -207,13 +226,20 @@ class RunsView(QtWidgets.QWidget):
         self.overlay.getPlotItem().legend.setColumnCount(2 if len(entries) > 3 else 1)  # keep the plot tall
         singles = [runs[0] for _text, runs in entries if len(runs) == 1]
         labels = dict(zip(singles, short_labels(singles)))
-        for k, (text, runs) in enumerate(entries):
-            colour = PALETTE[k % len(PALETTE)]
+        for text, runs in entries:
+            colour = self.run_colour(runs[0])
             if len(runs) > 1:
                 draw_band(self.overlay.getPlotItem(), *mean_curve(runs, metric), colour, text)
             else:
                 self._draw_run(runs[0], labels[runs[0]], metric, colour)
         self.fig5.mark_stale([run.name for run in self.selected_runs()])
+
+    def run_colour(self, run: Path) -> str:
+        """A run's curve colour, fixed by its place among all runs of the folder (folder
+        names start with the start time: creation order), not by the selection."""
+        paths = [r["path"] for r in self.rows]
+        index = paths.index(str(run)) if str(run) in paths else len(paths)
+        return PALETTE[index % len(PALETTE)]
 
     def _draw_run(self, run: Path, label: str, metric: str, colour: str) -> None:
         """One run's measured points of ``metric``, joined."""
@@ -300,17 +326,16 @@ class RunsView(QtWidgets.QWidget):
             self.status.setText(f"Cannot evaluate {unreadable[0]}: its config.json has no image size")
             return
 
-        self._start(runs, lambda load: evaluate_runs(runs, load, "test"), self._on_evaluated,
+        data = self.data_root
+        self._start(runs, lambda load: evaluate_and_record(runs, load, data) if data is not None
+                    else evaluate_runs(runs, load, "test"), self._on_evaluated,
                     f"Evaluating {len(runs)} run(s)…")
 
     def _on_evaluated(self, results: dict[str, dict[str, Any]]) -> None:
         for row in self.rows:
             metrics = results.get(row["path"])
             if metrics is not None:
-                row.update({k: float(metrics.get(k, math.nan)) for k in METRICS}, split="test",
-                           collapse=metrics.get("collapse") or "",
-                           predicted_hgg=float(metrics.get("predicted_hgg", math.nan)),
-                           best_epoch=int(metrics.get("epoch", row.get("best_epoch", 0))))
+                _apply_evaluation(row, metrics)
         self._fill()
         self.status.setText(f"Evaluated {len(results)} run(s) on the test split")
 

@@ -69,7 +69,13 @@ def build_docks(window: QtWidgets.QMainWindow, cases: QtWidgets.QWidget, tools: 
     right = add_dock(window, "Tools", "tools_dock", tools, area.RightDockWidgetArea)
     left.setMinimumWidth(260)  # the case table needs room for id, grade and status
     window.resizeDocks([left, right], [330, 300], QtCore.Qt.Orientation.Horizontal)
-    behind = add_dock(window, "Explain", "explain_dock", explain, area.RightDockWidgetArea)
+    # The Explain dock's settings are taller than a 768 px screen leaves it: it scrolls, so
+    # its height never sets the window's minimum height.
+    scroll = QtWidgets.QScrollArea(window)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    scroll.setWidget(explain)
+    behind = add_dock(window, "Explain", "explain_dock", scroll, area.RightDockWidgetArea)
     window.tabifyDockWidget(right, behind)
     right.raise_()
     return {"cases": left, "tools": right, "explain": behind}

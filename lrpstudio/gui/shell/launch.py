@@ -1,8 +1,8 @@
 """Start the desktop app: open a folder (or the demo data), show the window or screenshot it.
 
-The demo data is generated on first use into the user's data folder by the core
-(``ensure_demo_data``); that takes up to a minute, so it runs in a worker thread behind
-a progress dialog while the event loop keeps the window responsive.
+An interactive launch restores the last session (:mod:`lrpstudio.gui.shell.session`):
+the dock layout and training form first, then the folder, and in it the last case and
+slice. A screenshot run starts from the defaults and saves nothing.
 """
 
 from __future__ import annotations
@@ -10,58 +10,16 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Callable
 
 from PySide6 import QtCore, QtWidgets
 
-from lrpstudio.app.demo import ensure_demo_data
 from lrpstudio.gui.shell.application import create_application, setup_logging
+from lrpstudio.gui.shell.demo_data import demo_root
 from lrpstudio.gui.shell.main_window import MainWindow
 from lrpstudio.gui.shell.prompts import Prompter
-from lrpstudio.gui.common.workers import Worker
+from lrpstudio.gui.shell.session import go_to_last_case, last_case_for, restore_layout
 
 log = logging.getLogger(__name__)
-
-
-def run_in_background(parent: QtWidgets.QWidget | None, title: str,
-                      job: Callable[[Callable[[int, int, str], None], Any], Any]) -> Any:
-    """Run ``job(progress, cancel)`` in a worker behind a progress dialog; return its result.
-
-    A local event loop keeps the GUI painting while the job runs; the job's exception is
-    re-raised here, in the GUI thread, so the caller's error boundary reports it.
-    """
-    dialog = QtWidgets.QProgressDialog(title, "", 0, 0, parent)
-    dialog.setWindowTitle("lrpstudio")
-    dialog.setCancelButton(None)  # generation cannot be cut short safely
-    dialog.setMinimumDuration(0)
-    dialog.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
-    worker = Worker(job)
-    loop = QtCore.QEventLoop()
-    worker.finished.connect(loop.quit)
-
-    def show_progress(done: int, total: int, message: str) -> None:
-        dialog.setMaximum(max(total, 0))
-        dialog.setValue(done)
-        if message:
-            dialog.setLabelText(f"{title}\n{message}")
-
-    worker.progress.connect(show_progress)
-    dialog.show()
-    worker.start()
-    if not worker.isFinished():
-        loop.exec()
-    worker.wait()
-    dialog.close()
-    if worker.error is not None:
-        raise worker.error
-    return worker.result
-
-
-def demo_root(parent: QtWidgets.QWidget | None) -> Path:
-    """The demo data folder, generated first (with a progress dialog) when missing."""
-    return Path(run_in_background(parent, "Preparing the demo data (first launch only)…",
-                                  lambda progress, cancel: ensure_demo_data(progress=progress,
-                                                                           cancel=cancel)))
 
 
 def screenshot(window: QtWidgets.QWidget, out: Path) -> Path:
@@ -114,17 +72,28 @@ def start_folder(window: MainWindow, path: Path | None) -> Path:
 def _run(app: QtWidgets.QApplication, window: MainWindow, path: Path | None,
          shot: Path | None, workspace: Path | None) -> int:
     """Open the data, then either run the event loop or save the screenshot."""
-    window.show()
     if shot is None:
+        restore_layout(window, window.session_memory)
+        window.show()
         window.loader.background = True  # cases load in a worker; the window stays live
         # Interactive: a bad folder is one dialog in a working window, not a dead app.
-        window.run_guarded(lambda: window.open_path(start_folder(window, path), workspace))
+        window.run_guarded(lambda: open_start(window, path, workspace))
         return int(app.exec())
+    window.remember_session = False  # a screenshot's folder, size and form are not the user's
+    window.show()
     # A screenshot never asks questions: recovery journals are left for the next launch.
     window.open_path(start_folder(window, path), workspace, offer_restore=False)
-    window.remember_placement = False  # a screenshot's size is not the user's
     window.resize(1500, 900)
     screenshot(window, Path(shot))
     window.controller.detach()
     window.close()
     return 0
+
+
+def open_start(window: MainWindow, path: Path | None, workspace: Path | None) -> None:
+    """Open the start folder, at the last case and slice when it is the folder last shown."""
+    folder = start_folder(window, path)
+    last = last_case_for(window.session_memory, Path(workspace) if workspace is not None else folder)
+    if last is not None:
+        go_to_last_case(window, last)
+    window.open_path(folder, workspace, case_id=last.case_id if last is not None else None)

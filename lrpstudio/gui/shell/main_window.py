@@ -26,13 +26,16 @@ from lrpstudio.gui.shell.actions import RecentMenu, build_actions, build_menus
 from lrpstudio.gui.shell.application import ErrorReporter
 from lrpstudio.gui.shell.docks import TabDocks, build_docks
 from lrpstudio.gui.shell.prompts import Prompter
-from lrpstudio.gui.shell.placement import place_on_screen, remember_placement
-from lrpstudio.gui.shell.settings import RecentList, WindowMemory
+from lrpstudio.gui.shell.demo_data import demo_root
+from lrpstudio.gui.shell.placement import place_on_screen
+from lrpstudio.gui.shell.session import save_session
+from lrpstudio.gui.shell.settings import RecentList, SessionMemory, WindowMemory
 from lrpstudio.gui.shell.shortcuts import cheat_sheet_dialog
 from lrpstudio.gui.shell.tabs import StudioTabs
 from lrpstudio.gui.viewer.case_browser import CaseBrowser
 from lrpstudio.gui.viewer.case_loader import CaseLoader
 from lrpstudio.gui.viewer.commands import connect_controls, sync_controls, view_commands
+from lrpstudio.gui.viewer.edit_marks import EditMarks
 from lrpstudio.gui.viewer.editing_controller import EditingController
 from lrpstudio.gui.viewer.hold_to_hide import HoldToHide
 from lrpstudio.gui.viewer.mask_saver import MaskSaver
@@ -60,14 +63,21 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setAcceptDrops(True)
         self.prompter = prompter or Prompter(self)
         self.recent = recent or RecentList()
-        #: Size and maximised state, kept beside the recent folders; False: not saved on close.
+        #: Size and session (form, docks, last case), kept beside the recent folders.
         self.window_memory = WindowMemory(self.recent.path)
-        self.remember_placement = True
+        self.session_memory = SessionMemory(self.recent.path)
+        #: False: nothing is remembered (a --screenshot run): no recent folder, no session.
+        self.remember_session = True
+        #: The folder opened (a workspace given explicitly, else the data folder), resolved.
+        self.opened: Path | None = None
+        #: The built-in demo folder (File > Open demo data), generated on first use.
+        self.demo_folder: Callable[[QtWidgets.QWidget], Path] = demo_root
         place_on_screen(self, self.window_memory)
         self.reporter = ErrorReporter(lambda: self, self.show_status)
         self.state = ViewState(self)
         self.views = OrthoViews(self.state, self)
         self.browser = CaseBrowser(self)
+        self.marks = EditMarks(self.browser, lambda: self.data, lambda case, s: self.set_review(s, case))
         self.data: data_source.DataSource | None = None
         #: Journals the user chose to restore, by case id: replayed when that case opens.
         self.pending_journals: dict[str, Path] = {}
@@ -123,6 +133,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_menu = RecentMenu(self.recent, self)
         menus["File"].insertMenu(self.action_map["file.save"], self.recent_menu)
         self.recent_menu.chosen.connect(lambda path: self.run_guarded(lambda: self.open_path(path)))
+        demo = QtGui.QAction("Open &demo data", self)
+        menus["File"].insertAction(self.recent_menu.menuAction(), demo)
+        demo.triggered.connect(lambda: self.run_guarded(lambda: self.open_path(self.demo_folder(self))))
         menus["Window"].addSeparator()
         for dock in self.docks.values():
             menus["Window"].addAction(dock.toggleViewAction())
@@ -190,8 +203,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.open_path(Path(path))
 
     def open_path(self, path: Path, workspace: Path | None = None, open_first: bool = True,
-                  offer_restore: bool = True) -> None:
-        """Open a BraTS folder or a workspace (after asking about unsaved edits)."""
+                  offer_restore: bool = True, case_id: str | None = None) -> None:
+        """Open a BraTS folder or a workspace (after asking about unsaved edits), at case
+        ``case_id`` when it is there (else the first). A folder without cases is refused
+        (an error) before anything changes: the open case stays, nothing is written."""
         if not self.confirm_discard():
             return
         QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
@@ -207,13 +222,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.browser.set_rows(source.rows())
         # With an explicit workspace, remember the workspace: reopening it reopens its data
         # (and finds its recovery journals); otherwise the data folder.
-        self.recent.add(Path(workspace) if workspace is not None else Path(path))
+        self.opened = (Path(workspace) if workspace is not None else Path(path)).resolve()
+        if self.remember_session:
+            self.recent.add(self.opened)
         self.setWindowTitle(f"lrpstudio — {source.root}")
         self.show_status(f"Opened {source.root}: {len(source.refs)} cases")
         if offer_restore and self.offer_restore():
             return
         if open_first:
-            first = next((row for row in self.browser.rows if row.openable), None)
+            wanted = self.browser.row_of(case_id) if case_id is not None else None
+            first = wanted if wanted is not None and wanted.openable else \
+                next((row for row in self.browser.rows if row.openable), None)
             if first is not None:
                 self.browser.select(first.case_id)
 
@@ -273,7 +292,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.controller.attach(session, case)
         self.explain.set_case(str(case.id), case.grade)
         self.browser.select(case.id, emit=False)
-        self.setWindowTitle(f"lrpstudio — {case.id}")
+        self.setWindowTitle(f"lrpstudio — {case.id}" + (" *" if self.controller.dirty else ""))
         restored = " (restored unsaved edits)" if loaded.journal is not None else ""
         self.show_status(f"Opened {case.id}{restored}")
         if loaded.journal is not None:
@@ -325,6 +344,7 @@ class MainWindow(QtWidgets.QMainWindow):
         c = self.state.cursor
         self.state.set_cursor((c[0], c[1], int(z)))
         self.tabs.setCurrentIndex(0)
+        self.docks["explain"].raise_()  # a neighbour is opened to be explained: its dock in front
 
     # -- saving and review ---------------------------------------------------------------
     def save(self, wait: bool = True) -> bool:
@@ -341,6 +361,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.controller.dirty:
             self.show_status(f"{self.case.id}: no unsaved edits")  # no needless correction file
             return True
+        self.marks.saved(str(self.case.id))
         case_id = self.case.id
 
         def saved(path: Path) -> None:
@@ -388,11 +409,8 @@ class MainWindow(QtWidgets.QMainWindow):
         return added
 
     def _on_edited(self, dirty: bool) -> None:
-        if self.case is not None and dirty:
-            self.browser.update_row(self.case.id, edited=True)
-            row = self.browser.row_of(self.case.id)
-            if row is not None and row.review == "not started":
-                self.set_review("in progress", self.case.id)  # the first edit starts a review
+        if self.case is not None:
+            self.marks.changed(str(self.case.id), dirty)
         title = f"lrpstudio — {self.case.id}" if self.case is not None else "lrpstudio"
         self.setWindowTitle(title + (" *" if dirty else ""))
 
@@ -400,9 +418,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt API
         if self.tabs.may_close() and self.confirm_discard():
             self.loader.wait()
+            if self.remember_session:
+                save_session(self, self.session_memory)
             self.controller.detach()
-            if self.remember_placement:
-                remember_placement(self, self.window_memory)
             event.accept()
         else:
             event.ignore()

@@ -1,19 +1,27 @@
-"""User settings of the desktop app: the recent-folders list and the window size, kept as JSON.
+"""User settings of the desktop app, kept as JSON: the recent folders, the window size and
+the session (training form, last case and slice, dock layout).
 
 A JSON file in :func:`lrpstudio.core.paths.user_config_dir` (not QSettings) so the same
-file is readable on every platform and by hand, and tests can point it anywhere.
+file is readable on every platform and by hand, and tests can point it anywhere. Each
+kind of setting has its own key, read and written on its own: a damaged entry is
+ignored and loses nothing else.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.paths import user_config_dir
 
 MAX_RECENT = 10
+#: Bumped when the docks change, so an old layout is not applied to new docks.
+DOCK_LAYOUT_VERSION = 1
 
 
 def settings_file() -> Path:
@@ -102,3 +110,71 @@ class RecentList:
         resolved = str(Path(path).resolve())
         entries = [p for p in self._read().get("recent", []) if p != resolved]
         _write_setting(self.path, "recent", [resolved, *entries][: self.limit])
+
+
+@dataclass(frozen=True)
+class LastView:
+    """Where the user was: the folder opened (as in the recent list), the case and the cursor."""
+
+    folder: Path
+    case_id: str
+    cursor: tuple[int, int, int]
+
+
+class SessionMemory:
+    """The training form's values, the last case and slice, and the dock layout, in the
+    same JSON file as the recent folders (keys ``"training_form"``, ``"last_view"`` and
+    ``"dock_layout"``).
+
+    Parameters
+    ----------
+    path
+        The JSON file; defaults to :func:`settings_file`.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or settings_file()
+
+    def _entry(self, key: str) -> Any:
+        return _read_settings(self.path).get(key)
+
+    def form(self) -> dict[str, Any] | None:
+        """The training form's saved values, or None."""
+        entry = self._entry("training_form")
+        return entry if isinstance(entry, dict) else None
+
+    def save_form(self, values: dict[str, Any] | None) -> None:
+        """Remember the training form's values (None forgets them)."""
+        _write_setting(self.path, "training_form", values)
+
+    def last_view(self) -> LastView | None:
+        """The last case and cursor, or None (none saved, or not readable)."""
+        entry = self._entry("last_view")
+        if not isinstance(entry, dict):
+            return None
+        folder, case_id, cursor = entry.get("folder"), entry.get("case"), entry.get("cursor")
+        if not (isinstance(folder, str) and isinstance(case_id, str) and isinstance(cursor, list)
+                and len(cursor) == 3 and all(isinstance(c, int) for c in cursor)):
+            return None
+        return LastView(Path(folder), case_id, (cursor[0], cursor[1], cursor[2]))
+
+    def save_last_view(self, view: LastView | None) -> None:
+        """Remember the case and slice shown (None forgets them)."""
+        value = None if view is None else {"folder": str(view.folder), "case": view.case_id,
+                                           "cursor": list(view.cursor)}
+        _write_setting(self.path, "last_view", value)
+
+    def dock_layout(self) -> bytes | None:
+        """The saved ``QMainWindow.saveState`` bytes of this dock layout version, or None."""
+        entry = self._entry("dock_layout")
+        if not isinstance(entry, dict) or entry.get("version") != DOCK_LAYOUT_VERSION:
+            return None
+        try:
+            return base64.b64decode(str(entry.get("state", "")), validate=True) or None
+        except (binascii.Error, ValueError):
+            return None
+
+    def save_dock_layout(self, state: bytes) -> None:
+        """Remember the dock layout (``QMainWindow.saveState``)."""
+        _write_setting(self.path, "dock_layout", {"version": DOCK_LAYOUT_VERSION,
+                                                  "state": base64.b64encode(state).decode("ascii")})

@@ -66,7 +66,7 @@ class StudioTabs(QtWidgets.QTabWidget):
         self.source, self.workspace = Path(root), workspace
         runs_dir = Path(workspace.root) / "runs"
         self.training.set_source(root, workspace, runs_dir)
-        self.runs.set_runs_dir(runs_dir, self.load_dataset)
+        self.runs.set_runs_dir(runs_dir, self.load_dataset, root)
         self.runs_dir_changed.emit(str(runs_dir))
 
     def open_dataset(self, path: str | Path, runs_dir: str | Path | None = None) -> None:
@@ -74,7 +74,7 @@ class StudioTabs(QtWidgets.QTabWidget):
         self.source, self.workspace = Path(path), None
         runs = Path(runs_dir) if runs_dir is not None else Path(path).parent / "runs"
         self.training.set_source(path, None, runs)
-        self.runs.set_runs_dir(runs, self.load_dataset)
+        self.runs.set_runs_dir(runs, self.load_dataset, path)
         self.runs_dir_changed.emit(str(runs))
 
     def load_dataset(self, image_size: int) -> SliceDataset:

@@ -27,6 +27,14 @@ SCORE_HELP = ("S = TumorLRPScore: the share of the slice's positive relevance th
               "true grade.")
 
 
+def even_heights(labels: list[QtWidgets.QLabel]) -> None:
+    """Give word-wrapped labels the height of the tallest, at the width they wrap at."""
+    heights = [max(label.heightForWidth(label.maximumWidth()), label.minimumSizeHint().height())
+               for label in labels if label.text()]
+    for label in labels:
+        label.setMinimumHeight(max(heights, default=0))
+
+
 class Fig7View(QtWidgets.QWidget):
     """Pinned slices x epochs, with an epoch slider and "follow latest"."""
 
@@ -103,9 +111,11 @@ class Fig7View(QtWidgets.QWidget):
             inp.show_rgba(input_rgba(inputs["images"][i], inputs["masks"][i]), title,
                           f"true {GRADES[int(inputs['labels'][i])]}")
             heat.caption.setToolTip(SCORE_HELP)
-            self.grid.addWidget(inp, 0, i)
-            self.grid.addWidget(heat, 1, i)
+            top = QtCore.Qt.AlignmentFlag.AlignTop  # tiles keep their height: pictures line up
+            self.grid.addWidget(inp, 0, i, top)
+            self.grid.addWidget(heat, 1, i, top)
             self.columns.append((inp, heat))
+        self._even_rows()
         if self.current is not None:
             self.show_epoch(self.current)
 
@@ -159,7 +169,16 @@ class Fig7View(QtWidgets.QWidget):
             label = None if labels is None else int(labels[i])
             heat.show_rgba(heat_rgba(arrays["relevance"][i], vmax), f"epoch {self.current}",
                            caption(float(arrays["scores"][i]), int(arrays["predictions"][i]), label))
+        self._even_rows()
         self.epoch_shown.emit(self.current)
+
+    def _even_rows(self) -> None:
+        """Titles and captions of a row as tall as its tallest (wrapped) one, so that the
+        pictures of a row and the captions under them stay on one line."""
+        for row in range(2):
+            tiles = [column[row] for column in self.columns]
+            for part in ("title", "caption"):
+                even_heights([getattr(tile, part) for tile in tiles])
 
     @property
     def shown_vmax(self) -> float | None:

@@ -26,6 +26,7 @@ from lrpstudio.gui.training.dialogs import ask_resume_run, ask_stop_training
 from lrpstudio.gui.training.fig7_view import Fig7View
 from lrpstudio.gui.shell.shortcuts import button_keys, shortcut
 from lrpstudio.gui.training.form import DataOptions, TrainingForm
+from lrpstudio.gui.training.form_memory import apply_form_values, form_values
 from lrpstudio.gui.training.status import EtaClock, data_lines, format_eta, free_folder, run_name
 from lrpstudio.gui.training.worker import TrainingWorker
 from lrpstudio.gui.training.warning_banner import WarningBanner
@@ -82,10 +83,15 @@ class TrainingPanel(QtWidgets.QWidget):
                                     "saved (checkpoints/last.pt) and can be resumed (Ctrl+.)")
         self.resume_button.setToolTip("Continue an earlier, stopped or finished run from its last "
                                       "checkpoint (pick its folder)")
+        #: What the form shows at start-up, before saved values: "Reset form" goes back to it.
+        self.form_defaults = form_values(self.form)
+        self.reset_button = QtWidgets.QPushButton("Reset form", self)
+        self.reset_button.setToolTip("Put every training option back to its default (the form's "
+                                     "values are otherwise remembered from the last session)")
         buttons = QtWidgets.QGridLayout()
         for i, b in enumerate((self.start_button, self.pause_button, self.stop_button,
-                               self.resume_button)):
-            buttons.addWidget(b, i // 2, i % 2)
+                               self.resume_button, self.reset_button)):
+            buttons.addWidget(b, i // 2, i % 2)  # two columns: the form's column stays narrow
         self.progress = QtWidgets.QProgressBar(self)
         self.progress.setFormat("%p%")
         self.status = QtWidgets.QLabel("Open a data folder or a prepared dataset to train.", self)
@@ -127,8 +133,14 @@ class TrainingPanel(QtWidgets.QWidget):
         self.pause_button.clicked.connect(lambda: self._guard(self.toggle_pause))
         self.stop_button.clicked.connect(lambda: self._guard(self.stop))
         self.resume_button.clicked.connect(lambda: self._guard(self.choose_resume))
+        self.reset_button.clicked.connect(self.reset_form)
         self.shortcuts = button_keys(self, {"start": self.start_button, "pause": self.pause_button,
                                             "stop": self.stop_button}, PANEL_KEYS)
+
+    def reset_form(self) -> None:
+        """Every training option back to its default."""
+        if self.form_defaults is not None:
+            apply_form_values(self.form, self.form_defaults)
 
     def _guard(self, func: Callable[[], object]) -> None:
         try:
@@ -147,6 +159,7 @@ class TrainingPanel(QtWidgets.QWidget):
         busy = state != "idle"
         self.start_button.setEnabled(not busy)
         self.resume_button.setEnabled(not busy)
+        self.reset_button.setEnabled(not busy)
         self.form.setEnabled(not busy)
         self.pause_button.setEnabled(busy)
         self.stop_button.setEnabled(busy)

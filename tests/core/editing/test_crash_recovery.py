@@ -63,7 +63,7 @@ def test_sigkill_mid_edit_restores_committed_strokes(tmp_path: Path) -> None:
     base[10:30, 10:25, 5:15] = 2
 
     found = find_recoverable(workspace)
-    assert [(info.case_id, info.steps) for info in found] == [("Brats_kill", 13)]  # 12 strokes + 1 undo
+    assert [(info.case_id, info.steps) for info in found] == [("Brats_kill", 11)]  # 12 strokes, 1 undone
     np.testing.assert_array_equal(recover(found[0].path, base), expected)
 
     session = EditSession(base, workspace=workspace, case_id="Brats_kill")

@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.paths import user_log_dir
 from lrpstudio.gui.shell.application import setup_logging
-from lrpstudio.gui.shell.launch import run_in_background
+from lrpstudio.gui.shell.demo_data import run_in_background
 from lrpstudio.gui.shell.settings import RecentList
 
 

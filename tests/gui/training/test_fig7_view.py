@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6 import QtCore
 
 from lrpstudio.gui.training.fig7_view import Fig7View
 
@@ -59,3 +60,22 @@ def test_new_pinned_slices_hide_the_old_tiles_at_once(qtbot) -> None:
     view.set_inputs(_inputs(2))
     assert not any(tile.isVisible() for tile in old)
     assert len(view.columns) == 2
+
+
+def test_pictures_of_a_row_line_up_when_a_title_or_caption_wraps(qtbot) -> None:
+    view = Fig7View()
+    qtbot.addWidget(view)
+    inputs = _inputs(3)
+    inputs["titles"][1] = "BraTS20_Training_012_long_name z45 (pinned in the viewer)"
+    view.set_inputs(inputs)
+    view.add_epoch(1, _arrays(0.1, n=3))
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.columns[0][1].picture.mapTo(view.grid_host, QtCore.QPoint()).y() > 0)
+    for row in range(2):
+        tiles = [column[row] for column in view.columns]
+        tops = {t.picture.mapTo(view.grid_host, t.picture.rect().topLeft()).y() for t in tiles}
+        assert len(tops) == 1, (row, tops)
+        captions = {t.caption.mapTo(view.grid_host, t.caption.rect().topLeft()).y() for t in tiles}
+        assert len(captions) == 1, (row, captions)
