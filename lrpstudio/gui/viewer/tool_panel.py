@@ -51,7 +51,8 @@ class ToolPanel(QtWidgets.QScrollArea):
         self.layout_.addStretch(1)
         self.setWidget(body)
         self.setWidgetResizable(True)
-        self.setMinimumWidth(300)
+        # The body's own width plus the frame: at exactly 300 px the frame clipped 2 px of it.
+        self.setMinimumWidth(max(300, body.minimumSizeHint().width()) + 2 * self.frameWidth())
         self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     # -- helpers ----------------------------------------------------------------------

@@ -190,3 +190,16 @@ def test_fill_holes_in_3d(window) -> None:
     window.action_map["tool.fill_holes_3d"].trigger()
     assert (window.state.seg[cavity] == 1).all()
     assert window.controller.session.history.undo_name() == "fill holes"
+
+
+def test_tool_panel_fits_a_1366x768_window_with_every_tool(window) -> None:
+    from PySide6 import QtWidgets
+
+    window.resize(1366, 768)
+    panel = window.panel
+    for tool in ("navigate", "brush", "fill", "grow", "polygon"):
+        window.action_map[f"tool.{tool}"].trigger()
+        QtWidgets.QApplication.processEvents()
+        need = panel.widget().minimumSizeHint()
+        assert need.width() <= panel.viewport().width(), tool
+        assert need.height() <= panel.viewport().height(), f"{tool}: the panel would scroll"
