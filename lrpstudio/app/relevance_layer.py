@@ -168,12 +168,28 @@ class LayerEngine:
     """Explains viewer slices for the layer, keeping each run's model and the case's statistics.
 
     One engine serves one thread at a time (the viewer runs one computation at a time).
+
+    Parameters
+    ----------
+    threads
+        Torch's intra-op threads while the engine computes (restored after; None: leave
+        them). One slice at 128 px is too small to share out: on 2 cores one thread took
+        about 55 ms where two took 80-300 ms (the benchmark ``bench_relevance_layer``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = 1) -> None:
+        self.threads = threads
         self.models = ModelCache()
         self._stats: CaseStatistics | None = None
         self._stats_key: tuple[str, int, tuple[str, ...]] | None = None
+        self._settings: dict[str, tuple[RunDataSettings, str]] = {}
+
+    def settings(self, run_dir: str | Path) -> tuple[RunDataSettings, str]:
+        """A run's data settings and composite (its config.json is read once)."""
+        key = str(run_dir)
+        if key not in self._settings:
+            self._settings[key] = (run_data_settings(run_dir), train_config(run_dir).composite)
+        return self._settings[key]
 
     def statistics(self, current: ViewerSlice, channels: Sequence[str], version: int) -> CaseStatistics:
         """The case's statistics for mask ``version`` (computed once per case and version)."""
@@ -204,9 +220,19 @@ class LayerEngine:
             ``progress(done, total, message)`` per batch; a cancel token checked between
             batches (:class:`~lrpstudio.core.errors.CancelledError` when set).
         """
+        saved = torch.get_num_threads()
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
+        try:
+            return self._compute(run_dir, current, zs, version, composite, progress, cancel)
+        finally:
+            torch.set_num_threads(saved)
+
+    def _compute(self, run_dir: str | Path, current: ViewerSlice, zs: Sequence[int] | None, version: int,
+                 composite: str | None, progress: Progress | None, cancel: Any) -> LayerResult:
         start = time.perf_counter()
-        settings = run_data_settings(run_dir)
-        composite = composite or train_config(run_dir).composite
+        settings, own = self.settings(run_dir)
+        composite = composite or own
         model = self.models.get(run_dir)
         stats = self.statistics(current, settings.channels, version)
         index = sorted({int(z) for z in ([current.z] if zs is None else zs)})

@@ -1,0 +1,82 @@
+"""Relevance layer latency: the viewer's slice explained and mapped back, paper CNN at 128 px.
+
+A BraTS-sized demo case (240 x 240 x 155) and a one-epoch run of the paper's CNN at
+128 px (the weights do not change the cost). Measured through the app's
+:class:`~lrpstudio.app.relevance_layer.LayerEngine`, as the viewer's background worker
+calls it:
+
+- **slice change**: one axial slice prepared with the case's cached statistics, explained
+  with the run's composite and mapped onto the 240 x 240 plane (the model is loaded);
+- **after an edit**: the same with the statistics recomputed (a new mask version);
+- **all tumour slices**: the case's whole tumour-bearing range, in batches.
+
+Aim (issue 15): a slice change within 200 ms on 2 cores. Wall time is inflated on a busy
+machine; the CPU time (all threads of the process) is reported beside it.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Callable
+
+from benchmarks.scratch import scratch_home
+
+
+def _timed(repeats: int, action: Callable[[int], None]) -> tuple[list[float], list[float]]:
+    wall: list[float] = []
+    cpu: list[float] = []
+    for i in range(repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        action(i)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
+
+
+def _rows(name: str, samples: tuple[list[float], list[float]]) -> list[dict]:
+    rows = []
+    for clock, values in zip(("wall", "cpu"), samples):
+        ordered = sorted(values)
+        p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+        for stat, value in (("median", statistics.median(values)), ("p95", p95)):
+            rows.append({"benchmark": "relevance_layer", "case": "240x240x155, paper CNN 128 px",
+                         "metric": f"{name} {stat} ({clock})", "value": 1000 * value, "unit": "ms"})
+    return rows
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Benchmark rows (see module docstring); ``quick`` uses fewer repeats."""
+    from lrpstudio.app.data_source import open_source
+    from lrpstudio.app.relevance_layer import LayerEngine, tumour_range
+    from lrpstudio.app.slices import capture
+    from lrpstudio.cli.main import main
+    from lrpstudio.core.data.demo import DemoConfig, generate_demo
+
+    repeats = 10 if quick else 40
+    with scratch_home() as tmp:
+        data = generate_demo(Path(tmp) / "data", DemoConfig(cases=3, seed=11, workers=1))
+        run_dir = Path(tmp) / "run"
+        if main(["train", str(data), "--out", str(run_dir), "--size", "128", "--epochs", "1",
+                 "--batch-size", "16", "--pinned", "0", "--guidance", "none"]) != 0:
+            raise RuntimeError("the benchmark's run did not train")
+        source = open_source(data)
+        case = source.load(source.rows()[0])
+        first, end = tumour_range(case.seg) or (0, case.seg.shape[2])
+        zs = [first + i % max(end - first, 1) for i in range(repeats)]
+        engine = LayerEngine()
+        engine.compute(run_dir, capture(case.id, case.grade, case.images, case.seg, zs[0]))  # model, stats
+
+        def slice_change(i: int) -> None:
+            engine.compute(run_dir, capture(case.id, case.grade, case.images, case.seg, zs[i]))
+
+        def after_edit(i: int) -> None:
+            engine.compute(run_dir, capture(case.id, case.grade, case.images, case.seg, zs[i]), version=i + 1)
+
+        rows = _rows("slice change", _timed(repeats, slice_change))
+        rows += _rows("slice after a mask edit", _timed(max(3, repeats // 4), after_edit))
+        current = capture(case.id, case.grade, case.images, case.seg, first)
+        rows += _rows(f"all {end - first} tumour slices",
+                      _timed(2, lambda i: engine.compute(run_dir, current, range(first, end), version=100 + i)))
+        return rows
