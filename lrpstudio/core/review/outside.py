@@ -33,7 +33,7 @@ import numpy as np
 from scipy import ndimage
 
 from lrpstudio.core.errors import InputError
-from lrpstudio.core.review.mapping import prepared_mask_to_plane, prepared_to_plane
+from lrpstudio.core.data.slicing import area_weights
 
 __all__ = ["COMPONENT_LEVEL", "EDGE_SHARE", "PLACES", "OutsideComponent", "RegionFractions",
            "edge_width", "outside_components", "positive_map", "region_fractions", "regions"]
@@ -150,17 +150,50 @@ def _place(component: np.ndarray, parts: dict[str, np.ndarray]) -> str:
     return PLACES[int(np.argmax(counts))]
 
 
-def _on_plane(values: np.ndarray, component: np.ndarray,
-              plane_shape: tuple[int, int]) -> tuple[int, tuple[float, float]]:
-    """Voxel count and relevance-weighted centroid ``(i, j)`` of a component on the plane."""
-    voxels = int(prepared_mask_to_plane(component, plane_shape).sum())
-    mass = prepared_to_plane(np.where(component, values, 0.0), plane_shape, "mass")
-    total = float(mass.sum())
-    if total <= 0.0:  # no positive mass to weigh: the plain centre of its footprint
-        mass = prepared_to_plane(component.astype(np.float64), plane_shape, "mass")
-        total = max(float(mass.sum()), 1e-300)
-    ii, jj = np.indices(mass.shape)
-    return voxels, (float((ii * mass).sum() / total), float((jj * mass).sum() / total))
+@dataclass(frozen=True)
+class _Plane:
+    """The geometry of :mod:`lrpstudio.core.review.mapping` for one plane, computed once per slice."""
+
+    shape: tuple[int, int]
+    weights: np.ndarray  # (S, L) area weights
+    top: int
+    left: int
+
+    @classmethod
+    def of(cls, plane_shape: tuple[int, int], size: int) -> "_Plane":
+        width, height = int(plane_shape[0]), int(plane_shape[1])  # plane (I, J); plane.T is (J, I)
+        side = max(width, height)
+        return cls((width, height), area_weights(side, size), (side - height) // 2, (side - width) // 2)
+
+
+def _on_plane(values: np.ndarray, component: np.ndarray, plane: _Plane) -> tuple[int, tuple[float, float]]:
+    """Voxel count and relevance-weighted centroid ``(i, j)`` of a component on the plane.
+
+    The same maps as :func:`~lrpstudio.core.review.mapping.prepared_mask_to_plane` (density
+    > 1/2) and ``prepared_to_plane(..., "mass")``, computed on the component's bounding box
+    and the voxels it covers only: the whole-plane products cost ~10 ms per component.
+    """
+    rows, cols = np.flatnonzero(component.any(axis=1)), np.flatnonzero(component.any(axis=0))
+    w_rows = plane.weights[rows[0]:rows[-1] + 1]  # (h, L): padded rows = the plane's j axis
+    w_cols = plane.weights[cols[0]:cols[-1] + 1]  # (w, L): padded columns = the plane's i axis
+    js = np.flatnonzero(w_rows.any(axis=0)) - plane.top
+    is_ = np.flatnonzero(w_cols.any(axis=0)) - plane.left
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    scale = (plane.weights.shape[1] / plane.weights.shape[0]) ** 2
+    density = w_rows[:, js + plane.top].T @ component[box].astype(np.float64) @ w_cols[:, is_ + plane.left]
+    mass = w_rows[:, js + plane.top].T @ np.where(component, values, 0.0)[box] @ w_cols[:, is_ + plane.left]
+    inside = ((js >= 0) & (js < plane.shape[1]))[:, None] & ((is_ >= 0) & (is_ < plane.shape[0]))[None, :]
+    voxels = int((density * scale > 0.5)[inside].sum())
+    # Weigh by the relevance on the plane; a blob wholly in the square's zero padding has
+    # none there and is placed where it lies, off the plane (i or j < 0 or >= the size).
+    for weights in (np.where(inside, mass, 0.0), np.where(inside, density, 0.0), mass, density):
+        total = float(weights.sum())
+        if total > 0.0:
+            break
+    total = max(total, 1e-300)
+    centroid = (float((weights.sum(axis=0) * is_).sum() / total),
+                float((weights.sum(axis=1) * js).sum() / total))
+    return voxels, centroid
 
 
 def outside_components(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarray,
@@ -190,7 +223,8 @@ def outside_components(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarr
     tumour = np.asarray(tumour, dtype=bool)
     parts = regions(tumour, brain)
     size = positive.shape[0]
-    plane = (size, size) if plane_shape is None else (int(plane_shape[0]), int(plane_shape[1]))
+    geometry = _Plane.of((size, size) if plane_shape is None else (int(plane_shape[0]), int(plane_shape[1])),
+                         size)
     total, peak = float(positive.sum()), float(positive.max(initial=0.0))
     ranked_map = np.zeros(positive.shape, dtype=np.int32)
     if total <= 0.0 or peak <= 0.0:
@@ -209,7 +243,7 @@ def outside_components(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarr
     for rank, k in enumerate(order):
         component = labels == ids[k]
         ranked_map[component] = rank + 1
-        voxels, centroid = _on_plane(positive, component, plane)
+        voxels, centroid = _on_plane(positive, component, geometry)
         components.append(OutsideComponent(index=rank, where=_place(component, parts),
                                            mass_fraction=float(masses[k]) / total,
                                            pixels=int(component.sum()), voxels=voxels,

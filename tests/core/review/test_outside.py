@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lrpstudio.core.errors import InputError
+from lrpstudio.core.review.mapping import prepared_mask_to_plane, prepared_to_plane
 from lrpstudio.core.review.outside import (
     edge_width, outside_components, positive_map, region_fractions, regions,
 )
@@ -91,3 +92,23 @@ def test_no_relevance_gives_no_components() -> None:
     tumour, brain = masks()
     components, labels = outside_components(np.zeros((S, S)), tumour, brain)
     assert components == [] and not labels.any()
+
+
+@pytest.mark.parametrize("plane_shape", [(50, 70), (70, 50), (32, 32), (97, 97)])
+def test_voxels_and_centroid_are_the_mapping_modules_on_any_plane(plane_shape) -> None:
+    rng = np.random.default_rng(3)
+    tumour, brain = masks()
+    positive = rng.random((S, S)) ** 4  # a few strong pixels, many weak ones
+    components, labels = outside_components(positive, tumour, brain, plane_shape=plane_shape)
+    assert components
+    for c in components:
+        blob = labels == c.index + 1
+        assert c.voxels == int(prepared_mask_to_plane(blob, plane_shape).sum())
+        mass = prepared_to_plane(np.where(blob, positive, 0.0), plane_shape, "mass")
+        if mass.sum() == 0:  # wholly in the zero padding of the square: placed off the plane
+            i, j = c.centroid_ij
+            assert not (0 <= i < plane_shape[0] and 0 <= j < plane_shape[1])
+            continue
+        ii, jj = np.indices(plane_shape)
+        expected = ((ii * mass).sum() / mass.sum(), (jj * mass).sum() / mass.sum())
+        assert c.centroid_ij == pytest.approx(expected, abs=1e-9)
