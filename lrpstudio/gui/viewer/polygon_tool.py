@@ -1,8 +1,9 @@
 """The polygon / lasso being drawn on one slice view, and its outline on screen.
 
 Clicks add corners; a press-and-drag adds every voxel the mouse passes (a freehand
-lasso). The outline is drawn through the voxel centres, with a dashed closing edge back
-to the first corner, so the user sees the polygon that Enter (or a double click) fills.
+lasso). The outline is drawn through the voxel centres, with a dashed line from the last
+corner to the mouse and back to the first corner, so the user sees the polygon that Enter
+(or a double click) fills. It shows only while its slice is shown.
 Releasing a freehand drag closes the lasso at once. The draft only collects voxels: the
 core (:meth:`~lrpstudio.core.editing.session.EditSession.polygon_fill`) decides which
 voxels the closed polygon covers.
@@ -44,6 +45,7 @@ class PolygonDraft:
         self.index = -1
         self.voxels: list[Voxel] = []
         self.moves = 0
+        self.hover: Voxel | None = None  # the voxel under the mouse, for the dashed edge
         self._items: dict[int, tuple[QtWidgets.QGraphicsPathItem, QtWidgets.QGraphicsPathItem]] = {}
 
     @property
@@ -56,6 +58,8 @@ class PolygonDraft:
         if view is not self.view or view.slice_index != self.index:
             self.cancel()
             self.view, self.index = view, view.slice_index
+            view.hovered.connect(self._on_hover)
+            view.state.cursor_changed.connect(self._on_cursor)
         self.moves = 0
         self._add(voxel)
 
@@ -83,8 +87,15 @@ class PolygonDraft:
         """Drop the outline."""
         self.voxels = []
         self.moves = 0
+        self.hover = None
         if self.view is not None:
             self._draw(self.view)
+            for signal, slot in ((self.view.hovered, self._on_hover),
+                                 (self.view.state.cursor_changed, self._on_cursor)):
+                try:
+                    signal.disconnect(slot)
+                except (RuntimeError, TypeError):  # not connected (a draft never started)
+                    pass
         self.view, self.index = None, -1
 
     # -- internals ------------------------------------------------------------------------
@@ -96,6 +107,17 @@ class PolygonDraft:
         if len(corners) > 1 and corners[0] == corners[-1]:
             corners.pop()
         return corners
+
+    def _on_hover(self, voxel: Voxel | None) -> None:
+        if self.view is None or not self.voxels:
+            return
+        axis = self.view.mapping.slice_axis
+        self.hover = voxel if voxel is not None and voxel[axis] == self.index else None
+        self._draw(self.view)
+
+    def _on_cursor(self, _voxel: Voxel) -> None:
+        if self.view is not None:
+            self._draw(self.view)  # hidden on another slice, shown again on its own
 
     def _add(self, voxel: Voxel) -> None:
         self.voxels.append(voxel)
@@ -127,10 +149,16 @@ class PolygonDraft:
             path.moveTo(points[0])
             for point in points[1:]:
                 path.lineTo(point)
-            if len(points) == 1:  # one corner: a small cross, so the click shows
+            if len(points) == 1:  # one corner: a small circle, so the click shows
                 path.addEllipse(points[0], 0.5 * px, 0.5 * py)
             closing.moveTo(points[-1])
+            if self.hover is not None and self.hover != self.voxels[-1]:
+                hx, hy = view.mapping.to_screen(self.hover, view.state.shape)
+                closing.lineTo(QtCore.QPointF(hx * px, hy * py))
             closing.lineTo(points[0])
         solid.setPath(path)
         dashed.setPath(closing)
+        on_slice = view.slice_index == self.index
+        solid.setVisible(on_slice)
+        dashed.setVisible(on_slice)
         view.viewport().update()

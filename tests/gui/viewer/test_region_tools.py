@@ -71,6 +71,15 @@ def test_polygon_clicks_then_enter_fill_one_undoable_step(window) -> None:
     outline = view.image.mapRectFromItem(solid, solid.path().boundingRect())
     assert outline.width() == pytest.approx(6, abs=0.01) and outline.height() == pytest.approx(6, abs=0.01)
     assert not dashed.path().isEmpty()  # the closing edge is shown dashed
+    # The dashed edge runs through the mouse; the outline shows only on its own slice.
+    hover = _at(window, 10, 3)
+    send_mouse(view.viewport(), T.MouseMove, view.widget_pos_of(hover), QtCore.Qt.MouseButton.NoButton)
+    reach = view.image.mapRectFromItem(dashed, dashed.path().boundingRect())
+    assert reach.width() == pytest.approx(10, abs=0.01)
+    window.action_map["view.slice_up"].trigger()
+    assert not solid.isVisible() and not dashed.isVisible()
+    window.action_map["view.slice_down"].trigger()
+    assert solid.isVisible() and dashed.isVisible()
     assert window.action_map["tool.apply_preview"].shortcut() == QtGui.QKeySequence("Return")
     window.action_map["tool.apply_preview"].trigger()  # Enter
     changed = window.state.seg != before
