@@ -1,7 +1,9 @@
 """Where the model looked during training: a per-epoch record and the per-case shortcut report.
 
-After every epoch the training engine explains the validation slices that have a tumour
-(one batched LRP pass with the run's composite, in eval mode) and writes, per slice, the
+After every epoch the training engine explains, for each validation case, its
+``SLICES_PER_CASE = 2`` slices with the largest tumour (one batched LRP pass with the run's
+composite, in eval mode; a fixed per-case sample keeps the cost to a few percent of an
+epoch, see ``benchmarks/bench_review.py``) and writes, per slice, the
 prediction, P(HGG), TumorLRPScore and the shares of positive relevance in the tumour, on
 the brain edge, inside the brain and on the background
 (:mod:`lrpstudio.core.review.outside`) to ``RUN/review/epoch_XXX.npz``, atomically. A
@@ -32,22 +34,36 @@ from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
 from lrpstudio.core.errors import CheckpointError
 from lrpstudio.core.review.queue import review_slices
 
-__all__ = ["EDGE_LEVEL", "MOVE_LEVEL", "REVIEW_DIR", "CaseTrend", "epoch_report", "read_epoch_records",
-           "record_epoch"]
+__all__ = ["EDGE_LEVEL", "MOVE_LEVEL", "REVIEW_DIR", "SLICES_PER_CASE", "CaseTrend", "epoch_report",
+           "read_epoch_records", "record_epoch", "recorded_rows"]
 
 #: Folder of the per-epoch records inside a run folder.
 REVIEW_DIR = "review"
 EDGE_LEVEL = 0.25
+#: Validation slices recorded per case (those with the largest tumours).
+SLICES_PER_CASE = 2
 MOVE_LEVEL = 0.10
 _FILE = re.compile(r"^epoch_(\d+)\.npz$")
 _FIELDS = ("case_ids", "z", "labels", "predictions", "probability_hgg", "score", "tumour", "edge",
            "inside_brain", "background")
 
 
+def recorded_rows(val_set: SliceDataset, per_case: int = SLICES_PER_CASE) -> np.ndarray:
+    """Rows of ``val_set`` to record: each case's ``per_case`` largest-tumour slices (ties: lower z)."""
+    areas = val_set.tumor_masks.reshape(len(val_set), -1).sum(axis=1)
+    chosen: list[int] = []
+    for case_id in sorted(set(val_set.case_ids.tolist())):
+        rows = [int(r) for r in np.flatnonzero((val_set.case_ids == case_id) & (areas > 0))]
+        rows.sort(key=lambda r: (-int(areas[r]), int(val_set.slice_index[r])))
+        chosen.extend(rows[:per_case])
+    return np.asarray(sorted(chosen), dtype=np.int64)
+
+
 def record_epoch(run_dir: str | Path, epoch: int, model: torch.nn.Module, val_set: SliceDataset,
                  composite: str, batch_size: int = 32) -> Path | None:
-    """Explain ``val_set``'s tumour slices and write ``review/epoch_XXX.npz``; None when it has none."""
-    reviews = review_slices(model, val_set, composite, batch_size=batch_size, components=0)
+    """Explain ``val_set``'s recorded slices and write ``review/epoch_XXX.npz``; None when it has none."""
+    reviews = review_slices(model, val_set, composite, rows=recorded_rows(val_set), batch_size=batch_size,
+                            components=0)
     if not reviews:
         return None
     arrays: dict[str, Any] = {

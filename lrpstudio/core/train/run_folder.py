@@ -8,7 +8,7 @@ RUN/
   checkpoints/last.pt  the latest finished epoch (epoch 0 = the initial weights)
   checkpoints/best.pt  the best epoch by the validation criterion
   heatmaps/epoch_XXX.npz, epoch_XXX.png, scale.json
-  review/epoch_XXX.npz  per finished epoch, the validation tumour slices' prediction, score and
+  review/epoch_XXX.npz  per finished epoch, each validation case's 2 largest-tumour slices: prediction, score and
                        shares of positive relevance in the tumour / brain edge / inside brain /
                        background (lrpstudio.core.review.epochs; redone epochs are overwritten)
 ```

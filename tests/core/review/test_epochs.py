@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lrpstudio.core.errors import CheckpointError
-from lrpstudio.core.review.epochs import epoch_report, read_epoch_records
+from lrpstudio.core.review.epochs import epoch_report, read_epoch_records, recorded_rows
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.engine import fit
 from lrpstudio.core.xai.guidance import GuidanceConfig
@@ -63,3 +63,14 @@ def test_a_damaged_record_names_its_file(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="epoch_001.npz"):
         read_epoch_records(tmp_path)
     assert read_epoch_records(tmp_path / "nothing") == {}
+
+
+def test_each_case_records_its_largest_tumour_slices() -> None:
+    dataset = tiny_dataset(n_cases=4, slices_per_case=4, size=32)
+    rows = recorded_rows(dataset)
+    assert len(rows) == 8
+    areas = dataset.tumor_masks.reshape(len(dataset), -1).sum(axis=1)
+    for case_id in set(dataset.case_ids.tolist()):
+        mine = np.flatnonzero(dataset.case_ids == case_id)
+        picked = [r for r in rows if dataset.case_ids[r] == case_id]
+        assert len(picked) == 2 and min(areas[picked]) >= np.sort(areas[mine])[-2]
