@@ -17,9 +17,8 @@ Manifest (``manifest.json``) keys: ``format``, ``version`` (format version),
 ``build`` (incremented per write), ``orientation``, ``counts`` (slices per split and
 grade), ``cases`` (per case: status, grade, split, key, files with size / mtime /
 SHA-256, correction used with its hash, slice indices, axis codes, ``built`` = the
-build that read it, problems, and ``artefact``: the fingerprint of the case's artefact
-region in the workspace, only when it has one), ``forbidden`` (cases and slices with an
-artefact region, only when there are any: those slices carry a forbidden mask), ``skipped`` (problem records of the cases left out),
+build that read it, problems, ``artefact``: its artefact region's fingerprint if any),
+``forbidden`` (cases and slices with an artefact region, if any), ``skipped`` (problem records of the cases left out),
 ``problems`` (discovery problems not tied to a case), ``grade_tables`` (the grade CSVs
 that may have set the labels, fingerprinted), ``last_run`` (cases extracted, reused and
 skipped by the call that returned the dataset).
@@ -370,23 +369,16 @@ def _write(results: list[CaseResult], problems: Sequence[Problem], config: Prepa
         if not manifest["last_run"]["extracted"] and \
                 _rows_of(records) == _rows_of(previous.manifest.get("cases", {})):
             # Same rows (e.g. a touched file, a new broken case): rewrite the manifest only.
-            _count_forbidden(manifest, previous.dataset)
+            manifest.update(previous.dataset.forbidden_record())
             save_manifest(manifest, out)
             return replace(previous.dataset, manifest=manifest)
     arrays = _assemble(results, records, previous)
     if not arrays:
         raise DatasetError(_nothing_prepared(manifest), data_root)
     dataset = SliceDataset(**arrays, channels=config.channels, manifest=manifest)
-    _count_forbidden(manifest, dataset)
+    manifest.update(dataset.forbidden_record())
     save_dataset(dataset, out)
     return dataset
-
-
-def _count_forbidden(manifest: dict[str, Any], dataset: SliceDataset) -> None:
-    """Record how many cases and slices carry an artefact region (nothing when none does)."""
-    counts = dataset.forbidden_counts()
-    if counts["slices"]:
-        manifest["forbidden"] = counts
 
 
 def dataset_from(

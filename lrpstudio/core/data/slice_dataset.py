@@ -98,6 +98,11 @@ class SliceDataset:
         rows = self.forbidden.reshape(len(self), -1).any(axis=1) if len(self) else np.zeros(0, bool)
         return {"cases": int(np.unique(self.case_ids[rows]).size), "slices": int(rows.sum())}
 
+    def forbidden_record(self) -> dict[str, Any]:
+        """``{"forbidden": counts}`` for the manifest when a slice has a region, else ``{}``."""
+        counts = self.forbidden_counts()
+        return {"forbidden": counts} if counts["slices"] else {}
+
     @property
     def image_size(self) -> int:
         """Height (= width) of the slices in pixels."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import GeometryMismatchError
+from ..errors import EditingError, GeometryMismatchError
+from .change import Change, change_from_mask
+from .rules import PAINTABLE_LABELS, WritePolicy, resolve_write
 
 
 def volume_region(mask: np.ndarray, shape: tuple[int, int, int], z: int | None) -> np.ndarray:
@@ -41,3 +43,37 @@ def volume_values(values: np.ndarray, shape: tuple[int, int, int], z: int | None
 def within(values: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
     """``low <= values <= high`` (a None bound is open; NaN is never inside)."""
     return (values >= (-np.inf if low is None else low)) & (values <= (np.inf if high is None else high))
+
+
+def add_region(seg: np.ndarray, mask: np.ndarray, label: int, z: int | None = None,
+               intensity: np.ndarray | None = None, low: float | None = None,
+               high: float | None = None) -> Change:
+    """The change that paints a region handed in from outside (e.g. a suggested component).
+
+    Parameters
+    ----------
+    seg
+        The segmentation (X, Y, Z); not modified.
+    mask
+        Boolean volume of ``seg``'s shape, or an axial plane ``(X, Y)`` placed at slice ``z``.
+    label
+        The label painted (1, 2 or 3). Voxels of another tumour label keep theirs: an
+        added region never relabels the existing mask.
+    z
+        The axial slice of a plane ``mask``.
+    intensity, low, high
+        Optional limit: only voxels with ``low <= intensity <= high`` change (a None bound
+        is open; with both None no limit applies). ``intensity`` is a volume or a plane.
+    """
+    if int(label) not in PAINTABLE_LABELS:
+        raise EditingError("a region can only be added with a tumour label",
+                           expected=PAINTABLE_LABELS, actual=label)
+    shape = (int(seg.shape[0]), int(seg.shape[1]), int(seg.shape[2]))
+    region = volume_region(mask, shape, z)
+    if low is not None or high is not None:
+        if intensity is None:
+            raise EditingError("an intensity limit needs the reference intensities")
+        region &= within(volume_values(intensity, shape, z), low, high)
+    policy = WritePolicy(mode="label", active_label=int(label), paint_over="protect_others")
+    written, value = resolve_write(seg, region, policy, erase=False)
+    return change_from_mask(seg, written, value)

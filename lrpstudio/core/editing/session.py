@@ -26,8 +26,7 @@ import numpy as np
 from ..data.corrections import save_correction
 from ..errors import EditingError, GeometryMismatchError
 from .brush import BrushSettings, drag
-from .change import (Box, Change, apply_change, as_box, bounding_box, change_from_mask, checked_seg,
-                     merge_changes)
+from .change import Box, Change, apply_change, as_box, bounding_box, checked_seg, merge_changes
 from .events import ChangeEvent, EventKind, Subscriber
 from .fill import FillCriterion, flood_fill, fill_holes
 from .grow import SEED_K, grow_region, seed_range
@@ -38,8 +37,8 @@ from .interpolate import InterpolationPreview, interpolate_between
 from .islands import keep_largest, remove_small_islands
 from .journal import journal_path, replay, workspace_root
 from .recovery import SessionJournal
-from .region import volume_region, volume_values, within
-from .rules import PAINTABLE_LABELS, EditMode, WritePolicy, resolve_write
+from .region import add_region
+from .rules import EditMode, WritePolicy
 
 SaveFunction = Callable[[np.ndarray], Any]
 
@@ -330,36 +329,12 @@ class EditSession:
     def add_mask(self, mask: np.ndarray, label: int, name: str = "add suggested region", *,
                  z: int | None = None, intensity: np.ndarray | None = None,
                  low: float | None = None, high: float | None = None) -> Step | None:
-        """Paint the voxels of ``mask`` with ``label`` as one undoable, journaled step.
-
-        Parameters
-        ----------
-        mask
-            Boolean volume of the segmentation's shape, or an axial plane ``(X, Y)``
-            placed at slice ``z``.
-        label
-            The label painted (1, 2 or 3). Voxels of another tumour label keep theirs
-            (an added region never relabels the existing mask).
-        name
-            The step's name in the undo history.
-        z
-            The axial slice of a plane ``mask``.
-        intensity, low, high
-            Optional intensity limit: only voxels with ``low <= intensity <= high`` change
-            (either bound may be None). ``intensity`` is a volume or an axial plane like
-            ``mask``; when None, the brush's reference modality is used.
-        """
-        if int(label) not in PAINTABLE_LABELS:
-            raise EditingError("a region can only be added with a tumour label",
-                               expected=PAINTABLE_LABELS, actual=label)
-        region = volume_region(mask, self.shape, z)
-        if low is not None or high is not None:
-            source = intensity if intensity is not None else self._reference(required=True)
-            assert source is not None  # _reference raises when the volume is missing
-            region &= within(volume_values(source, self.shape, z), low, high)
-        policy = WritePolicy(mode="label", active_label=int(label), paint_over="protect_others")
-        written, value = resolve_write(self._seg, region, policy, erase=False)
-        return self._apply_step(name, change_from_mask(self._seg, written, value))
+        """Paint ``mask`` (a volume, or an axial plane at slice ``z``) with ``label`` as one
+        undoable, journaled step; optionally only where ``low <= intensity <= high``
+        (default intensity: the brush's reference modality). See :func:`region.add_region`."""
+        limited = low is not None or high is not None
+        values = intensity if intensity is not None or not limited else self._reference(required=True)
+        return self._apply_step(name, add_region(self._seg, mask, label, z, values, low, high))
 
     def preview_interpolation(self, plane: Plane = "axial",
                               key_slices: Sequence[int] | None = None) -> InterpolationPreview:
