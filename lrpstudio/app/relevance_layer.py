@@ -40,7 +40,8 @@ from lrpstudio.core.review.mapping import prepared_mask_to_plane, prepared_to_pl
 from lrpstudio.core.train.heatmaps import explain_batch
 from lrpstudio.core.xai.composites import COMPOSITES
 
-__all__ = ["COMPOSITES", "SIGNS", "CaseStatistics", "LayerEngine", "LayerResult", "case_statistics", "component_planes",
+__all__ = ["COMPOSITES", "SIGNS", "CancelledError",
+           "CaseStatistics", "LayerEngine", "LayerResult", "case_statistics", "component_planes",
            "layer_ramp", "layer_result", "layer_rgba", "prepare_slices", "tumour_range"]
 
 #: How the layer shows relevance: ``positive`` (evidence for the class explained) or

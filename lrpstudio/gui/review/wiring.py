@@ -30,7 +30,8 @@ class ReviewWiring(QtCore.QObject):
         self.layer = RelevanceLayer(window.state, window.views, window)
         explain = window.explain
         self.controls = RelevanceControls(self.layer, explain.run_box, shortcut("view.relevance").keys[0], explain)
-        explain.sections.insertWidget(explain.sections.count() - 1, self.controls)
+        # Under the run picker and its buttons, above the tiles: in view on a 768 px high screen.
+        explain.sections.insertWidget(min(3, explain.sections.count() - 1), self.controls)
         explain.case_changed.connect(self.layer.set_case)
         self.layer.set_case(explain.case_id, explain.grade)
         window.action_map["view.relevance"].triggered.connect(lambda _c=False: window.run_guarded(self.toggle))

@@ -31,9 +31,9 @@ class RelevanceControls(QtWidgets.QGroupBox):
 
     def __init__(self, layer: RelevanceLayer, run_box: QtWidgets.QComboBox, key: str = "",
                  parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__("Relevance layer in the viewer", parent)
+        super().__init__("Relevance layer", parent)
         self.layer, self.run_box = layer, run_box
-        self.show_layer = QtWidgets.QCheckBox(f"Show over the slices ({key})" if key else "Show over the slices")
+        self.show_layer = QtWidgets.QCheckBox(f"Show in the viewer ({key})" if key else "Show in the viewer")
         self.show_layer.setObjectName("relevance_on")
         self.composite = QtWidgets.QComboBox()
         self.composite.addItem("the run's own", None)
@@ -46,9 +46,11 @@ class RelevanceControls(QtWidgets.QGroupBox):
         self.opacity.setOrientation(self.opacity.orientation().Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(int(round(layer.opacity * 100)))
-        self.all_slices = QtWidgets.QCheckBox("all tumour slices (coronal and sagittal too)")
+        self.composite.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.composite.setMinimumContentsLength(10)  # the dock stays narrow; the list shows full names
+        self.all_slices = QtWidgets.QCheckBox("all tumour slices")
         self.all_slices.setToolTip("Explain every axial slice that holds tumour, so the coronal and "
-                                   "sagittal views show the layer as well (takes longer)")
+                                   "sagittal views show the layer as well (takes a few seconds)")
         form = QtWidgets.QFormLayout(self)
         form.addRow(self.show_layer)
         form.addRow("Composite", self.composite)

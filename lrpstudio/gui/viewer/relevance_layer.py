@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
 from lrpstudio.app.pictures import outline
-from lrpstudio.app.relevance_layer import SIGNS, LayerEngine, LayerResult, layer_rgba, tumour_range
+from lrpstudio.app.relevance_layer import (SIGNS, CancelledError, LayerEngine, LayerResult, layer_rgba,
+                                           tumour_range)
 from lrpstudio.app.slices import capture
-from lrpstudio.core.errors import CancelledError
 from lrpstudio.gui.common.workers import Worker
 from lrpstudio.gui.viewer.ortho_views import OrthoViews
 from lrpstudio.gui.viewer.relevance_bar import RelevanceColourBar
@@ -230,9 +231,12 @@ class RelevanceLayer(QtCore.QObject):
         current = capture(request.case_id, self.grade, state.images, state.seg, request.zs[0])
         engine, zs = self.engine, request.zs
 
-        def job(progress, cancel):  # type: ignore[no-untyped-def]
-            return engine.compute(request.run_dir, current, zs, version=request.version,
-                                  composite=request.composite, progress=progress, cancel=cancel)
+        def job(progress: Any, cancel: Any) -> LayerResult | None:
+            try:
+                return engine.compute(request.run_dir, current, zs, version=request.version,
+                                      composite=request.composite, progress=progress, cancel=cancel)
+            except CancelledError:
+                return None  # outdated and stopped: not a failure
 
         self.worker = Worker(job, self)
         self.worker.finished.connect(lambda w=self.worker: self._on_done(w))
@@ -244,7 +248,7 @@ class RelevanceLayer(QtCore.QObject):
             return
         self.worker = None
         worker.deleteLater()
-        if worker.error is not None and not isinstance(worker.error, CancelledError):
+        if worker.error is not None:
             self.error = str(worker.error)
             self.failed.emit(self.error)
             self.redraw()  # not retried until the viewer or a setting changes
