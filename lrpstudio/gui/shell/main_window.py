@@ -32,6 +32,7 @@ from lrpstudio.gui.shell.session import save_session
 from lrpstudio.gui.shell.settings import RecentList, SessionMemory, WindowMemory
 from lrpstudio.gui.shell.shortcuts import cheat_sheet_dialog
 from lrpstudio.gui.shell.tabs import StudioTabs
+from lrpstudio.gui.training.progress_badge import TrainingBadge
 from lrpstudio.gui.viewer.case_browser import CaseBrowser
 from lrpstudio.gui.viewer.case_loader import CaseLoader
 from lrpstudio.gui.viewer.commands import connect_controls, sync_controls, view_commands
@@ -126,6 +127,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tab_docks = TabDocks(self.tabs, self.docks, hidden_on=("Training", "Runs", "Similar cases", "Review"))
         self.readout = VoxelReadout(self.state, self.views, self)
         self.statusBar().addPermanentWidget(self.readout)
+        self.training_badge = TrainingBadge(self.tabs.training, self)  # progress from any tab
+        self.training_badge.clicked.connect(lambda: self.tabs.setCurrentWidget(self.tabs.training))
+        self.statusBar().addPermanentWidget(self.training_badge)
         self.statusBar().addPermanentWidget(convention_label(self))
 
     def _build_menus(self) -> None:

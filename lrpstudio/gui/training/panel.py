@@ -47,10 +47,14 @@ class TrainingPanel(QtWidgets.QWidget):
         The run folder, when a run starts or resumes.
     run_ended(str, str)
         The run folder and how it ended (finished, cancelled, failed).
+    state_changed(str)
+        idle, running or paused.
     """
 
     run_started = QtCore.Signal(str)
     run_ended = QtCore.Signal(str, str)
+    #: idle, running or paused (the buttons' state).
+    state_changed = QtCore.Signal(str)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,6 +169,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.stop_button.setEnabled(busy)
         # "Continue", not "Resume": "Resume run…" beside it reopens a saved run.
         self.pause_button.setText("Continue" if state == "paused" else "Pause")
+        self.state_changed.emit(state)
 
     # -- data -----------------------------------------------------------------------------
     def set_source(self, source: str | Path, workspace: Workspace | None = None,
