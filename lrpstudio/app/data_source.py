@@ -23,7 +23,7 @@ from lrpstudio.core.data.workspace import Workspace
 from lrpstudio.app.editing import EditSession, discard_journal
 from lrpstudio.core.editing.journal import JournalInfo, find_recoverable
 from lrpstudio.core.errors import InputError, LrpStudioError, Problem
-from lrpstudio.core.train.user_pins import add_pin
+from lrpstudio.core.train.user_pins import add_pin, read_pins, remove_pin
 
 __all__ = ["Case", "CaseRow", "DataSource", "Loaded", "load_for_editing", "open_source", "discard_journal"]
 
@@ -155,6 +155,14 @@ class DataSource:
     def pin(self, case_id: str, z: int) -> bool:
         """Pin axial slice ``z`` of a case for the next run's Fig. 7; False when already pinned."""
         return add_pin(self.workspace.root, case_id, z)
+
+    def pins(self) -> tuple[tuple[str, int], ...]:
+        """The pinned slices of this workspace, as ``(case id, axial slice)``, in pin order."""
+        return read_pins(self.workspace.root)
+
+    def unpin(self, case_id: str, z: int) -> bool:
+        """Unpin axial slice ``z`` of a case; False when it was not pinned."""
+        return remove_pin(self.workspace.root, case_id, z)
 
 
 def open_source(path: Path, workspace: Path | None = None) -> DataSource:

@@ -41,6 +41,7 @@ from lrpstudio.gui.viewer.editing_controller import EditingController
 from lrpstudio.gui.viewer.hold_to_hide import HoldToHide
 from lrpstudio.gui.viewer.mask_saver import MaskSaver
 from lrpstudio.gui.viewer.ortho_views import OrthoViews
+from lrpstudio.gui.viewer.pins_dialog import PinsDialog, add_pins_menu_item
 from lrpstudio.gui.viewer.tool_panel import ToolPanel
 from lrpstudio.gui.viewer.readout import VoxelReadout, convention_label
 from lrpstudio.gui.viewer.view_state import ViewState
@@ -143,6 +144,9 @@ class MainWindow(QtWidgets.QMainWindow):
         menus["Window"].addSeparator()
         for dock in self.docks.values():
             menus["Window"].addAction(dock.toggleViewAction())
+        self.pins_dialog = PinsDialog(lambda: self.data, self)
+        self.pins_dialog.go_to.connect(lambda case, z: self.run_guarded(lambda: self.open_at(case, z)))
+        add_pins_menu_item(menus["View"], self.action_map["view.pin_slice"], self.pins_dialog)
         log_action = menus["Help"].addAction("Open log folder")
         log_action.triggered.connect(self._open_log_folder)
 
