@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 from pytestqt.qtbot import QtBot
 
 from lrpstudio.app.verdicts import ArtefactStore, QueueStateStore
@@ -104,4 +104,7 @@ def test_queue_open_verdicts_and_states(make_window, demo_root: Path, tmp_path: 
     # Retrain with corrections: the Training tab, with the penalty when the form has the field.
     panel.entry.retrain()
     assert window.tabs.currentWidget() is window.tabs.training
+    field = window.tabs.training.findChild(QtWidgets.QDoubleSpinBox, "forbidden_weight")
+    if field is not None:  # the form's artefact penalty, set because a region exists now
+        assert field.value() == 1.0
     qtbot.waitUntil(lambda: panel.entry.worker is None and not layer.busy, timeout=TIMEOUT_MS)
