@@ -180,9 +180,9 @@ class EntryReview(QtCore.QObject):
                            f"{100 * c.mass_fraction:.0f} % of the positive relevance, {c.voxels} voxels "
                            f"(outlined in magenta)")
         self.host.highlight(entry.z, self.planes[self.component])
-        self.host.status(f"Review #{entry.rank} {entry.case_id} z{entry.z}, component {self.component + 1} of "
-                         f"{len(self.components)} ({c.where}): Ctrl+Shift+M add to mask, Ctrl+Shift+A artefact, "
-                         "Ctrl+Shift+G fine, Ctrl+Shift+S skip, N / Shift+N other component")
+        # Short enough for a 1366 px status bar: the keys work from the viewer.
+        self.host.status(f"#{entry.rank} {entry.case_id} z{entry.z}, blob {self.component + 1}/{len(self.components)}"
+                         f" ({c.where}): Ctrl+Shift+ M add to mask, A artefact, G fine, S skip; N next blob")
 
     def step_component(self, delta: int) -> None:
         """The next (+1) or previous (-1) component."""
