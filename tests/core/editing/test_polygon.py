@@ -122,3 +122,21 @@ def test_session_polygon_is_one_undoable_step() -> None:
     assert session.polygon_fill([(2, 2), (9, 2), (9, 9)], "axial", 3, erase=True).name == "polygon erase"
     with pytest.raises(EditingError):
         session.polygon_fill([(2, 2), (9, 2), (9, 9)], "axial", 6)
+
+
+def test_polygon_and_grow_steps_come_back_from_the_crash_journal(tmp_path) -> None:
+    from lrpstudio.core.editing.journal import replay
+
+    base = np.zeros((12, 12, 6), np.uint8)
+    intensity = np.zeros(base.shape)
+    intensity[6:, 6:, :] = 10.0
+    session = EditSession(base, images={"t1": intensity}, workspace=tmp_path, case_id="c1")
+    session.set_active_label(2)
+    session.polygon_fill([(0, 0), (5, 0), (5, 5), (0, 5)], "axial", 2)
+    session.grow_region((8, 8, 2), plane=None, modality="t1")
+    session.flush_pending()
+    assert session.journal_file is not None
+    result = replay(session.journal_file, base)
+    np.testing.assert_array_equal(result.seg, session.seg)
+    assert result.history.undo_name() == "grow region" and len(result.history) == 2
+    session.close()
