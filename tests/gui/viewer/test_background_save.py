@@ -82,3 +82,16 @@ def test_a_failed_save_reports_once_and_keeps_the_edits(window, qtbot, tmp_path:
     blocker.unlink()
     assert window.save()  # a script's save waits for the file
     assert not window.controller.dirty
+
+
+def test_moving_to_another_case_waits_for_a_running_save(window, qtbot, tmp_path: Path) -> None:
+    window.action_map["label.2"].trigger()
+    _paint(window, _corner(window))
+    case_id = window.case.id
+    window.action_map["file.save"].trigger()
+    assert window.saver.busy
+    window.action_map["case.next"].trigger()  # asks nothing: the save finishes first
+    assert not window.saver.busy
+    assert window.prompter.asked == []
+    assert (tmp_path / "ws" / "corrections" / case_id / f"{case_id}_seg.nii.gz").is_file()
+    qtbot.waitUntil(lambda: window.case is not None and window.case.id != case_id, timeout=20_000)
