@@ -386,4 +386,12 @@ def _summary(row: dict[str, float], best_metric: str, improved: bool) -> str:
             f"{row['train_accuracy']:.3f} | val loss {row['val_total']:.4f} acc "
             f"{row['val_accuracy']:.3f} bal {row['val_balanced_accuracy']:.3f} f1 "
             f"{row['val_f1_weighted']:.3f} score LGG {row['val_score_lgg']:.3f} HGG "
-            f"{row['val_score_hgg']:.3f}" + (f" (best {best_metric})" if improved else ""))
+            f"{row['val_score_hgg']:.3f}" + _forbidden_summary(row)
+            + (f" (best {best_metric})" if improved else ""))
+
+
+def _forbidden_summary(row: dict[str, float]) -> str:
+    """The mean share of relevance inside the artefact regions, when the run penalises it."""
+    shares = [f"{split} {row[f'{split}_forbidden']:.3f}" for split in ("train", "val")
+              if f"{split}_forbidden" in row]
+    return f" | artefact share {' '.join(shares)}" if shares else ""

@@ -57,6 +57,8 @@ def test_a_run_records_logs_and_resumes_with_its_artefact_penalty(shortcut, tmp_
     assert start["forbidden"]["weight"] == 2.0 and start["forbidden"]["train"]["slices"] > 0
     rows = folder.read_metrics()
     assert 0.0 <= rows[-1]["train_forbidden"] <= 1.0
+    logs = [e["message"] for e in folder.read_events() if e["event"] == "log"]
+    assert any("artefact share train" in m for m in logs)
     with pytest.raises(InputError, match="own settings"):
         fit(_config(0.5, epochs=2), shortcut, run_dir=run, resume=True)
     result = fit(_config(2.0, epochs=2), shortcut, run_dir=run, resume=True)
