@@ -4,7 +4,9 @@ Rows:
 
 - ``queue/<n> cases``: :func:`lrpstudio.app.review.build_queue` of a 128 px paper-CNN run
   over every tumour slice of ``n`` demo cases (40; 6 with ``quick``) on 2 threads: wall
-  time and slices per second (the target: under a minute for 40 cases on 2 cores);
+  time, CPU time (all threads; on 2 otherwise idle cores the wall time is at most this,
+  whatever else a shared machine runs) and slices per second (the target: under a minute
+  for 40 cases on 2 cores);
 - ``epoch/record``: the per-epoch record (``review/epoch_XXX.npz``) of the validation
   split after an epoch, and ``epoch/train`` the plain-CE training epoch it follows, on
   the same data and threads; ``overhead`` = record / train.
@@ -57,14 +59,15 @@ def run(quick: bool = False) -> list[dict]:
             start = time.perf_counter()
             record_epoch(root / "scratch", 1, model, dataset.subset("val"), saved.composite, saved.eval_batch_size)
             record = time.perf_counter() - start
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             queue = build_queue(root / "run", dataset, model=model)
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         torch.set_num_threads(previous)
     label = f"{cases} cases"
     slices = len(queue.entries)
     return [_row(f"queue/{label}", "wall", seconds, "s"),
+            _row(f"queue/{label}", "cpu", cpu, "s"),
             _row(f"queue/{label}", "slices", slices, "slices"),
             _row(f"queue/{label}", "throughput", slices / seconds, "slices/s"),
             _row("epoch/train", "wall (incl. record)", epoch, "s"),

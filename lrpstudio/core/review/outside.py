@@ -132,10 +132,14 @@ def regions(tumour: np.ndarray, brain: np.ndarray) -> dict[str, np.ndarray]:
             "background": ~brain}
 
 
-def region_fractions(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarray) -> RegionFractions:
-    """Each region's share of a slice's positive relevance ``positive`` (``(S, S)``, >= 0)."""
+def region_fractions(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarray,
+                     parts: dict[str, np.ndarray] | None = None) -> RegionFractions:
+    """Each region's share of a slice's positive relevance ``positive`` (``(S, S)``, >= 0).
+
+    ``parts`` are the slice's :func:`regions` when already computed.
+    """
     positive = np.asarray(positive, dtype=np.float64)
-    parts = regions(tumour, brain)
+    parts = regions(tumour, brain) if parts is None else parts
     total = float(positive.sum())
     if total <= 0.0:
         return RegionFractions(0.0, 0.0, 0.0, 0.0, 0.0)
@@ -198,6 +202,7 @@ def _on_plane(values: np.ndarray, component: np.ndarray, plane: _Plane) -> tuple
 
 def outside_components(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarray,
                        plane_shape: tuple[int, int] | None = None, limit: int | None = None,
+                       parts: dict[str, np.ndarray] | None = None,
                        ) -> tuple[list[OutsideComponent], np.ndarray]:
     """Connected blobs of strong positive relevance outside the tumour, largest mass first.
 
@@ -212,6 +217,8 @@ def outside_components(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarr
         grid itself (``(S, S)``).
     limit
         Keep at most this many components (None: all).
+    parts
+        The slice's :func:`regions` when already computed.
 
     Returns
     -------
@@ -221,7 +228,7 @@ def outside_components(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarr
     """
     positive = np.asarray(positive, dtype=np.float64)
     tumour = np.asarray(tumour, dtype=bool)
-    parts = regions(tumour, brain)
+    parts = regions(tumour, brain) if parts is None else parts
     size = positive.shape[0]
     geometry = _Plane.of((size, size) if plane_shape is None else (int(plane_shape[0]), int(plane_shape[1])),
                          size)

@@ -24,7 +24,7 @@ from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
 from lrpstudio.core.errors import CancelledError
 from lrpstudio.core.jobs import ProgressCallback, is_cancelled
 from lrpstudio.core.review.outside import (OutsideComponent, RegionFractions, outside_components,
-                                          region_fractions)
+                                          region_fractions, regions)
 from lrpstudio.core.review.priority import priority, queue_order
 from lrpstudio.core.xai.relevance import forward_with_relevance
 from lrpstudio.core.xai.score import tumor_lrp_score
@@ -180,13 +180,14 @@ def review_slices(model: torch.nn.Module, dataset: SliceDataset, composite: str,
         for k, row in enumerate(part):
             case_id = str(dataset.case_ids[row])
             tumour, brain = dataset.tumor_masks[row], dataset.brain_masks[row]
-            found = (outside_components(positive[k], tumour, brain, shapes.get(case_id), components)[0]
+            parts = regions(tumour, brain)  # once for the shares and the components
+            found = (outside_components(positive[k], tumour, brain, shapes.get(case_id), components, parts)[0]
                      if components > 0 else [])
             out.append(SliceReview(
                 case_id=case_id, split=str(dataset.split[row]), z=int(dataset.slice_index[row]),
                 label=int(dataset.labels[row]), prediction=int(predictions[k]),
                 probability_hgg=float(probabilities[k]), score=float(scores[k]),
-                fractions=region_fractions(positive[k], tumour, brain), components=tuple(found)))
+                fractions=region_fractions(positive[k], tumour, brain, parts), components=tuple(found)))
         if progress is not None:
             progress(min(start + len(part), len(rows)), len(rows), str(dataset.case_ids[part[-1]]))
     return out
