@@ -166,7 +166,7 @@ def _plan(refs: Sequence[Any], config: PrepareConfig, workspace: Any,
             grade=ref.grade, files={k: Path(p) for k, p in ref.files.items()},
             correction=correction, workspace=used_workspace,
             parameters=config.extraction_parameters(ref.grade, cases), previous=record,
-            reusable=reusable, artefact=find_artefact(workspace, ref.id)))
+            reusable=reusable, artefact=find_artefact(used_workspace, ref.id)))
     return tasks, skipped
 
 

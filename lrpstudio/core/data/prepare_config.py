@@ -47,7 +47,9 @@ class PrepareConfig:
     seed
         Seed of the patient-level split.
     use_corrections
-        Use corrected masks from the workspace where they exist.
+        Use corrected masks from the workspace where they exist, and the artefact
+        regions marked in the review (the slices' forbidden masks); False gives the
+        data as it is on disk.
     mask
         The guidance region stored as tumour mask: ``"whole"`` (seg > 0),
         ``"core"`` (necrotic core + enhancing) or ``"enhancing"``.

@@ -55,6 +55,10 @@ def test_a_region_becomes_the_forbidden_mask_of_its_slices_only(data: Path, tmp_
     assert dataset_fingerprint(again) == dataset_fingerprint(second)
     assert np.array_equal(again.select(np.array([row])).forbidden[0], plane.T)
 
+    pristine = prepare_dataset(data, tmp_path / "pristine", PrepareConfig(image_size=32, use_corrections=False),
+                               workspace, jobs=1)
+    assert not pristine.forbidden.any()  # the data as it is on disk
+
     ArtefactStore(workspace).clear(case_id)
     third = prepare_dataset(data, out, PrepareConfig(image_size=32), workspace, jobs=1)
     assert third.manifest["last_run"]["extracted"] == [case_id]
