@@ -42,6 +42,7 @@ from lrpstudio.core.data.validation import seg_to_canonical, unknown_values
 from lrpstudio.core.data.volume_io import read_volume
 from lrpstudio.core.data.workspace import Workspace, open_workspace, utc_now, write_json
 from lrpstudio.core.errors import CorrectionError, LrpStudioError, SegmentationError
+from lrpstudio.core.jobs import ProgressCallback
 from lrpstudio.core.locks import file_lock
 
 _CAVITY = 4  # BraTS 2024 resection cavity (canonical 0)
@@ -190,7 +191,12 @@ def _original(case: Case) -> tuple[np.ndarray | None, np.ndarray | None]:
     return raw, canonical
 
 
-def save_correction(case: Case, seg: np.ndarray, workspace: Workspace | str | Path) -> Path:
+#: The stages :func:`save_correction` reports, in order.
+SAVE_STAGES: tuple[str, ...] = ("checking the mask", "compressing", "writing", "reading back")
+
+
+def save_correction(case: Case, seg: np.ndarray, workspace: Workspace | str | Path,
+                    progress: ProgressCallback | None = None) -> Path:
     """Write ``seg`` (canonical labels) as ``case``'s correction in ``workspace``.
 
     Parameters
@@ -201,6 +207,9 @@ def save_correction(case: Case, seg: np.ndarray, workspace: Workspace | str | Pa
         Canonical labels 0-3 (int or bool array) of the case's shape.
     workspace
         A :class:`Workspace` or its folder.
+    progress
+        Called ``(done, total, stage)`` as each of :data:`SAVE_STAGES` starts, and
+        ``(total, total, "saved")`` at the end (a GUI shows it while a large volume saves).
 
     Returns
     -------
@@ -219,6 +228,11 @@ def save_correction(case: Case, seg: np.ndarray, workspace: Workspace | str | Pa
     StorageError
         The workspace cannot be written (full, read-only, no permission, name too long).
     """
+    def report(stage: int, text: str) -> None:
+        if progress is not None:
+            progress(stage, len(SAVE_STAGES), text)
+
+    report(0, SAVE_STAGES[0])
     ws = workspace if isinstance(workspace, Workspace) else open_workspace(workspace)
     target = ws.contain(ws.correction_path(case.id))
     sidecar = ws.contain(ws.sidecar_path(case.id))
@@ -229,13 +243,17 @@ def save_correction(case: Case, seg: np.ndarray, workspace: Workspace | str | Pa
     image = _build_image(case, data)
     changed = (int(np.count_nonzero(canonical != original_canonical))
                if original_canonical is not None else int(np.count_nonzero(canonical)))
+    report(1, SAVE_STAGES[1])
     encoded = _encode(image)
+    report(2, SAVE_STAGES[2])
     make_dirs(target.parent)
     ws.contain(target.parent)  # created just now: still inside (no link swapped in)
     with file_lock(_lock_path(ws, case.id)):
         atomic_write(target, lambda handle: handle.write(encoded))
+        report(3, SAVE_STAGES[3])
         _verify(target, data, image, case.affine)
         write_json(sidecar, _sidecar(case, target, changed))
+    report(len(SAVE_STAGES), "saved")
     return target
 
 

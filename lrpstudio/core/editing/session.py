@@ -401,13 +401,17 @@ class EditSession:
             raise EditingError("finish the stroke before saving")
         return SaveTicket(self._seg.copy(), self._version)
 
-    def write_snapshot(self, ticket: "SaveTicket", save_fn: SaveFunction | None = None) -> Any:
+    def write_snapshot(self, ticket: "SaveTicket", save_fn: SaveFunction | None = None,
+                       progress: Callable[[int, int, str], None] | None = None) -> Any:
         """Write a snapshot (``save_fn(seg)``, default the workspace correction); returns its result.
 
         The one session method that may run on another thread: it reads only the snapshot
-        and the case and workspace the session was made with.
+        and the case and workspace the session was made with. ``progress(done, total,
+        stage)`` hears the stages of the default save.
         """
-        return (save_fn or self._save_correction)(ticket.seg)
+        if save_fn is not None:
+            return save_fn(ticket.seg)
+        return self._save_correction(ticket.seg, progress)
 
     def finish_save(self, ticket: "SaveTicket", result: Any = None) -> None:
         """Mark the snapshot as saved: the dirty flag and the journal are cleared.
@@ -425,10 +429,11 @@ class EditSession:
         self._journal.rebase(ticket.seg, str(result) if isinstance(result, (str, Path)) else None)
         self._emit("saved", None, 0)
 
-    def _save_correction(self, seg: np.ndarray) -> Path:
+    def _save_correction(self, seg: np.ndarray,
+                         progress: Callable[[int, int, str], None] | None = None) -> Path:
         if self._case is None or self._workspace is None:
             raise EditingError("this session has no case and workspace to save to; pass save_fn")
-        return save_correction(self._case, seg, self._workspace)
+        return save_correction(self._case, seg, self._workspace, progress)
 
     def restore(self, path: str | Path | None = None) -> int:
         """Replay a recovery journal onto this fresh session; returns the number of undo steps.

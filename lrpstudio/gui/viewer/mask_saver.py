@@ -1,9 +1,10 @@
-"""Saving the corrected mask on a worker thread, with a busy bar in the status bar.
+"""Saving the corrected mask on a worker thread, with its progress in the status bar.
 
 A save writes a compressed NIfTI and reads it back to check it, which takes a
 noticeable moment on a full-size volume. The mask is copied on the GUI thread
 (:meth:`EditSession.begin_save`), written on a worker (``write_snapshot``) and marked
-saved back on the GUI thread (``finish_save``). Editing is paused while the file is
+saved back on the GUI thread (``finish_save``). The status bar names each stage (checking,
+compressing, writing, reading back) and a bar fills with them. Editing is paused while the file is
 written (the tool and edit actions are disabled and the views only navigate): the
 journal is rebased onto the saved mask, so no step may slip in between. Viewing,
 scrolling and the other tabs stay live. A failed save leaves the session dirty, its
@@ -33,7 +34,7 @@ class MaskSaver(QtCore.QObject):
     Parameters
     ----------
     status_bar
-        Receives the busy bar while a save runs.
+        Receives the progress bar while a save runs.
     actions
         The window's actions; the editing ones are paused during a save.
     pause_tools, resume_tools
@@ -58,7 +59,6 @@ class MaskSaver(QtCore.QObject):
         self.pause_tools, self.resume_tools = pause_tools, resume_tools
         self.report = report
         self.bar = QtWidgets.QProgressBar(status_bar)
-        self.bar.setRange(0, 0)  # busy: the writer reports no fraction
         self.bar.setMaximumWidth(160)
         self.bar.setMaximumHeight(14)
         self.bar.setTextVisible(False)
@@ -72,6 +72,7 @@ class MaskSaver(QtCore.QObject):
         self._session: EditSession | None = None
         self._ticket: Any = None
         self._enabled: dict[str, bool] = {}
+        self._name = ""
 
     @property
     def busy(self) -> bool:
@@ -87,16 +88,17 @@ class MaskSaver(QtCore.QObject):
         """
         if self.busy:
             self.wait()
-        self._session, self._done = session, on_saved
+        self._session, self._done, self._name = session, on_saved, name
         self._ticket = session.begin_save()
         ticket = self._ticket
         self._pause(True, name)
 
         def job(progress: Callable[[int, int, str], None], _cancel: CancelToken) -> Path:
-            progress(0, 1, f"saving {name}")
-            return Path(session.write_snapshot(ticket))
+            # Not cancellable: a half-written correction is never left (atomic write).
+            return Path(session.write_snapshot(ticket, progress=progress))
 
         worker = Worker(job, self)
+        worker.progress.connect(self._on_progress)
         # Bound slots of this GUI-thread object: the signals arrive queued, on the GUI thread.
         worker.succeeded.connect(self._on_worker_signal)
         worker.failed.connect(self._on_worker_signal)
@@ -111,6 +113,15 @@ class MaskSaver(QtCore.QObject):
         if worker is None:
             return
         self._end(worker, raise_error)
+
+    @QtCore.Slot(int, int, str)
+    def _on_progress(self, done: int, total: int, stage: str) -> None:
+        """A stage of the save: the bar fills, the status bar names the stage."""
+        if self._worker is None or self.sender() is not self._worker:
+            return
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+        self.status_bar.showMessage(f"Saving {self._name}: {stage}…")
 
     @QtCore.Slot(object)
     def _on_worker_signal(self, _payload: object) -> None:
@@ -147,13 +158,14 @@ class MaskSaver(QtCore.QObject):
         self.finished.emit(path)
 
     def _pause(self, pause: bool, name: str) -> None:
-        """Pause (or resume) editing and show (or hide) the busy bar."""
+        """Pause (or resume) editing and show (or hide) the progress bar."""
         paused = [i for i in self.actions if i.startswith(PAUSED_PREFIXES)]
         if pause:
             self._enabled = {i: self.actions[i].isEnabled() for i in paused}
             for action_id in paused:
                 self.actions[action_id].setEnabled(False)
             self.pause_tools()
+            self.bar.setRange(0, 0)  # busy until the first stage is reported
             self.status_bar.showMessage(f"Saving {name}…")  # replaced by "Saved …" or the error
         else:
             for action_id, enabled in self._enabled.items():

@@ -179,3 +179,14 @@ def test_stale_correction_is_noticed(tmp_path: Path) -> None:
     save_volume(seg_file, raw, affine)
     notices = load_case(folder, workspace=ws).notices
     assert len(notices) == 2 and "changed after this correction" in notices[1]
+
+
+def test_save_reports_its_stages(tmp_path: Path) -> None:
+    from lrpstudio.core.data.corrections import SAVE_STAGES
+
+    folder = write_case(tmp_path / "data", Release.BRATS2021, "BraTS2021_00002")
+    case = load_case(folder)
+    heard: list[tuple[int, int, str]] = []
+    save_correction(case, _edit(case), _ws(tmp_path), lambda done, total, stage: heard.append((done, total, stage)))
+    total = len(SAVE_STAGES)
+    assert heard == [*((i, total, stage) for i, stage in enumerate(SAVE_STAGES)), (total, total, "saved")]

@@ -50,6 +50,7 @@ def test_save_runs_off_the_gui_thread_and_pauses_editing(window, qtbot, tmp_path
     qtbot.waitUntil(lambda: not saver.busy, timeout=20_000)
     assert not window.controller.dirty and not window.windowTitle().endswith("*")
     assert not saver.bar.isVisible()
+    assert saver.bar.maximum() == 4 and saver.bar.value() == 4  # it went through every stage
     assert window.action_map["tool.brush"].isEnabled() and window.action_map["edit.undo"].isEnabled()
     assert "Saved" in window.statusBar().currentMessage()
     saved = tmp_path / "ws" / "corrections" / case_id / f"{case_id}_seg.nii.gz"
