@@ -38,7 +38,7 @@ from lrpstudio.core.review.outside import OutsideComponent, outside_components
 from lrpstudio.core.review.queue import QueueEntry, SliceReview, explain_positive, rank_entries, review_slices
 from lrpstudio.core.train.evaluate import check_compatible, load_run_model
 
-__all__ = ["ModelCache", "OutsideComponent", "QueueEntry", "ReviewQueue", "build_queue",
+__all__ = ["CaseSummary", "ModelCache", "OutsideComponent", "QueueEntry", "ReviewQueue", "build_queue", "case_summaries",
            "component_plane_mask", "entries_by_key", "plane_shapes", "queue_dataset", "viewer_components",
            "write_queue"]
 
@@ -248,6 +248,54 @@ def component_plane_mask(run_dir: str | Path, current: ViewerSlice, component: i
 def write_queue(queue: ReviewQueue, path: str | Path) -> Path:
     """Write the queue as ``.csv`` (one row per slice, the largest component's columns) or ``.json``."""
     return write_queue_file(queue.run_dir, queue.baseline, queue.entries, Path(path))
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One case of a queue: means over its slices, now and (with a baseline) before.
+
+    Attributes
+    ----------
+    case_id, label, slices
+        The case, its true grade and its number of slices in the queue.
+    best_rank
+        The rank of its highest entry.
+    score, outside
+        Mean TumorLRPScore and outside share of its slices.
+    score_before, outside_before
+        The same for the baseline run (None without one).
+    """
+
+    case_id: str
+    label: str
+    slices: int
+    best_rank: int
+    score: float
+    outside: float
+    score_before: float | None
+    outside_before: float | None
+
+
+def _mean(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.mean(known)) if known else None
+
+
+def case_summaries(queue: ReviewQueue) -> list[CaseSummary]:
+    """Per case: mean score and outside share now and before, in order of the case's best rank."""
+    cases: dict[str, list[QueueEntry]] = {}
+    for entry in queue.entries:
+        cases.setdefault(entry.case_id, []).append(entry)
+    out = []
+    for case_id, entries in cases.items():
+        score = _mean([e.score for e in entries])
+        out.append(CaseSummary(
+            case_id=case_id, label=entries[0].label, slices=len(entries),
+            best_rank=min(e.rank for e in entries), score=float("nan") if score is None else score,
+            outside=float(np.mean([e.outside_fraction for e in entries])),
+            score_before=_mean([e.score_before for e in entries]),
+            outside_before=_mean([e.outside_before for e in entries])))
+    return sorted(out, key=lambda c: (c.best_rank, c.case_id))
 
 
 def entries_by_key(queue: ReviewQueue) -> Mapping[str, QueueEntry]:
