@@ -19,6 +19,17 @@ REVIEW_STATES: tuple[str, ...] = ("not started", "in progress", "done", "flagged
 #: header tooltips say them in full (✎ edited, ⚠ problems).
 COLUMNS: tuple[str, ...] = ("Case", "Grade", "Review", "✎", "⚠", "Labels")
 _STATUS_COLOURS = {"in progress": "#E69F00", "done": "#009E73", "flagged": "#D55E00"}
+#: How narrow the Case and Review columns may get so that every column stays in view.
+SHRINK_FLOORS_PX: tuple[tuple[int, int], ...] = ((0, 72), (2, 64))
+
+
+class MiddleElide(QtWidgets.QStyledItemDelegate):
+    """Elides in the middle: case ids share their start (BraTS20_Training_…) and differ at the end."""
+
+    def initStyleOption(self, option: QtWidgets.QStyleOptionViewItem,  # noqa: N802 - Qt API
+                        index: QtCore.QModelIndex | QtCore.QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = QtCore.Qt.TextElideMode.ElideMiddle
 
 
 class CaseBrowser(QtWidgets.QWidget):
@@ -49,13 +60,15 @@ class CaseBrowser(QtWidgets.QWidget):
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setItemDelegateForColumn(0, MiddleElide(self.table))
         self.table.setAlternatingRowColors(True)
         self.table.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.itemSelectionChanged.connect(self._on_selection)
         header_tips = ("Case id (folder name)", "Glioma grade from the data set", "Review status "
                        "(right-click to change)", "Edited: a corrected mask exists",
-                       "Problems found by inspect", "Label convention of the release")
+                       "Problems found by inspect", "Label convention: the BraTS releases whose label values "
+                       "the case uses")
         for c, tip in enumerate(header_tips):
             item = self.table.horizontalHeaderItem(c)
             if item is not None:
@@ -80,16 +93,40 @@ class CaseBrowser(QtWidgets.QWidget):
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
             self._fill(r, row)
-        self.table.resizeColumnsToContents()
+        self.fit_columns()
         self._silent = False
         bad = sum(1 for row in self.rows if row.problems)
         self.summary.setText(f"{len(self.rows)} cases, {bad} with problems")
         self._apply_filter(self.filter.text())
 
+    def fit_columns(self) -> None:
+        """Every column in view in a narrow dock: the Case column, then the Review column,
+        give up width first (ids elided in the middle; the full id is in the tooltip)."""
+        table = self.table
+        table.resizeColumnsToContents()
+        widths = [table.columnWidth(c) for c in range(table.columnCount())]
+        last = table.horizontalHeader()
+        labels = max(last.sectionSizeHint(len(COLUMNS) - 1), table.sizeHintForColumn(len(COLUMNS) - 1))
+        excess = sum(widths[:-1]) + labels - table.viewport().width()
+        for column, floor in SHRINK_FLOORS_PX:
+            cut = min(max(excess, 0), widths[column] - floor)
+            if cut > 0:
+                table.setColumnWidth(column, widths[column] - cut)
+                excess -= cut
+        # The stretched last column never shrinks below the width it had: give it its own.
+        table.setColumnWidth(len(COLUMNS) - 1, labels)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self.fit_columns()
+
     def _fill(self, r: int, row: CaseRow) -> None:
         problems = "; ".join(row.problems)
+        # The releases' years name the convention ("2017-2021" for brats2017-2021): the
+        # column stays narrow enough to be in view beside the others in a 1366 px window.
+        labels = row.label_convention.removeprefix("brats") or row.label_convention
         values = (row.case_id, row.grade or "?", row.review, "✎" if row.edited else "",
-                  problems, row.label_convention)
+                  problems, labels)
         for c, value in enumerate(values):
             item = QtWidgets.QTableWidgetItem(value)
             if c == 0:
@@ -100,6 +137,10 @@ class CaseBrowser(QtWidgets.QWidget):
                     item.setIcon(self.style().standardIcon(kind))
             if problems:
                 item.setToolTip(problems)
+            elif c == 0:
+                item.setToolTip(row.case_id)  # elided in a narrow dock
+            elif c == len(COLUMNS) - 1:
+                item.setToolTip(f"label convention {row.label_convention}")
             if not row.openable:
                 item.setForeground(QtGui.QBrush(QtGui.QColor("#D55E00")))
             elif c == 2 and row.review in _STATUS_COLOURS:

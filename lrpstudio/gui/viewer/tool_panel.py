@@ -109,11 +109,13 @@ class ToolPanel(QtWidgets.QScrollArea):
         form.addWidget(self._row(QtWidgets.QLabel("Opacity", self), self.opacity))
         form.addWidget(self._row(self._button("view.overlay", "Overlay"),
                                  self._button("view.outline", "Outline")))
-        legend = QtWidgets.QLabel(" ".join(
-            f"<span style='color: rgb{rgb}'>■</span> {LABEL_NAMES[label]}"
+        # An entry never breaks between its swatch and its name (non-breaking spaces): a
+        # narrow panel wraps between entries, not after a lone swatch.
+        self.legend = QtWidgets.QLabel("  ".join(
+            f"<span style='color: rgb{rgb}'>■</span>&nbsp;{LABEL_NAMES[label].replace(' ', '&nbsp;')}"
             for label, rgb in LABEL_COLOURS.items()), self)
-        legend.setWordWrap(True)
-        form.addWidget(legend)
+        self.legend.setWordWrap(True)
+        form.addWidget(self.legend)
         return group
 
     def _tool_group(self) -> QtWidgets.QGroupBox:
