@@ -8,7 +8,10 @@ calls it:
 - **slice change**: one axial slice prepared with the case's cached statistics, explained
   with the run's composite and mapped onto the 240 x 240 plane (the model is loaded);
 - **after an edit**: the same with the statistics recomputed (a new mask version);
-- **all tumour slices**: the case's whole tumour-bearing range, in batches.
+- **all tumour slices**: the case's whole tumour-bearing range, in batches;
+- **slice change to layer drawn (window)**: in the main window (offscreen), from a slice
+  step until the new relevance is on screen: the background thread's hand-over and the
+  repaint included.
 
 Aim (issue 15): a slice change within 200 ms on 2 cores. Wall time is inflated on a busy
 machine; the CPU time (all threads of the process) is reported beside it.
@@ -79,4 +82,43 @@ def run(quick: bool = False) -> list[dict]:
         current = capture(case.id, case.grade, case.images, case.seg, first)
         rows += _rows(f"all {end - first} tumour slices",
                       _timed(2, lambda i: engine.compute(run_dir, current, range(first, end), version=100 + i)))
+        rows += _rows("slice change to layer drawn (window)", _window_latency(data, run_dir, Path(tmp), repeats))
         return rows
+
+
+def _window_latency(data: Path, run_dir: Path, tmp: Path, repeats: int) -> tuple[list[float], list[float]]:
+    """From a slice step in the main window (offscreen) until the new relevance is drawn."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from lrpstudio.gui.shell.application import create_application
+    from lrpstudio.gui.shell.main_window import MainWindow
+    from lrpstudio.gui.shell.prompts import ScriptedPrompter
+    from lrpstudio.gui.shell.settings import RecentList
+
+    app = create_application()
+    window = MainWindow(prompter=ScriptedPrompter(), recent=RecentList(tmp / "recent.json"))
+    window.remember_session = False
+    window.resize(1500, 900)
+    window.show()
+    window.open_path(data, tmp / "ws", offer_restore=False)
+
+    def settle(until: Callable[[], bool]) -> None:
+        while not until():
+            app.processEvents()
+            time.sleep(0.001)
+        app.processEvents()  # the views repaint
+
+    settle(lambda: window.case is not None)
+    layer = window.review.layer
+    window.show_relevance(window.case.id, int(window.state.cursor[2]), run_dir)
+    settle(lambda: not layer.busy and not layer.stale)
+
+    def step(i: int) -> None:
+        window.state.step(2, 1 if (i // 10) % 2 == 0 else -1)
+        settle(lambda: not layer.busy and not layer.stale)
+
+    samples = _timed(repeats, step)
+    layer.wait()
+    window.close()
+    return samples

@@ -3,7 +3,7 @@
 The app computes (:class:`lrpstudio.app.relevance_layer.LayerEngine`); this module draws
 and schedules. The layer follows the viewer: a slice change or a mask edit marks it
 *stale* at once (dimmed, the colour bar says so) and a background
-:class:`~lrpstudio.gui.common.workers.Worker` recomputes it. One computation runs at a
+:class:`~lrpstudio.gui.viewer.relevance_worker.LayerThread` recomputes it. One computation runs at a
 time; a request made meanwhile waits for it and a result that no longer matches the
 viewer (another slice, case, run or mask version) is dropped. Mask edits are coalesced
 over a short delay so a brush stroke does not start one computation per dab.
@@ -17,19 +17,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
 from lrpstudio.app.pictures import outline
-from lrpstudio.app.relevance_layer import (SIGNS, CancelledError, LayerEngine, LayerResult, layer_rgba,
+from lrpstudio.app.relevance_layer import (SIGNS, LayerEngine, LayerResult, layer_rgba,
                                            tumour_range)
 from lrpstudio.app.slices import capture
-from lrpstudio.gui.common.workers import Worker
+from lrpstudio.gui.common.workers import CancelToken
 from lrpstudio.gui.viewer.ortho_views import OrthoViews
 from lrpstudio.gui.viewer.relevance_bar import RelevanceColourBar
+from lrpstudio.gui.viewer.relevance_worker import Job, LayerThread
 from lrpstudio.gui.viewer.slice_view import SliceView
 from lrpstudio.gui.viewer.view_state import Region, ViewState
 
@@ -80,7 +80,8 @@ class RelevanceLayer(QtCore.QObject):
         self.version = 0  # the mask version: bumped on every edit and new case
         self.result: LayerResult | None = None
         self.error: str | None = None
-        self.worker: Worker | None = None
+        self._job: Job | None = None  # the computation asked for and not answered yet
+        self._thread: LayerThread | None = None
         self.computed = 0  # results shown (for tests and the benchmark)
         self._volume: np.ndarray | None = None  # the result as a volume, for the other planes
         self._highlight: tuple[int, np.ndarray] | None = None
@@ -190,7 +191,7 @@ class RelevanceLayer(QtCore.QObject):
     @property
     def busy(self) -> bool:
         """True while a computation runs."""
-        return self.worker is not None
+        return self._job is not None
 
     # -- reacting to the viewer -----------------------------------------------------------
     def _on_volume(self) -> None:
@@ -218,9 +219,9 @@ class RelevanceLayer(QtCore.QObject):
         self.redraw()
         if not self.stale:
             return
-        if self.worker is not None:
-            self.worker.token.cancel()  # outdated: a range may stop between batches
-            return  # restarted when it ends
+        if self._job is not None:
+            self._job.token.cancel()  # outdated: a range stops between batches
+            return  # the next one starts when it is answered
         self._start()
 
     def _start(self) -> None:
@@ -229,31 +230,42 @@ class RelevanceLayer(QtCore.QObject):
             return
         state = self.state
         current = capture(request.case_id, self.grade, state.images, state.seg, request.zs[0])
-        engine, zs = self.engine, request.zs
+        engine = self.engine
 
-        def job(progress: Any, cancel: Any) -> LayerResult | None:
-            try:
-                return engine.compute(request.run_dir, current, zs, version=request.version,
-                                      composite=request.composite, progress=progress, cancel=cancel)
-            except CancelledError:
-                return None  # outdated and stopped: not a failure
+        def compute(cancel: CancelToken) -> LayerResult:
+            return engine.compute(request.run_dir, current, request.zs, version=request.version,
+                                  composite=request.composite, cancel=cancel)
 
-        self.worker = Worker(job, self)
-        self.worker.finished.connect(lambda w=self.worker: self._on_done(w))
+        self._job = Job(request, compute, CancelToken())
         self.bar.set_status("computing…")
-        self.worker.start()
+        self._submit()
 
-    def _on_done(self, worker: Worker) -> None:
-        if worker is not self.worker:
+    def _submit(self) -> None:
+        """Hand the pending job to the layer's thread (started when none runs)."""
+        if self._thread is None:
+            self._thread = LayerThread(self)
+            self._thread.done.connect(self._on_done)
+            self._thread.finished.connect(self._on_thread_end)
+            self._thread.start()
+        assert self._job is not None
+        self._thread.submit(self._job)
+
+    def _on_thread_end(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.deleteLater()
+        if self._job is not None:
+            self._submit()  # submitted as the thread went idle: not lost, run it on a new one
+
+    def _on_done(self, key: Request, result: LayerResult | None, error: Exception | None) -> None:
+        if self._job is None or key is not self._job.key:
             return
-        self.worker = None
-        worker.deleteLater()
-        if worker.error is not None:
-            self.error = str(worker.error)
+        self._job = None
+        if error is not None:
+            self.error = str(error)
             self.failed.emit(self.error)
             self.redraw()  # not retried until the viewer or a setting changes
             return
-        result: LayerResult | None = worker.result
         current = result is not None and self._matches(result, self.request())
         if result is not None and (current or self.result is None):
             # An outdated first result is still shown, dimmed, until the next one.
@@ -267,11 +279,13 @@ class RelevanceLayer(QtCore.QObject):
         self.redraw()
 
     def wait(self, msecs: int = 60_000) -> None:
-        """Cancel and wait for a running computation (closing the window)."""
-        worker = self.worker
-        if worker is not None:
-            worker.token.cancel()
-            worker.wait(msecs)
+        """Cancel a running computation and end the layer's thread (closing the window)."""
+        if self._job is not None:
+            self._job.token.cancel()
+        thread = self._thread
+        if thread is not None:
+            thread.stop()
+            thread.wait(msecs)
 
     # -- drawing ---------------------------------------------------------------------------
     def redraw(self) -> None:
