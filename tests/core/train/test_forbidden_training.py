@@ -11,12 +11,13 @@ import pytest
 import torch
 
 from lrpstudio.core.data.slice_dataset import SliceDataset
-from lrpstudio.core.errors import InputError
+from lrpstudio.core.errors import CheckpointError, InputError
 from lrpstudio.core.train.augment import AugmentConfig
 from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.core.train.engine import fit
 from lrpstudio.core.train.evaluate import load_run_model
 from lrpstudio.core.train.run_folder import RunFolder
+from lrpstudio.core.train.run_logs import check_run_folder
 from lrpstudio.core.xai.forbidden import forbidden_share
 from lrpstudio.core.xai.guidance import GuidanceConfig
 from lrpstudio.core.xai.relevance import forward_with_relevance
@@ -64,6 +65,11 @@ def test_a_run_records_logs_and_resumes_with_its_artefact_penalty(shortcut, tmp_
     result = fit(_config(2.0, epochs=2), shortcut, run_dir=run, resume=True)
     assert result.epochs_done == 2
     assert json.loads((run / "config.json").read_text())["train"]["forbidden_weight"] == 2.0
+    record = json.loads((run / "config.json").read_text())
+    record["train"]["forbidden_weight"] = "high"
+    (run / "config.json").write_text(json.dumps(record))
+    with pytest.raises(CheckpointError, match="forbidden_weight"):
+        check_run_folder(run)
     # Without the penalty no column appears (older runs' metrics are unchanged).
     fit(_config(0.0, epochs=1), shortcut, run_dir=tmp_path / "plain")
     assert "train_forbidden" not in RunFolder(tmp_path / "plain").read_metrics()[-1]
