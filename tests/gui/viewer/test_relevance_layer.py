@@ -73,6 +73,12 @@ def test_stale_on_slice_change_and_edit_recomputed_and_toggled_off(make_window, 
     assert layer.stale and layer.bar.status in ("computing…", "stale")
     qtbot.waitUntil(lambda: not layer.busy and not layer.stale, timeout=TIMEOUT_MS)
     assert layer.computed > before and layer.result.zs == (z,) and layer.bar.status == ""
+    # Two quick steps: the first slice's result, outdated on arrival, is not taken as current.
+    state.step(2, 1)
+    state.step(2, 1)
+    z = int(state.cursor[2])
+    qtbot.waitUntil(lambda: not layer.busy and not layer.stale, timeout=TIMEOUT_MS)
+    assert layer.result.zs == (z,)
     # An edit: stale at once, recomputed for the new mask version.
     version = layer.version
     session = window.controller.session
