@@ -195,6 +195,9 @@ class RelevanceLayer(QtCore.QObject):
 
     # -- reacting to the viewer -----------------------------------------------------------
     def _on_volume(self) -> None:
+        # Another case's volumes: nothing is explained until the window names the case
+        # (set_case follows), so no computation mixes the new volumes with the old name.
+        self.case_id = None
         self.version += 1
         self.result, self._volume, self._highlight = None, None, None
         self.update_now()
