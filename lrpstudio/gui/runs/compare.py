@@ -20,7 +20,7 @@ from lrpstudio.app.datasets import GRADES
 from lrpstudio.app.pictures import caption, heat_rgba, input_rgba, mask_rgba
 from lrpstudio.app.run_summaries import short_labels
 from lrpstudio.gui.common.heat_tiles import Tile, drop_tiles
-from lrpstudio.gui.training.fig7_view import Fig7View
+from lrpstudio.gui.training.fig7_view import Fig7View, even_heights
 
 
 class HeatmapsDialog(QtWidgets.QDialog):
@@ -100,6 +100,15 @@ class Fig5Grid(QtWidgets.QWidget):
                 tile = self._add(i, j + 2, heat_rgba(m["relevance"][i], m["vmax"]), display[j] if i == 0 else "",
                                  caption(float(m["scores"][i]), int(m["predictions"][i]), label))
                 tile.setToolTip(name)
+        self._even_rows(len(arrays["titles"]), 2 + len(arrays["names"]))
+
+    def _even_rows(self, rows: int, columns: int) -> None:
+        """Titles and captions of a row as tall as its tallest (wrapped) one: the pictures
+        of a row line up, and a two-line caption is not drawn over its picture."""
+        for row in range(rows):
+            tiles = self.tiles[row * columns:(row + 1) * columns]
+            even_heights([tile.title for tile in tiles])
+            even_heights([tile.caption for tile in tiles])
 
     def mark_stale(self, selected: list[str]) -> bool:
         """Say so when the grid shows other runs than ``selected`` (run folder names)."""
@@ -115,7 +124,7 @@ class Fig5Grid(QtWidgets.QWidget):
     def _add(self, row: int, col: int, rgba: np.ndarray, title: str, text: str) -> Tile:
         tile = Tile(self, size=120)
         tile.show_rgba(rgba, title, text)
-        self.grid.addWidget(tile, row + 1, col)  # row 0 holds the note
+        self.grid.addWidget(tile, row + 1, col, QtCore.Qt.AlignmentFlag.AlignTop)  # row 0: the note
         self.tiles.append(tile)
         return tile
 

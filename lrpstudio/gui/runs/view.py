@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.app.compare import DatasetLoader, comparison_arrays, evaluate_runs, heatmap_inputs
 from lrpstudio.app.evaluations import evaluate_and_record, recorded_evaluation
@@ -220,7 +220,8 @@ class RunsView(QtWidgets.QWidget):
         a run's measured points, or a group's mean with a ± sd band."""
         self.overlay.clear()
         metric = self.metric_box.currentText()
-        self.overlay.setTitle(metric)
+        # In the palette's text colour: pyqtgraph's default light grey is hard to read on white.
+        self.overlay.setTitle(metric, color=self.palette().color(QtGui.QPalette.ColorRole.WindowText).name())
         self.overlay.setLabel("left", OVERLAY_METRICS.get(metric, metric))
         entries = self.table.selected_entries()
         self.overlay.getPlotItem().legend.setColumnCount(2 if len(entries) > 3 else 1)  # keep the plot tall

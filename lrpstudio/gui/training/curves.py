@@ -177,7 +177,7 @@ class CurvesWidget(QtWidgets.QWidget):
             plot.enableAutoRange(x=False)  # its x range follows the loss plot's (linked)
         # The legend sits below the plot, outside the data, so it never hides a curve.
         legend = pg.LegendItem(offset=None, colCount=2, labelTextSize="8pt",
-                               horSpacing=2, verSpacing=-6)
+                               horSpacing=2, verSpacing=-6, labelTextColor=text)
         self.graphics.addItem(legend, row=1, col=col)
         self.plots[title], self.legends[title] = plot, legend
         for name, colour in PLOTS[title]:

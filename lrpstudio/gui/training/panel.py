@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.app import training
 from lrpstudio.app.datasets import PrepareConfig
@@ -36,6 +36,12 @@ from lrpstudio.gui.training.warning_banner import WarningBanner
 #: they are the ``panel`` rows of the one shortcut table (so the cheat-sheet lists them).
 PANEL_KEYS: dict[str, tuple[str, ...]] = {
     name: shortcut(f"panel.{name}").keys for name in ("start", "pause", "stop")}
+
+
+#: The log's height (px) in a short panel (a 768 px screen) and a tall one: the form comes first.
+LOG_PX = (64, 130)
+#: Panels lower than this get the short log.
+SHORT_PANEL_PX = 760
 
 
 class TrainingPanel(QtWidgets.QWidget):
@@ -119,7 +125,7 @@ class TrainingPanel(QtWidgets.QWidget):
         column.addWidget(self.banner)
         column.addWidget(self.log, 0)
         # The log is a record, the form is what one works with: the form gets the height.
-        self.log.setMaximumHeight(130)
+        self.log.setMaximumHeight(LOG_PX[1])
         self.curves = CurvesWidget(self)
         self.fig7 = Fig7View(self)
         right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, self)
@@ -140,6 +146,10 @@ class TrainingPanel(QtWidgets.QWidget):
         self.reset_button.clicked.connect(self.reset_form)
         self.shortcuts = button_keys(self, {"start": self.start_button, "pause": self.pause_button,
                                             "stop": self.stop_button}, PANEL_KEYS)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self.log.setMaximumHeight(LOG_PX[0] if self.height() < SHORT_PANEL_PX else LOG_PX[1])
 
     def reset_form(self) -> None:
         """Every training option back to its default."""

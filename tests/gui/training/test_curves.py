@@ -195,6 +195,20 @@ def test_plot_titles_use_the_palette_text_colour(qtbot) -> None:
     for plot in widget.plots.values():
         html = plot.titleLabel.item.toHtml().lower()
         assert f"color:{text.name()}" in html.replace(" ", ""), html
+    for legend in widget.legends.values():  # the legend's names too
+        for _sample, label in legend.items:
+            assert f"color:{text.name()}" in label.item.toHtml().lower().replace(" ", "")
+
+
+def test_the_runs_overlay_title_uses_the_palette_text_colour(qtbot) -> None:
+    from lrpstudio.gui.runs.view import RunsView
+
+    view = RunsView()
+    qtbot.addWidget(view)
+    view.draw_overlay()
+    text = view.palette().color(QtGui.QPalette.ColorRole.WindowText).name()
+    html = view.overlay.getPlotItem().titleLabel.item.toHtml().lower()
+    assert f"color:{text}" in html.replace(" ", ""), html
 
 
 def test_val_lgg_and_val_hgg_have_different_glyphs(qtbot) -> None:
