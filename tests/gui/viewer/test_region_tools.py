@@ -212,3 +212,26 @@ def test_tool_panel_fits_a_1366x768_window_with_every_tool(window) -> None:
         need = panel.widget().minimumSizeHint()
         assert need.width() <= panel.viewport().width(), tool
         assert need.height() <= panel.viewport().height(), f"{tool}: the panel would scroll"
+
+
+def test_polygon_on_the_coronal_view_fills_its_slice(window) -> None:
+    view = window.views.views["coronal"]
+    window.views.set_active("coronal")
+    window.action_map["label.1"].trigger()
+    window.action_map["tool.polygon"].trigger()
+    m = view.mapping
+    base = list(m.to_voxel(3.5, 3.5, view.slice_index, window.state.shape))
+
+    def at(dx: int, dy: int) -> tuple[int, int, int]:
+        v = list(base)
+        v[m.x_axis] += -dx if m.x_flip else dx
+        v[m.y_axis] += -dy if m.y_flip else dy
+        return v[0], v[1], v[2]
+
+    before = window.state.seg.copy()
+    for corner in (at(0, 0), at(5, 0), at(5, 4), at(0, 4)):
+        _click(view, corner)
+    window.action_map["tool.apply_preview"].trigger()
+    changed = np.argwhere(window.state.seg != before)
+    assert len(changed) == 6 * 5 - int((before[tuple(np.array([at(dx, dy) for dx in range(6) for dy in range(5)]).T)] == 1).sum())
+    assert set(changed[:, m.slice_axis]) == {view.slice_index}
