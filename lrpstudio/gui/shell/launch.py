@@ -17,7 +17,7 @@ from lrpstudio.gui.shell.application import create_application, setup_logging
 from lrpstudio.gui.shell.demo_data import demo_root
 from lrpstudio.gui.shell.main_window import MainWindow
 from lrpstudio.gui.shell.prompts import Prompter
-from lrpstudio.gui.shell.session import go_to_last_case, last_case_for, restore_layout
+from lrpstudio.gui.shell.session import default_dock_widths, go_to_last_case, last_case_for, restore_layout
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,10 @@ def _run(app: QtWidgets.QApplication, window: MainWindow, path: Path | None,
          shot: Path | None, workspace: Path | None) -> int:
     """Open the data, then either run the event loop or save the screenshot."""
     if shot is None:
-        restore_layout(window, window.session_memory)
+        restored = restore_layout(window, window.session_memory)
         window.show()
+        if not restored:
+            default_dock_widths(window)
         window.loader.background = True  # cases load in a worker; the window stays live
         # Interactive: a bad folder is one dialog in a working window, not a dead app.
         window.run_guarded(lambda: open_start(window, path, workspace))
@@ -84,6 +86,7 @@ def _run(app: QtWidgets.QApplication, window: MainWindow, path: Path | None,
     # A screenshot never asks questions: recovery journals are left for the next launch.
     window.open_path(start_folder(window, path), workspace, offer_restore=False)
     window.resize(1500, 900)
+    default_dock_widths(window)
     screenshot(window, Path(shot))
     window.controller.detach()
     window.close()

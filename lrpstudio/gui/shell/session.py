@@ -31,14 +31,29 @@ if TYPE_CHECKING:  # the window imports nothing from here at run time; no circle
 log = logging.getLogger(__name__)
 
 
-def restore_layout(window: MainWindow, memory: SessionMemory) -> None:
-    """Before any data opens: the dock layout and the training form of the last session."""
+#: The side docks' widths (px) when no layout is remembered: the case list's columns in view.
+DEFAULT_DOCK_WIDTHS = {"cases": 330, "tools": 300}
+
+
+def restore_layout(window: MainWindow, memory: SessionMemory) -> bool:
+    """Before any data opens: the dock layout and the training form of the last session.
+
+    Returns whether a dock layout was restored (else :func:`default_dock_widths` applies
+    once the window is shown)."""
     layout = memory.dock_layout()
-    if layout is not None and not window.restoreState(QtCore.QByteArray(layout), DOCK_LAYOUT_VERSION):
+    restored = layout is not None and window.restoreState(QtCore.QByteArray(layout), DOCK_LAYOUT_VERSION)
+    if layout is not None and not restored:
         log.info("saved dock layout not used (it does not fit these docks)")
     values = memory.form()
     if values is not None:
         apply_form_values(window.tabs.training.form, values)
+    return restored
+
+
+def default_dock_widths(window: MainWindow) -> None:
+    """The side docks at their default widths (a shown window: before, Qt keeps their minimum)."""
+    docks = [window.docks[name] for name in DEFAULT_DOCK_WIDTHS]
+    window.resizeDocks(docks, list(DEFAULT_DOCK_WIDTHS.values()), QtCore.Qt.Orientation.Horizontal)
 
 
 def last_case_for(memory: SessionMemory, folder: Path) -> LastView | None:

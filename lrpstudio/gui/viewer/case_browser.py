@@ -59,8 +59,11 @@ class CaseBrowser(QtWidgets.QWidget):
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # fit_columns gives the last column the room left (Qt's stretched last section never
+        # went below 100 px, which pushed it out of view in a narrow dock).
+        self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setItemDelegateForColumn(0, MiddleElide(self.table))
+        self.table.viewport().installEventFilter(self)
         self.table.setAlternatingRowColors(True)
         self.table.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -107,18 +110,20 @@ class CaseBrowser(QtWidgets.QWidget):
         widths = [table.columnWidth(c) for c in range(table.columnCount())]
         last = table.horizontalHeader()
         labels = max(last.sectionSizeHint(len(COLUMNS) - 1), table.sizeHintForColumn(len(COLUMNS) - 1))
-        excess = sum(widths[:-1]) + labels - table.viewport().width()
+        room = table.viewport().width()
+        excess = sum(widths[:-1]) + labels - room
         for column, floor in SHRINK_FLOORS_PX:
             cut = min(max(excess, 0), widths[column] - floor)
             if cut > 0:
-                table.setColumnWidth(column, widths[column] - cut)
+                widths[column] -= cut
+                table.setColumnWidth(column, widths[column])
                 excess -= cut
-        # The stretched last column never shrinks below the width it had: give it its own.
-        table.setColumnWidth(len(COLUMNS) - 1, labels)
+        table.setColumnWidth(len(COLUMNS) - 1, max(labels, room - sum(widths[:-1])))
 
-    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt API
-        super().resizeEvent(event)
-        self.fit_columns()
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt API
+        if watched is self.table.viewport() and event.type() == QtCore.QEvent.Type.Resize:
+            self.fit_columns()  # the room the columns share changed (the dock was resized)
+        return super().eventFilter(watched, event)
 
     def _fill(self, r: int, row: CaseRow) -> None:
         problems = "; ".join(row.problems)

@@ -22,3 +22,15 @@ def test_every_case_column_is_in_view_at_1366x768(make_window, demo_root: Path, 
     assert table.horizontalHeaderItem(labels).text() == "Labels"
     assert header.sectionSize(labels) >= table.sizeHintForColumn(labels) - 2
     assert table.item(0, 0).toolTip() == window.browser.rows[0].case_id
+    assert table.horizontalScrollBar().maximum() == 0  # nothing to scroll to
+
+
+def test_a_first_launch_gives_the_case_list_its_default_width(make_window, qtbot) -> None:
+    from lrpstudio.gui.shell.session import DEFAULT_DOCK_WIDTHS, default_dock_widths
+
+    window = make_window()
+    window.resize(1366, 768 - 70)
+    qtbot.wait(20)
+    default_dock_widths(window)
+    qtbot.wait(20)
+    assert abs(window.docks["cases"].width() - DEFAULT_DOCK_WIDTHS["cases"]) <= 4
