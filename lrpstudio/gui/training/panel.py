@@ -27,7 +27,8 @@ from lrpstudio.gui.training.fig7_view import Fig7View
 from lrpstudio.gui.shell.shortcuts import button_keys, shortcut
 from lrpstudio.gui.training.form import DataOptions, TrainingForm
 from lrpstudio.gui.training.form_memory import apply_form_values, form_values
-from lrpstudio.gui.training.status import EtaClock, data_lines, format_eta, free_folder, run_name
+from lrpstudio.gui.training.run_buttons import RunButtons
+from lrpstudio.gui.training.status import EtaClock, batch_text, data_lines, free_folder, run_name, saved_texts
 from lrpstudio.gui.training.worker import TrainingWorker
 from lrpstudio.gui.training.warning_banner import WarningBanner
 
@@ -82,26 +83,11 @@ class TrainingPanel(QtWidgets.QWidget):
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
         self.form = TrainingForm(self)
-        self.start_button = QtWidgets.QPushButton("Start", self)
-        self.pause_button = QtWidgets.QPushButton("Pause", self)
-        self.stop_button = QtWidgets.QPushButton("Stop", self)
-        self.resume_button = QtWidgets.QPushButton("Resume run…", self)
-        self.start_button.setToolTip("Train a new run with these settings (Ctrl+Return)")
-        self.pause_button.setToolTip("Pause after the current batch; “Continue” then goes on "
-                                     "with the same run, in this session (Ctrl+P)")
-        self.stop_button.setToolTip("Stop after the current batch; the last finished epoch stays "
-                                    "saved (checkpoints/last.pt) and can be resumed (Ctrl+.)")
-        self.resume_button.setToolTip("Continue an earlier, stopped or finished run from its last "
-                                      "checkpoint (pick its folder)")
+        self.buttons = RunButtons(self)
+        self.start_button, self.pause_button, self.stop_button, self.resume_button, self.reset_button = (
+            self.buttons.button(name) for name in ("start", "pause", "stop", "resume", "reset"))
         #: What the form shows at start-up, before saved values: "Reset form" goes back to it.
         self.form_defaults = form_values(self.form)
-        self.reset_button = QtWidgets.QPushButton("Reset form", self)
-        self.reset_button.setToolTip("Put every training option back to its default (the form's "
-                                     "values are otherwise remembered from the last session)")
-        buttons = QtWidgets.QGridLayout()
-        for i, b in enumerate((self.start_button, self.pause_button, self.stop_button,
-                               self.resume_button, self.reset_button)):
-            buttons.addWidget(b, i // 2, i % 2)  # two columns: the form's column stays narrow
         self.progress = QtWidgets.QProgressBar(self)
         self.progress.setFormat("%p%")
         self.status = QtWidgets.QLabel("Open a data folder or a prepared dataset to train.", self)
@@ -119,7 +105,7 @@ class TrainingPanel(QtWidgets.QWidget):
         self.form.recipe.expanded_changed.connect(lambda on: on and QtCore.QTimer.singleShot(
             0, lambda: self.form_scroll.ensureWidgetVisible(self.form.recipe, 0, 0)))
         column.addWidget(self.form_scroll, 1)
-        column.addLayout(buttons)
+        column.addWidget(self.buttons)
         column.addWidget(self.progress)
         column.addWidget(self.status)
         column.addWidget(self.banner)
@@ -354,14 +340,10 @@ class TrainingPanel(QtWidgets.QWidget):
         done = (epoch - 1) * batches + int(parts["batch"])
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        where = f"{epoch}, batch {int(parts['batch'])}/{batches} — loss {parts['total']:.4f}"
-        if self.state == "paused":
-            # The batch that was in flight when Pause was pressed: the run stops after it,
-            # so the status stays "paused" and no ETA counts down.
-            self.status.setText(f"Paused after epoch {where} — “Continue” goes on")
-            return
-        eta = format_eta(self.eta.remaining(done, total))
-        self.status.setText(f"Epoch {where} {eta}".rstrip())
+        # While paused, the batch that was in flight when Pause was pressed: no ETA counts down.
+        paused = self.state == "paused"
+        eta = None if paused else self.eta.remaining(done, total)
+        self.status.setText(batch_text(epoch, parts, paused, eta))
 
     def _on_epoch(self, epoch: int, row: dict[str, float]) -> None:
         self._check_thread()
@@ -409,11 +391,9 @@ class TrainingPanel(QtWidgets.QWidget):
         total = max(self.epochs_total or self.form.epochs.value(), epochs_done, 1)
         self.progress.setRange(0, total)
         self.progress.setValue(epochs_done)
-        epochs = "epoch" if total == 1 else "epochs"
-        self.progress.setFormat(f"{epochs_done}/{total} {epochs} saved")
-        are = "is" if epochs_done == 1 else "are"
-        self.status.setText(f"Stopped: {epochs_done} of {total} {epochs} {are} saved (the unfinished "
-                            "epoch is dropped) — continue it with “Resume run…”")
+        bar, status = saved_texts(epochs_done, total)
+        self.progress.setFormat(bar)
+        self.status.setText(status)
 
     def _on_failed(self, error: BaseException) -> None:
         self._check_thread()

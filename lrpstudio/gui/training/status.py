@@ -64,6 +64,24 @@ def format_eta(seconds: float | None) -> str:
     return f"ETA {h}:{m:02d}:{sec:02d}" if h else f"ETA {m}:{sec:02d}"
 
 
+def batch_text(epoch: int, parts: dict[str, float], paused: bool, eta: float | None) -> str:
+    """The status line after a batch: 'Epoch 2, batch 3/9 — loss 0.6931 ETA 0:42', or, for
+    the batch in flight when Pause was pressed, 'Paused after epoch 2, batch 3/9 …'."""
+    where = f"{epoch}, batch {int(parts['batch'])}/{int(parts['batches'])} — loss {parts['total']:.4f}"
+    if paused:
+        return f"Paused after epoch {where} — “Continue” goes on"
+    return f"Epoch {where} {format_eta(eta)}".rstrip()
+
+
+def saved_texts(epochs_done: int, total: int) -> tuple[str, str]:
+    """After a stop: the progress bar's text and the status line, both saying what is saved."""
+    epochs = "epoch" if total == 1 else "epochs"
+    are = "is" if epochs_done == 1 else "are"
+    return (f"{epochs_done}/{total} {epochs} saved",
+            f"Stopped: {epochs_done} of {total} {epochs} {are} saved (the unfinished epoch is "
+            "dropped) — continue it with “Resume run…”")
+
+
 def run_name(config: TrainConfig, now: datetime | None = None) -> str:
     """A run folder name: time stamp, model and guidance, e.g. 20260101-120000-paper-lrp-p1."""
     g = config.guidance
