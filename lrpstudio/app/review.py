@@ -34,7 +34,7 @@ from lrpstudio.core.data.volume_io import read_header
 from lrpstudio.core.errors import InputError, LrpStudioError
 from lrpstudio.core.jobs import ProgressCallback
 from lrpstudio.core.review.mapping import prepared_mask_to_plane
-from lrpstudio.core.review.outside import OutsideComponent, outside_components
+from lrpstudio.core.review.outside import LISTED_SHARE, OutsideComponent, outside_components
 from lrpstudio.core.review.queue import QueueEntry, SliceReview, explain_positive, rank_entries, review_slices
 from lrpstudio.core.train.evaluate import check_compatible, load_run_model
 
@@ -209,7 +209,8 @@ def viewer_components(run_dir: str | Path, current: ViewerSlice, model: torch.nn
     positive = explain_positive(model, one, np.asarray([0]), train_config(run_dir).composite)[0][0]
     shape = next(iter(current.images.values())).shape
     plane = (int(shape[0]), int(shape[1]))
-    components, labels = outside_components(positive, prepared.tumour, prepared.brain, plane)
+    components, labels = outside_components(positive, prepared.tumour, prepared.brain, plane,
+                                            min_share=LISTED_SHARE)
     return components, labels, plane
 
 

@@ -20,13 +20,15 @@ Scores every labelled case's tumour slices of DATA (all splits; a data folder is
 as the run's data was, with the corrected masks of its workspace) with the run's best
 model: prediction, confidence, TumorLRPScore, the share of positive relevance outside the
 mask and where it lies (brain edge, background, inside the brain), and the largest
-outside-mask blobs with their size and position. Slices are ranked by priority:
+outside-mask blobs with their size and position. With "focused" the share of the slice's
+positive relevance in outside blobs of at least 5 % each, slices are given
 
-  priority = outside * (1 + (2 * confidence - 1))   when the prediction is correct
-  priority = outside * 0.75                          when it is wrong
+  priority = focused * (1 + (2 * confidence - 1))   when the prediction is correct
+  priority = focused * 0.75                          when it is wrong
 
-so confident, correct slices that look outside the mask (a shortcut, or tumour the mask
-missed) come first. With --baseline the other run's score and outside share of the same
+so confident, correct slices that look at a blob outside the mask (a shortcut, or tumour
+the mask missed) come first. The queue goes case by case: cases by the mean priority of
+their slices, each case's slices by their own. With --baseline the other run's score and outside share of the same
 slices are added (before / after a retrain).
 
 --epochs reads the per-epoch record training writes (RUN/review/epoch_XXX.npz) and lists

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lrpstudio.cli.main import main
@@ -46,8 +47,14 @@ def test_queue_as_csv_and_json_with_the_top_table(run: Path, data: Path, tmp_pat
     with (tmp_path / "q.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 16 and [int(r["rank"]) for r in rows] == list(range(1, 17))
-    priorities = [float(r["priority"]) for r in rows]
-    assert priorities == sorted(priorities, reverse=True)
+    # Case by case: cases by the mean priority of their slices, each case's slices by their own.
+    cases = list(dict.fromkeys(r["case_id"] for r in rows))
+    assert [r["case_id"] for r in rows] == [c for c in cases for r in rows if r["case_id"] == c]
+    means = [np.mean([float(r["priority"]) for r in rows if r["case_id"] == c]) for c in cases]
+    assert means == sorted(means, reverse=True)
+    for case in cases:
+        own = [float(r["priority"]) for r in rows if r["case_id"] == case]
+        assert own == sorted(own, reverse=True)
     assert rows[0]["key"] == f"{rows[0]['case_id']}:{rows[0]['z']}" and rows[0]["score_before"] == ""
 
     assert main(["review", str(run), "--data", str(data), "--out", str(tmp_path / "q.json"), "--limit", "3"]) == 0

@@ -35,13 +35,16 @@ from scipy import ndimage
 from lrpstudio.core.errors import InputError
 from lrpstudio.core.data.slicing import area_weights
 
-__all__ = ["COMPONENT_LEVEL", "EDGE_SHARE", "PLACES", "OutsideComponent", "RegionFractions",
+__all__ = ["COMPONENT_LEVEL", "EDGE_SHARE", "LISTED_SHARE", "PLACES", "OutsideComponent", "RegionFractions",
            "edge_width", "outside_components", "positive_map", "region_fractions", "regions"]
 
 #: Width of the brain edge as a share of the slice side.
 EDGE_SHARE = 0.04
 #: A pixel belongs to an outside component when its R+ is at least this share of the max.
 COMPONENT_LEVEL = 0.1
+#: The queue and the viewer list the outside components holding at least this share of a
+#: slice's R+; a barely trained model leaves dozens of one-pixel specks below it.
+LISTED_SHARE = 0.01
 #: Where a component lies, in the words of the review queue.
 PLACES: tuple[str, str, str] = ("background", "brain edge", "inside brain")
 _EIGHT = np.ones((3, 3), dtype=bool)
@@ -202,7 +205,7 @@ def _on_plane(values: np.ndarray, component: np.ndarray, plane: _Plane) -> tuple
 
 def outside_components(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarray,
                        plane_shape: tuple[int, int] | None = None, limit: int | None = None,
-                       parts: dict[str, np.ndarray] | None = None,
+                       parts: dict[str, np.ndarray] | None = None, min_share: float = 0.0,
                        ) -> tuple[list[OutsideComponent], np.ndarray]:
     """Connected blobs of strong positive relevance outside the tumour, largest mass first.
 
@@ -219,6 +222,9 @@ def outside_components(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarr
         Keep at most this many components (None: all).
     parts
         The slice's :func:`regions` when already computed.
+    min_share
+        Leave out components holding less than this share of the slice's R+ (specks a
+        reviewer need not step through).
 
     Returns
     -------
@@ -244,6 +250,7 @@ def outside_components(positive: np.ndarray, tumour: np.ndarray, brain: np.ndarr
     masses = np.asarray(ndimage.sum(positive, labels, ids), dtype=np.float64)
     firsts = np.asarray(ndimage.minimum(np.arange(labels.size).reshape(labels.shape), labels, ids))
     order = sorted(range(count), key=lambda k: (-masses[k], firsts[k]))
+    order = [k for k in order if masses[k] >= min_share * total]
     if limit is not None:
         order = order[:max(int(limit), 0)]
     components = []

@@ -6,7 +6,7 @@ here so that ``R+`` is exactly the TumorLRPScore's), in batches, in eval mode. P
 it records the prediction, P(HGG), the confidence, TumorLRPScore, the shares of positive
 relevance on the brain edge, inside the brain and on the background
 (:mod:`lrpstudio.core.review.outside`) and the largest outside components. Slices are
-ranked by :func:`lrpstudio.core.review.priority.priority` (formula in that module).
+ranked case by case by :mod:`lrpstudio.core.review.priority` (formula in that module).
 
 A baseline run scored on the same slices fills ``score_before`` / ``outside_before``, so
 after a retrain the cases it fixed (``outside`` down) are visible, lower in the queue.
@@ -23,9 +23,9 @@ import torch
 from lrpstudio.core.data.slice_dataset import GRADES, SliceDataset
 from lrpstudio.core.errors import CancelledError
 from lrpstudio.core.jobs import ProgressCallback, is_cancelled
-from lrpstudio.core.review.outside import (OutsideComponent, RegionFractions, outside_components,
+from lrpstudio.core.review.outside import (LISTED_SHARE, OutsideComponent, RegionFractions, outside_components,
                                           region_fractions, regions)
-from lrpstudio.core.review.priority import priority, queue_order
+from lrpstudio.core.review.priority import case_priorities, focused_share, priority, queue_order
 from lrpstudio.core.xai.relevance import forward_with_relevance
 from lrpstudio.core.xai.score import tumor_lrp_score
 
@@ -181,7 +181,8 @@ def review_slices(model: torch.nn.Module, dataset: SliceDataset, composite: str,
             case_id = str(dataset.case_ids[row])
             tumour, brain = dataset.tumor_masks[row], dataset.brain_masks[row]
             parts = regions(tumour, brain)  # once for the shares and the components
-            found = (outside_components(positive[k], tumour, brain, shapes.get(case_id), components, parts)[0]
+            found = (outside_components(positive[k], tumour, brain, shapes.get(case_id), components, parts,
+                                        LISTED_SHARE)[0]
                      if components > 0 else [])
             out.append(SliceReview(
                 case_id=case_id, split=str(dataset.split[row]), z=int(dataset.slice_index[row]),
@@ -210,8 +211,9 @@ def rank_entries(reviews: list[SliceReview],
             confidence=r.confidence, correct=correct, score=r.score,
             outside_fraction=r.fractions.outside, edge_fraction=r.fractions.edge,
             background_fraction=r.fractions.background, components=r.components,
-            priority=priority(r.fractions.outside, r.confidence, correct),
+            priority=priority(focused_share(c.mass_fraction for c in r.components), r.confidence, correct),
             score_before=None if before is None else before.score,
             outside_before=None if before is None else before.fractions.outside))
-    entries.sort(key=lambda e: queue_order(e.priority, e.case_id, e.z))
+    cases = case_priorities((e.case_id, e.priority) for e in entries)
+    entries.sort(key=lambda e: queue_order(e.priority, e.case_id, e.z, cases[e.case_id]))
     return tuple(replace(e, rank=i + 1) for i, e in enumerate(entries))

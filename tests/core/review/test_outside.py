@@ -112,3 +112,16 @@ def test_voxels_and_centroid_are_the_mapping_modules_on_any_plane(plane_shape) -
         ii, jj = np.indices(plane_shape)
         expected = ((ii * mass).sum() / mass.sum(), (jj * mass).sum() / mass.sum())
         assert c.centroid_ij == pytest.approx(expected, abs=1e-9)
+
+
+def test_specks_below_the_minimum_share_are_left_out_of_the_list_and_the_map() -> None:
+    positive = np.zeros((16, 16))
+    positive[2:5, 2:5] = 1.0          # 9 of 9.2: a real blob
+    positive[12, 12] = 0.2            # about 2 % of the slice's R+
+    tumour = np.zeros((16, 16), bool)
+    tumour[8:10, 8:10] = True
+    brain = np.ones((16, 16), bool)
+    everything, _ = outside_components(positive, tumour, brain)
+    kept, labels = outside_components(positive, tumour, brain, min_share=0.05)
+    assert len(everything) == 2 and len(kept) == 1
+    assert kept[0].pixels == 9 and set(np.unique(labels)) == {0, 1}

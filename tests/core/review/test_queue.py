@@ -10,8 +10,8 @@ import torch
 
 from lrpstudio.core.errors import CancelledError
 from lrpstudio.core.models import build_model
-from lrpstudio.core.review.outside import RegionFractions
-from lrpstudio.core.review.priority import WRONG_WEIGHT, priority
+from lrpstudio.core.review.outside import OutsideComponent, RegionFractions
+from lrpstudio.core.review.priority import FOCUS_SHARE, WRONG_WEIGHT, focused_share, priority
 from lrpstudio.core.review.queue import SliceReview, rank_entries, review_slices, tumour_rows
 from tests.core.train.factory import tiny_dataset
 
@@ -26,11 +26,41 @@ def test_priority_puts_confident_correct_outside_first_then_wrong_then_clean() -
     assert priority(math.nan, 0.9, True) == 0.0
 
 
-def _review(case: str, z: int, outside: float, correct: bool = True, score: float = 0.5) -> SliceReview:
+def _blob(mass: float) -> OutsideComponent:
+    return OutsideComponent(index=0, where="inside brain", mass_fraction=mass, pixels=10, voxels=40,
+                            centroid_ij=(1.0, 1.0))
+
+
+def _review(case: str, z: int, outside: float, correct: bool = True, score: float = 0.5,
+            blobs: tuple[float, ...] | None = None) -> SliceReview:
+    """A slice whose outside share lies in ``blobs`` (default: one blob holding all of it)."""
     tumour = 1.0 - outside
     return SliceReview(case_id=case, split="val", z=z, label=1, prediction=1 if correct else 0,
                        probability_hgg=0.9 if correct else 0.1, score=score,
-                       fractions=RegionFractions(tumour, outside / 2, outside / 4, outside / 4, 1.0))
+                       fractions=RegionFractions(tumour, outside / 2, outside / 4, outside / 4, 1.0),
+                       components=tuple(_blob(m) for m in (blobs if blobs is not None else (outside,))))
+
+
+def test_the_focused_share_counts_only_blobs_of_at_least_five_percent() -> None:
+    assert focused_share([0.3, 0.05, FOCUS_SHARE - 1e-9, 0.01, math.nan]) == pytest.approx(0.35)
+    assert focused_share([]) == 0.0
+
+
+def test_a_haze_outside_the_mask_ranks_below_a_concentrated_blob() -> None:
+    # Both slices have 60 % of R+ outside; only the blob is a fault worth a look.
+    haze = _review("haze", 1, 0.6, blobs=(0.04, 0.03, 0.02))
+    blob = _review("blob", 1, 0.6, blobs=(0.3, 0.02))
+    assert [e.case_id for e in rank_entries([haze, blob])] == ["blob", "haze"]
+
+
+def test_the_queue_goes_case_by_case_by_the_mean_of_a_case_s_slices() -> None:
+    # Case "one" has one hot slice and two clean ones (mean 0.6 * 1.8 / 3); case "many"
+    # looks outside on all its slices (mean 0.4 * 1.8): it comes first, then "one" with
+    # its hot slice leading.
+    reviews = [_review("one", 1, 0.0, blobs=()), _review("one", 2, 0.6), _review("one", 3, 0.0, blobs=()),
+               _review("many", 5, 0.4), _review("many", 6, 0.4)]
+    keys = [e.key for e in rank_entries(reviews)]
+    assert keys == ["many:5", "many:6", "one:2", "one:1", "one:3"]
 
 
 def test_ranking_is_by_priority_with_deterministic_ties_and_a_baseline() -> None:
