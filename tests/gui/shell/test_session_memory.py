@@ -39,18 +39,21 @@ def test_the_training_form_is_remembered_and_reset(qtbot, tmp_path: Path) -> Non
     form.penalty.setValue(0.0)  # plain CE for the run, but LRPLoss stays the user's choice
     form.image_size.setValue(64)
     form.use_corrections.setChecked(False)
+    form.recipe.forbidden_weight.setValue(0.5)  # a recipe option (the artefact penalty)
+    form.recipe.patience.setValue(3)
     assert first.close()
     form = _relaunch(qtbot, settings).tabs.training.form
     assert form.epochs.value() == 7 and form.guidance.currentData() == "lrp"
     assert form.penalty.value() == 0.0 and form.image_size.value() == 64
     assert not form.use_corrections.isChecked()
+    assert form.recipe.forbidden_weight.value() == 0.5 and form.recipe.patience.value() == 3
     panel = form.parent()
     while not hasattr(panel, "reset_button"):
         panel = panel.parent()
     panel.reset_button.click()
     assert form.epochs.value() == 5 and form.image_size.value() == 128
     assert form.use_corrections.isChecked() and form.guidance.currentData() == "lrp"
-    assert form.penalty.value() > 0
+    assert form.penalty.value() > 0 and form.recipe.forbidden_weight.value() == 0
 
 
 def test_the_dock_layout_is_remembered(qtbot, tmp_path: Path) -> None:
