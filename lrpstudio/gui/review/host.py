@@ -8,16 +8,49 @@ Training tab), and :class:`WindowHost` implements it over the real window.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from lrpstudio.app.slices import ViewerSlice
 from lrpstudio.app.workspace import Workspace
 
 #: The training form's artefact-penalty field (its object name).
 PENALTY_FIELD = "forbidden_weight"
+
+
+class ReviewWindow(Protocol):
+    """What the review code uses of the main window (and nothing more).
+
+    The widgets are left untyped here: naming their classes would make this package
+    import the window's own (gui.shell), which imports this one.
+    """
+
+    state: Any
+    views: Any
+    explain: Any
+    tabs: Any
+    controller: Any
+    action_map: Any
+
+    def run_guarded(self, func: Callable[[], object]) -> None:
+        """Run a command, turning an error into one dialog."""
+
+    def show_status(self, message: str, timeout_ms: int = 8000) -> None:
+        """Say something in the status bar."""
+
+    def viewer_slice(self) -> ViewerSlice | None:
+        """The viewer's current slice."""
+
+    def open_at(self, case_id: str, z: int) -> None:
+        """Open a case at axial slice z."""
+
+    def show_relevance(self, case_id: str, z: int, run_dir: Path) -> None:
+        """Open a case at slice z with the relevance layer on for a run."""
+
+    def installEventFilter(self, watcher: QtCore.QObject, /) -> None:  # noqa: N802 - Qt API
+        """Let ``watcher`` see the window's events (its close)."""
 
 
 class ReviewHost(Protocol):
@@ -51,7 +84,7 @@ class ReviewHost(Protocol):
 class WindowHost:
     """:class:`ReviewHost` over the main window."""
 
-    def __init__(self, window: Any, layer: Any) -> None:
+    def __init__(self, window: ReviewWindow, layer: Any) -> None:
         self.window, self.layer = window, layer
 
     def show_entry(self, case_id: str, z: int, run_dir: Path) -> None:  # noqa: D102

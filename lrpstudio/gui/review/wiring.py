@@ -10,11 +10,10 @@ on/off key, and the Review tab. :meth:`ReviewWiring.show_relevance` is what the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore
 
-from lrpstudio.gui.review.host import WindowHost
+from lrpstudio.gui.review.host import ReviewWindow, WindowHost
 from lrpstudio.gui.review.panel import ReviewPanel
 from lrpstudio.gui.shell.shortcuts import shortcut
 from lrpstudio.gui.viewer.relevance_controls import RelevanceControls
@@ -24,10 +23,10 @@ from lrpstudio.gui.viewer.relevance_layer import RelevanceLayer
 class ReviewWiring(QtCore.QObject):
     """What :func:`attach_review` made: ``layer``, ``controls`` (and the Review tab)."""
 
-    def __init__(self, window: Any) -> None:
-        super().__init__(window)
+    def __init__(self, window: ReviewWindow) -> None:
+        super().__init__(window.tabs)  # the window's child: it lives as long as the window
         self.window = window
-        self.layer = RelevanceLayer(window.state, window.views, window)
+        self.layer = RelevanceLayer(window.state, window.views, window.tabs)
         explain = window.explain
         self.controls = RelevanceControls(self.layer, explain.run_box, shortcut("view.relevance").keys[0], explain)
         # Under the run picker and its buttons, above the tiles: in view on a 768 px high screen.
@@ -40,7 +39,7 @@ class ReviewWiring(QtCore.QObject):
         self._add_tab(window)
         window.installEventFilter(self)
 
-    def _add_tab(self, window: Any) -> None:
+    def _add_tab(self, window: ReviewWindow) -> None:
         """The Review tab after Runs, following the runs folder; its keys on the window."""
         tabs, panel = window.tabs, self.panel
         tabs.insertTab(tabs.indexOf(tabs.runs) + 1, panel, "Review")
@@ -91,6 +90,6 @@ class ReviewWiring(QtCore.QObject):
         return False
 
 
-def attach_review(window: QtWidgets.QMainWindow) -> ReviewWiring:
+def attach_review(window: ReviewWindow) -> ReviewWiring:
     """Add the relevance layer (and the Review tab) to a main window."""
     return ReviewWiring(window)
