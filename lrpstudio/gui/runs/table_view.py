@@ -131,6 +131,8 @@ class RunsTable(QtWidgets.QTableWidget):
             if item is not None:
                 item.setToolTip(tip)
         self.verticalHeader().hide()  # row numbers say nothing here; the width goes to numbers
+        # Rows as tall as a line of text (Qt's default 30 px showed four runs at 768 px).
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)

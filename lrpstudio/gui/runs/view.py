@@ -95,7 +95,7 @@ class RunsView(QtWidgets.QWidget):
         split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, self)
         split.addWidget(top)
         split.addWidget(bottom)
-        split.setSizes([300, 500])
+        split.setSizes([340, 460])  # the table keeps 6 or more rows in view in a 768 px window
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(split)

@@ -42,3 +42,13 @@ def test_colours_are_fixed_per_run_and_names_are_told_apart(qtbot, tmp_path: Pat
     for i, text in enumerate(texts):
         assert metrics.horizontalAdvance(text) + 8 <= table.columnWidth(0), (text, table.columnWidth(0))
         assert table.item(i, 0).toolTip() in {str(r) for r in runs}
+
+
+def test_the_runs_table_shows_six_rows_in_a_1366x768_window(make_window, qtbot) -> None:
+    window = make_window()
+    window.resize(1366, 768 - 70)
+    window.tabs.setCurrentWidget(window.tabs.runs)
+    qtbot.wait(50)
+    table = window.tabs.runs.table
+    visible = table.viewport().height() / table.verticalHeader().defaultSectionSize()
+    assert visible >= 6, (table.viewport().height(), table.verticalHeader().defaultSectionSize())
