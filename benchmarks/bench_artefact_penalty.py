@@ -9,6 +9,11 @@ Rows, per weight: ``share``: the mean share of positive relevance inside the reg
 the training slices that carry one (last epoch's model); ``val bal. acc.``: validation
 balanced accuracy of the last epoch; ``epoch``: seconds per epoch (the penalty computes
 the relevance with its graph for the batches that hold a region).
+
+Measured on 2 shared cores (40 cases, 64 px, 8 epochs, seed 0; 20 cases and 200 slices of
+all splits with a region): share 0.160 without the penalty, 0.010 with weight 1,
+0.003 with weight 5; validation balanced accuracy 0.96, 0.96, 1.00 (the validation split
+carries the shortcut too). Epoch times on the shared machine were too noisy to compare.
 """
 
 from __future__ import annotations
