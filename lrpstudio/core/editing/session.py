@@ -34,7 +34,6 @@ from .interpolate import InterpolationPreview, interpolate_between
 from .journal import journal_path, replay, workspace_root
 from .recovery import SessionJournal
 from .session_tools import RegionTools
-from .region import add_region
 from .rules import EditMode, WritePolicy
 
 SaveFunction = Callable[[np.ndarray], Any]
@@ -265,17 +264,7 @@ class EditSession(RegionTools):
         self.stroke_to(center)
         return self.end_stroke()
 
-    # -- one-shot tools (more in session_tools.RegionTools) ------------------------------
-    def add_mask(self, mask: np.ndarray, label: int, name: str = "add suggested region", *,
-                 z: int | None = None, intensity: np.ndarray | None = None,
-                 low: float | None = None, high: float | None = None) -> Step | None:
-        """Paint ``mask`` (a volume, or an axial plane at slice ``z``) with ``label`` as one
-        undoable, journaled step; optionally only where ``low <= intensity <= high``
-        (default intensity: the brush's reference modality). See :func:`region.add_region`."""
-        limited = low is not None or high is not None
-        values = intensity if intensity is not None or not limited else self._reference(required=True)
-        return self._apply_step(name, add_region(self._seg, mask, label, z, values, low, high))
-
+    # -- one-shot tools (the region tools are in session_tools.RegionTools) --------------
     def preview_interpolation(self, plane: Plane = "axial",
                               key_slices: Sequence[int] | None = None) -> InterpolationPreview:
         """Interpolate the edited layer between key slices of ``plane``; nothing is applied yet."""

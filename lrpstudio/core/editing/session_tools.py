@@ -1,4 +1,5 @@
-"""The one-shot region tools of the edit session: fills, region growing, polygons, islands.
+"""The one-shot region tools of the edit session: fills, region growing, polygons, islands,
+added regions.
 
 Each computes a :class:`~lrpstudio.core.editing.change.Change` with a pure function of
 its own module (``fill``, ``grow``, ``polygon``, ``islands``) and hands it to the
@@ -23,11 +24,12 @@ from .grow import SEED_K, grow_region, seed_range
 from .history import Step
 from .islands import keep_largest, remove_small_islands
 from .polygon import polygon_fill
+from .region import add_region
 from .rules import WritePolicy
 
 
 class RegionTools:
-    """Fill, grow, polygon, fill holes and island tools; mixed into ``EditSession``."""
+    """Fill, grow, polygon, fill holes, island and added-region tools; mixed into ``EditSession``."""
 
     _seg: np.ndarray
     _images: Mapping[str, np.ndarray]
@@ -40,6 +42,16 @@ class RegionTools:
 
     def _apply_step(self, name: str, change: Change) -> Step | None:
         raise NotImplementedError
+
+    def add_mask(self, mask: np.ndarray, label: int, name: str = "add suggested region", *,
+                 z: int | None = None, intensity: np.ndarray | None = None,
+                 low: float | None = None, high: float | None = None) -> Step | None:
+        """Paint ``mask`` (a volume, or an axial plane at slice ``z``) with ``label`` as one
+        undoable, journaled step; optionally only where ``low <= intensity <= high``
+        (default intensity: the brush's reference modality). See :func:`region.add_region`."""
+        limited = low is not None or high is not None
+        values = intensity if intensity is not None or not limited else self._reference(required=True)
+        return self._apply_step(name, add_region(self._seg, mask, label, z, values, low, high))
 
     def flood_fill(self, seed: Sequence[int], *, plane: Plane | None = "axial",
                    criterion: FillCriterion = "label", tolerance: float = 0.0,
