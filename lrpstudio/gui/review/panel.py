@@ -16,12 +16,13 @@ from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-from lrpstudio.app.review import ReviewQueue, build_queue
+from lrpstudio.app.review import ReviewQueue, build_queue, case_summaries
 from lrpstudio.app.verdicts import QueueStateStore
 from lrpstudio.gui.common.run_box import fill_run_box
 from lrpstudio.gui.common.workers import Worker
 from lrpstudio.gui.review.entry import EntryReview
 from lrpstudio.gui.review.host import ReviewHost
+from lrpstudio.gui.review.case_table import CaseTable
 from lrpstudio.gui.review.queue_table import SORT_ROLE, QueueTableModel
 
 
@@ -79,8 +80,12 @@ class ReviewPanel(QtWidgets.QWidget):
                                      "relevance lies outside the tumour mask come first.")
         self.text.setWordWrap(True)
         self.side = QtWidgets.QWidget()  # the entry's box (filled by EntryReview)
+        self.cases = CaseTable(self.open_case)
+        self.lists = QtWidgets.QTabWidget()  # the queue by slice, and by case (before → after)
+        self.lists.addTab(self.table, "Slices")
+        self.lists.addTab(self.cases, "Cases")
         body = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
-        body.addWidget(self.table)
+        body.addWidget(self.lists)
         body.addWidget(self.side)
         body.setStretchFactor(0, 3)
         body.setStretchFactor(1, 1)
@@ -191,6 +196,7 @@ class ReviewPanel(QtWidgets.QWidget):
         states = store.all(queue.run_dir.name) if store is not None else {}
         self.model.set_queue(list(queue.entries), states, queue.baseline is not None)
         self.table.resizeColumnsToContents()
+        self.cases.show_cases(case_summaries(queue), queue.baseline is not None)
         done = sum(1 for e in queue.entries if e.key in states and states[e.key].state != "open")
         before = f"; before → after against {queue.baseline.name}" if queue.baseline is not None else ""
         self.text.setText(f"{len(queue.entries)} tumour slices scored by {queue.run_dir.name}, "
@@ -207,6 +213,15 @@ class ReviewPanel(QtWidgets.QWidget):
         self.entry.wait(msecs)
 
     # -- rows --------------------------------------------------------------------------------
+    def open_case(self, case_id: str) -> None:
+        """Show the slices list at the case's first entry and open it in the viewer."""
+        row = next((i for i, e in enumerate(self.model.entries) if e.case_id == case_id), None)
+        if row is None:
+            return
+        self.lists.setCurrentWidget(self.table)
+        self.select_source_row(row)
+        self.entry.open_row(row)
+
     def select_source_row(self, row: int) -> None:
         """Select the table row of model row ``row``."""
         index = self.proxy.mapFromSource(self.model.index(row, 0))
