@@ -125,6 +125,20 @@ class QueueStateStore:
                    {"format": _FORMAT, "updated_utc": entry.when, "runs": runs})
         return entry
 
+    def rename_run(self, old: str, new: str) -> bool:
+        """Move the recorded entries of run ``old`` to ``new`` (a renamed run folder keeps its
+        review); False when ``old`` had none. Entries already under ``new`` are kept."""
+        runs = self._runs()
+        if old not in runs:
+            return False
+        moved = runs.pop(old)
+        if isinstance(moved, dict) and isinstance(runs.get(new), dict):
+            moved = {**moved, **runs[new]}
+        runs[new] = moved
+        write_json(self.workspace.contain(self.path),
+                   {"format": _FORMAT, "updated_utc": utc_now(), "runs": runs})
+        return True
+
 
 class ArtefactStore:
     """Artefact regions per case: 3D boolean masks in the case's voxel grid.
