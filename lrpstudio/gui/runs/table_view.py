@@ -119,17 +119,20 @@ class RunsTable(QtWidgets.QTableWidget):
     """The runs, one row each or grouped over seeds; rows know their run folders."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(0, len(COLUMNS), parent)
+        super().__init__(0, len(COLUMNS) + 1, parent)  # + the run's tags, last
         #: Runs of one configuration over seeds share a row.
         self.grouped = True
         self.shown: list[dict[str, Any]] = []
         # Short two-line headers so the widths follow the numbers (full names in the tooltips).
-        self.setHorizontalHeaderLabels([HEADERS.get(k, h) for k, h in COLUMNS])
+        self.setHorizontalHeaderLabels([HEADERS.get(k, h) for k, h in COLUMNS] + ["Tags"])
         for j, (key, header) in enumerate(COLUMNS):
             tip = TIPS.get(key, f"{header}, on the split named in the Split column" if key in METRICS else header)
             item = self.horizontalHeaderItem(j)
             if item is not None:
                 item.setToolTip(tip)
+        tags = self.horizontalHeaderItem(len(COLUMNS))
+        if tags is not None:
+            tags.setToolTip("The run's tags (Ctrl+T or the context menu; kept in its tags.json)")
         self.verticalHeader().hide()  # row numbers say nothing here; the width goes to numbers
         # Rows as tall as a line of text (Qt's default 30 px showed four runs at 768 px).
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
@@ -161,6 +164,10 @@ class RunsTable(QtWidgets.QTableWidget):
                 if key == "collapse" and row.get(key):
                     item.setForeground(warn)
                 self.setItem(i, j, item)
+            tags = ", ".join(row.get("tags", []))
+            self.setItem(i, len(_KEYS), NumericItem(tags, "tags", tags))
+        # The Tags column only once a run has tags: untagged, the numbers keep its width.
+        self.setColumnHidden(len(_KEYS), not any(row.get("tags") for row in self.shown))
         self.setSortingEnabled(True)
         self.size_columns()
 

@@ -29,6 +29,7 @@ from lrpstudio.app.slices import ViewerSlice
 from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.errors import LrpStudioError
 from lrpstudio.gui.common.workers import Worker
+from lrpstudio.gui.runs.admin import RunAdmin
 from lrpstudio.gui.runs.compare import EpochAxis, Fig5Grid, HeatmapsDialog, draw_band, heatmaps_dialog
 from lrpstudio.gui.runs.table_view import RunsTable
 #: Overlay metric (the metrics.csv column) -> its axis label.
@@ -105,6 +106,7 @@ class RunsView(QtWidgets.QWidget):
         self.table.itemSelectionChanged.connect(self.draw_overlay)
         self.table.itemDoubleClicked.connect(
             lambda item: self.open_heatmaps(Path(item.data(QtCore.Qt.ItemDataRole.UserRole))))
+        self.admin = RunAdmin(self)  # rename / tags / delete, and the tag filter
 
     def _build_buttons(self) -> QtWidgets.QVBoxLayout:
         """Two rows (table actions; the comparison) so the tab fits a narrow window."""
@@ -135,7 +137,7 @@ class RunsView(QtWidgets.QWidget):
         self.group_seeds.toggled.connect(self.set_grouped)
         rows = QtWidgets.QVBoxLayout()
         for widgets in ((self.refresh_button, self.evaluate_button, self.heatmaps_button, self.export_button,
-                         self.group_seeds),
+                         self.group_seeds, self.admin.filter, self.admin.undo_button),
                         (self.compare_button, self.slices, self.include_current)):
             row = QtWidgets.QHBoxLayout()
             for w in widgets:
@@ -188,10 +190,15 @@ class RunsView(QtWidgets.QWidget):
                         if self.data_root is not None else None)
             if recorded is not None:
                 _apply_evaluation(row, recorded)
+        self.admin.add_tags(self.rows)
+        self._fill()
+
+    def refill(self) -> None:
+        """Show the rows again (the tag filter changed)."""
         self._fill()
 
     def _fill(self) -> None:
-        self.table.show_rows(self.rows)
+        self.table.show_rows(self.admin.filtered(self.rows))
         groups = len(self.table.shown)
         shown = f" in {groups} row(s)" if groups != len(self.rows) else ""
         self.status.setText(f"{len(self.rows)} run(s){shown} in {self.runs_dir}")

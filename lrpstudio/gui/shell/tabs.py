@@ -53,6 +53,11 @@ class StudioTabs(QtWidgets.QTabWidget):
         self.training.run_ended.connect(lambda _run, _how: self.runs.refresh())
         self.training.run_ended.connect(lambda _run, _how: self.similar.refresh())
         self.runs_dir_changed.connect(self.similar.set_runs_dir)
+        # The run training now cannot be renamed or deleted; after a rename or delete every
+        # run picker (Explain, Similar, Review) lists the runs again.
+        self.runs.admin.training_run = lambda: self.training.run_dir if self.training.is_training else None
+        self.runs.admin.runs_changed.connect(
+            lambda: self.runs_dir_changed.emit(str(self.runs.runs_dir)) if self.runs.runs_dir else None)
         self.source: Path | None = None
         self.workspace: Workspace | None = None
         # A plain copy of the checkbox: load_dataset runs in worker threads, which must
