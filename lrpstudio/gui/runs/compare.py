@@ -55,9 +55,14 @@ def heatmaps_dialog(parent: QtWidgets.QWidget, run: Path, inputs: dict[str, Any]
 
 
 class EpochAxis(pg.AxisItem):
-    """An x axis of whole epochs: tick spacings below one epoch are raised to one."""
+    """An x axis of whole epochs: tick spacings below one epoch are raised to one (while
+    :attr:`whole` is on; off, for a time axis, the ticks are pyqtgraph's)."""
+
+    whole = True
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802 - Qt API
+        if not self.whole:
+            return list(super().tickSpacing(minVal, maxVal, size))
         levels: list[tuple[float, float]] = []
         for spacing, offset in super().tickSpacing(minVal, maxVal, size):
             level = (float(max(1, math.ceil(spacing))), float(round(offset)))

@@ -15,9 +15,11 @@ import math
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from lrpstudio.app.curves import epoch_times, mean_epoch_times
 from lrpstudio.app.compare import DatasetLoader, comparison_arrays, evaluate_runs, heatmap_inputs
 from lrpstudio.app.evaluations import evaluate_and_record, recorded_evaluation
 from lrpstudio.app.run_groups import mean_curve
@@ -154,6 +156,10 @@ class RunsView(QtWidgets.QWidget):
         self.metric_box = QtWidgets.QComboBox(self)
         self.metric_box.addItems(list(OVERLAY_METRICS))
         self.metric_box.currentIndexChanged.connect(lambda _i: self.draw_overlay())
+        self.x_box = QtWidgets.QComboBox(self)
+        self.x_box.addItems(["epoch", "time"])
+        self.x_box.setToolTip("x: epoch, or wall-clock time since each run started (end of each epoch)")
+        self.x_box.currentIndexChanged.connect(lambda _i: self.draw_overlay())
         self.overlay = pg.PlotWidget(self, background="w", axisItems={"bottom": EpochAxis("bottom")})
         plot = self.overlay.getPlotItem()
         plot.showGrid(x=True, y=True, alpha=0.3)
@@ -165,7 +171,10 @@ class RunsView(QtWidgets.QWidget):
         over = QtWidgets.QWidget(self)
         over_layout = QtWidgets.QVBoxLayout(over)
         over_layout.setContentsMargins(0, 0, 0, 0)
-        over_layout.addWidget(self.metric_box)
+        pick = QtWidgets.QHBoxLayout()
+        pick.addWidget(self.metric_box, 1)
+        pick.addWidget(self.x_box)
+        over_layout.addLayout(pick)
         over_layout.addWidget(self.overlay)
         return over
 
@@ -230,6 +239,9 @@ class RunsView(QtWidgets.QWidget):
         # In the palette's text colour: pyqtgraph's default light grey is hard to read on white.
         self.overlay.setTitle(metric, color=self.palette().color(QtGui.QPalette.ColorRole.WindowText).name())
         self.overlay.setLabel("left", OVERLAY_METRICS.get(metric, metric))
+        timed = self.x_box.currentText() == "time"
+        self.overlay.getPlotItem().getAxis("bottom").whole = not timed
+        self.overlay.setLabel("bottom", "elapsed time (s)" if timed else "epoch")
         entries = self.table.selected_entries()
         self.overlay.getPlotItem().legend.setColumnCount(2 if len(entries) > 3 else 1)  # keep the plot tall
         singles = [runs[0] for _text, runs in entries if len(runs) == 1]
@@ -237,7 +249,10 @@ class RunsView(QtWidgets.QWidget):
         for text, runs in entries:
             colour = self.run_colour(runs[0])
             if len(runs) > 1:
-                draw_band(self.overlay.getPlotItem(), *mean_curve(runs, metric), colour, text)
+                epochs, mean, sd = mean_curve(runs, metric)
+                x = mean_epoch_times(runs, epochs) if timed else epochs
+                keep = np.isfinite(x)  # an epoch none of the seeds timed is left out
+                draw_band(self.overlay.getPlotItem(), x[keep], mean[keep], sd[keep], colour, text)
             else:
                 self._draw_run(runs[0], labels[runs[0]], metric, colour)
         self.fig5.mark_stale([run.name for run in self.selected_runs()])
@@ -253,11 +268,14 @@ class RunsView(QtWidgets.QWidget):
         """One run's measured points of ``metric``, joined."""
         try:
             rows = read_metrics(run)
+            times = epoch_times(run) if self.x_box.currentText() == "time" else None
         except LrpStudioError as error:  # its row already says "unreadable" and why
             self.status.setText(f"{run.name} not drawn: {error.detail()}")
             return
-        xs = [r["epoch"] for r in rows if math.isfinite(r.get(metric, math.nan))]
-        ys = [r[metric] for r in rows if math.isfinite(r.get(metric, math.nan))]
+        shown = [r for r in rows if math.isfinite(r.get(metric, math.nan))
+                 and (times is None or int(r["epoch"]) in times)]
+        xs = [r["epoch"] if times is None else times[int(r["epoch"])] for r in shown]
+        ys = [r[metric] for r in shown]
         self.overlay.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
                           symbolBrush=colour, name=label)
 

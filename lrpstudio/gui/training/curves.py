@@ -40,6 +40,8 @@ BOUNDED_MARGIN = 0.06  # room for the 0 and 1 tick labels
 LEGEND_NAMES = {"val_total": "val", "train_accuracy": "train", "val_accuracy": "val",
                 "val_balanced_accuracy": "val balanced",
                 "val_score_lgg": "val LGG", "val_score_hgg": "val HGG"}
+#: x-axis choice -> its label; "time" is wall-clock seconds since the run started
+X_LABELS = {"step": "step", "epoch": "epoch", "time": "elapsed time (s)"}
 REDRAW_MS = 250  # each plot is redrawn at most this often
 #: per-epoch series drawn with their own marker and line style (default: "o", solid) where
 #: colour alone would leave two legend glyphs alike (purple and brown LGG/HGG)
@@ -105,8 +107,9 @@ class CurvesWidget(QtWidgets.QWidget):
 
     def _build(self) -> None:
         self.x_axis = QtWidgets.QComboBox(self)
-        self.x_axis.addItems(["step", "epoch"])
-        self.x_axis.setToolTip("Horizontal axis: optimiser step or (fractional) epoch")
+        self.x_axis.addItems(list(X_LABELS))
+        self.x_axis.setToolTip("Horizontal axis: optimiser step, (fractional) epoch, or wall-clock "
+                               "time in seconds since the run started")
         self.smoothing = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, self)
         self.smoothing.setRange(0, 99)
         self.smoothing.setValue(60)
@@ -160,7 +163,7 @@ class CurvesWidget(QtWidgets.QWidget):
                       color=text)
         plot.showGrid(x=True, y=True, alpha=0.3)
         plot.setLabel("left", Y_LABELS[title])
-        plot.setLabel("bottom", self.x_axis.currentText())
+        plot.setLabel("bottom", X_LABELS[self.x_axis.currentText()])
         for side in ("left", "bottom"):  # a label turns on "(x0.001)" scaling, wrong on a log axis
             plot.getAxis(side).enableAutoSIPrefix(False)
         # Fewer minor step labels than pyqtgraph's default ("1 2 3 … 15" on a short run).
@@ -193,7 +196,7 @@ class CurvesWidget(QtWidgets.QWidget):
 
     def _x_changed(self) -> None:
         for plot in self.plots.values():
-            plot.setLabel("bottom", self.x_axis.currentText())
+            plot.setLabel("bottom", X_LABELS[self.x_axis.currentText()])
         self.hover.clear()
         self.redraw()
         self.plots["Loss"].enableAutoRange(x=True)
@@ -238,11 +241,12 @@ class CurvesWidget(QtWidgets.QWidget):
         s = self.store.series.get(name)
         if s is None or not len(s):
             return np.zeros(0), np.zeros(0)
-        x = s.steps if self.x_axis.currentText() == "step" else s.epochs
+        axis = self.x_axis.currentText()
+        x = s.steps if axis == "step" else s.seconds if axis == "time" else s.epochs
         y = s.values
         if smoothed and is_batch_series(name):
             y = debiased_ema(y, self.weight)
-        keep = np.isfinite(y)
+        keep = np.isfinite(y) & np.isfinite(x)
         return x[keep], y[keep]
 
     def _redraw_if_dirty(self) -> None:
