@@ -5,20 +5,23 @@ one writer (:func:`lrpstudio.core.train.evaluate.write_evaluation`, also used by
 ``lrpstudio evaluate``), with the data it was measured on. A front end shows a recorded
 result again only where it still holds: measured on the data open now, with the best
 checkpoint the run has now (a run trained further since is evaluated again).
+:func:`run_diagnostics` gives a run's confusion matrix and ROC on its validation or test
+split from that record, measuring (and recording) it only when there is none.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lrpstudio.app.compare import DatasetLoader, evaluate_runs
 from lrpstudio.core.data.workspace import is_workspace, open_workspace
 from lrpstudio.core.errors import LrpStudioError
-from lrpstudio.core.train.evaluate import read_evaluation, write_evaluation
+from lrpstudio.app.run_info import image_size
+from lrpstudio.core.train.evaluate import evaluate_run, read_evaluation, write_evaluation
 
-__all__ = ["evaluate_and_record", "recorded_evaluation"]
+__all__ = ["evaluate_and_record", "recorded_evaluation", "run_diagnostics"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,34 @@ def recorded_evaluation(run: str | Path, data: str | Path, best_epoch: int,
     if record.get("epoch") != best_epoch or not _same_data(str(record["data"]), Path(data)):
         return None
     return record
+
+
+def run_diagnostics(run: str | Path, load: DatasetLoader, data: str | Path, best_epoch: int,
+                    split: str = "val", progress: Callable[[int, int, str], None] | None = None,
+                    ) -> dict[str, Any]:
+    """A run's best model on ``split``: its evaluation with ``confusion_matrix`` and ``roc``
+    (fpr, tpr, auc of P(HGG)), recorded with the run.
+
+    The recorded result is used when it holds (same data, same best epoch, with a ROC);
+    otherwise the model is evaluated (``progress`` per batch) and the result recorded.
+
+    Raises
+    ------
+    LrpStudioError
+        The run has no image size or no best model, or the data does not fit it.
+    """
+    recorded = recorded_evaluation(run, data, best_epoch, split)
+    if recorded is not None and isinstance(recorded.get("roc"), dict):
+        return recorded
+    size = image_size(run)
+    if size is None:
+        raise LrpStudioError("the run's config.json has no image size", run)
+    result = evaluate_run(run, load(size), split, progress=progress)
+    try:
+        write_evaluation(run, result, Path(data).resolve())
+    except OSError as error:
+        log.warning("evaluation of %s not recorded: %s", run, error)
+    return result
 
 
 def _same_data(recorded: str, data: Path) -> bool:

@@ -80,16 +80,19 @@ def evaluate_model(model: torch.nn.Module, dataset: SliceDataset, composite: str
         (HGG positive), score_lgg, score_hgg (mean TumorLRPScore per true class), ce,
         predicted_hgg (share predicted HGG), collapse (None, or words such as "predicts
         LGG for every slice" when >= 95 % get one class), slices, cases,
-        confusion_matrix (rows true LGG/HGG, columns predicted).
+        confusion_matrix (rows true LGG/HGG, columns predicted), roc (:func:`roc_summary`
+        of each slice's P(HGG)).
     """
     device = next(model.parameters()).device
     sums = EpochSums()
     n = len(dataset)
+    p_hgg = np.zeros(n)
     for start in range(0, n, batch_size):
         rows = np.arange(start, min(start + batch_size, n))
         batch = to_batch(dataset, rows, device)
         maps = explain_batch(model, batch.images, batch.labels, batch.tumor, batch.brain, composite)
         labels = dataset.labels[rows]
+        p_hgg[rows] = maps.probabilities
         p_true = np.where(labels == 1, maps.probabilities, 1.0 - maps.probabilities)
         ce = float(-np.log(np.clip(p_true, 1e-12, 1.0)).mean())
         sums.add_losses(len(rows), ce, 0.0, ce)
@@ -105,7 +108,29 @@ def evaluate_model(model: torch.nn.Module, dataset: SliceDataset, composite: str
     result["slices"] = n
     result["cases"] = int(np.unique(dataset.case_ids).size)
     result["confusion_matrix"] = sums.confusion.astype(int).tolist()
+    result["roc"] = roc_summary(np.asarray(dataset.labels), p_hgg)
     return result
+
+
+def roc_summary(labels: np.ndarray, p_hgg: np.ndarray) -> dict[str, Any]:
+    """The ROC curve of P(HGG) against the true grades (HGG positive) and its area.
+
+    Returns
+    -------
+    dict
+        fpr, tpr, thresholds (lists; the thresholds' first, infinite, one written as 2.0
+        so the record stays JSON) and auc (None when the slices hold one grade only).
+    """
+    # Imported here: scikit-learn takes a second to import, which the app's start need not wait for.
+    from sklearn.metrics import roc_auc_score, roc_curve  # type: ignore[import-untyped]
+
+    labels = np.asarray(labels).astype(int)
+    if np.unique(labels).size < 2:
+        return {"fpr": [], "tpr": [], "thresholds": [], "auc": None}
+    fpr, tpr, thresholds = roc_curve(labels, p_hgg)
+    thresholds = np.where(np.isfinite(thresholds), thresholds, 2.0)
+    return {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": thresholds.tolist(),
+            "auc": float(roc_auc_score(labels, p_hgg))}
 
 
 def evaluate_run(run_dir: str | Path, dataset: SliceDataset, split: str = "test",
