@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 from typing import Any, Callable
 
@@ -41,9 +42,17 @@ class MainThreadCollector(QtCore.QObject):
     application keeps collection in the GUI thread for its whole life (:meth:`keep`,
     called by :func:`keep_collection_in_gui_thread`): a collection that ran in a pool
     thread freed a closed window there and crashed the process (seen in the tests).
+
+    While workers run, the GIL is also handed back to the GUI thread sooner
+    (``sys.setswitchinterval``, :attr:`switch_interval_s`): a repaint lets go of the GIL
+    at each call into Qt and, with Python's default 5 ms, waited up to that long to get
+    it back from the training thread each time, so a 30 ms repaint stalled the window
+    for 50-70 ms. The last worker to finish restores the interval.
     """
 
     OBJECT_NAME = "lrpstudio-main-thread-gc"
+    #: GIL switch interval while workers run (s); None leaves Python's own.
+    SWITCH_INTERVAL_S: float | None = 0.0005
 
     def __init__(self, parent: QtCore.QObject, interval_ms: int = 500) -> None:
         super().__init__(parent)
@@ -54,6 +63,8 @@ class MainThreadCollector(QtCore.QObject):
         self._pending = 0  # objects promoted to generation 2 since the last full collection
         self._long_lived = 0  # generation 2's size after the last full collection
         self._frozen = 0  # long-lived objects set aside by gc.freeze while workers run
+        self.switch_interval_s = self.SWITCH_INTERVAL_S
+        self._switch_before = sys.getswitchinterval()
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.collect)
@@ -86,6 +97,9 @@ class MainThreadCollector(QtCore.QObject):
             if not self._kept:
                 self._frozen = gc.get_freeze_count()
             self._long_lived = self._pending = 0  # full passes now see only what is new
+            self._switch_before = sys.getswitchinterval()
+            if self.switch_interval_s is not None:
+                sys.setswitchinterval(min(self._switch_before, self.switch_interval_s))
         self._holders += 1
 
     def release(self) -> None:
@@ -95,6 +109,7 @@ class MainThreadCollector(QtCore.QObject):
             gc.unfreeze()  # the next collection sees everything again
             # The unfrozen objects are long-lived, not new: added to the count, not listed.
             self._long_lived, self._frozen = self._long_lived + self._frozen, 0
+            sys.setswitchinterval(self._switch_before)
             if not self._kept:
                 self._timer.stop()
                 if self._was_enabled:

@@ -179,3 +179,20 @@ def test_long_lived_objects_still_count_after_a_worker_ended() -> None:
         collector.unkeep()
         collector.deleteLater()
     assert len(long_lived) == 200_000
+
+
+def test_the_gil_comes_back_to_the_gui_thread_quickly_while_a_worker_runs(qtbot) -> None:
+    # With Python's 5 ms switch interval, each call into Qt during a repaint could wait
+    # that long for the GIL from the training thread: 30 ms repaints stalled for 70 ms.
+    import sys
+
+    release = threading.Event()
+    before = sys.getswitchinterval()
+    worker = Worker(lambda _progress, _cancel: release.wait(10))
+    worker.start()
+    try:
+        assert sys.getswitchinterval() <= MainThreadCollector.SWITCH_INTERVAL_S < before
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: worker.isFinished(), timeout=5000)
+    qtbot.waitUntil(lambda: sys.getswitchinterval() == before, timeout=5000)
