@@ -32,6 +32,7 @@ from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.errors import LrpStudioError
 from lrpstudio.gui.common.workers import Worker
 from lrpstudio.gui.runs.admin import RunAdmin
+from lrpstudio.gui.runs.diagnostics import DiagnosticsPanel
 from lrpstudio.gui.runs.compare import EpochAxis, Fig5Grid, HeatmapsDialog, draw_band, heatmaps_dialog
 from lrpstudio.gui.runs.table_view import RunsTable
 #: Overlay metric (the metrics.csv column) -> its axis label.
@@ -86,7 +87,12 @@ class RunsView(QtWidgets.QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.fig5)
         bottom = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, self)
-        bottom.addWidget(self._build_overlay())
+        # The selected run's confusion matrix and ROC share the place of the curves.
+        self.diagnostics = DiagnosticsPanel(self)
+        self.plots = QtWidgets.QTabWidget(self)
+        self.plots.addTab(self._build_overlay(), "Curves")
+        self.plots.addTab(self.diagnostics, "Confusion / ROC")
+        bottom.addWidget(self.plots)
         bottom.addWidget(scroll)
         bottom.setSizes([450, 800])
         top = QtWidgets.QWidget(self)
@@ -109,6 +115,8 @@ class RunsView(QtWidgets.QWidget):
         self.table.itemDoubleClicked.connect(
             lambda item: self.open_heatmaps(Path(item.data(QtCore.Qt.ItemDataRole.UserRole))))
         self.admin = RunAdmin(self)  # rename / tags / delete, and the tag filter
+        self.table.itemSelectionChanged.connect(lambda: self.diagnostics.show_run(
+            runs[0] if len(runs := self.selected_runs()) == 1 else None))
 
     def _build_buttons(self) -> QtWidgets.QVBoxLayout:
         """Two rows (table actions; the comparison) so the tab fits a narrow window."""
