@@ -20,6 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.app.curves import BATCH_SERIES, CurveStore, debiased_ema, is_batch_series
 from lrpstudio.core.atomic import atomic_write_text
+from lrpstudio.gui.training.x_follow import SteppedXFollow
 
 #: plot title -> series shown in it (name, colour); batch series have no "val_"/"train_" prefix.
 PLOTS: dict[str, list[tuple[str, str]]] = {
@@ -139,6 +140,9 @@ class CurvesWidget(QtWidgets.QWidget):
         self.graphics.ci.layout.setRowStretchFactor(1, 0)
         for title in BOUNDED:  # one x range for all three: the same moment lines up
             self.plots[title].setXLink(self.plots["Loss"])
+        # While points arrive the x range grows in steps: moving it at every redraw
+        # repainted all three linked plots (the window's main stall while training).
+        self._x_follow = SteppedXFollow(self.plots["Loss"].getViewBox())
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -262,10 +266,21 @@ class CurvesWidget(QtWidgets.QWidget):
             if names and now - self._drawn_at[title] >= REDRAW_MS / 1000:
                 self._drawn_at[title] = now
                 self.redraw(names)
+                if title == "Loss":
+                    self._follow_x()
                 return
 
+    def _follow_x(self) -> None:
+        """Move the live x range, in steps, to take in the loss plot's newest point."""
+        ends = [float(x[-1]) for name, _colour in PLOTS["Loss"]
+                if (x := self.items[name][1].xData) is not None and len(x)]
+        if ends:
+            self._x_follow.follow(max(ends))
+
     def redraw(self, names: Iterable[str] | None = None) -> None:
-        """Draw the series ``names`` (all when None) now."""
+        """Draw the series ``names`` (all when None: the x range fits the data again) now."""
+        if names is None:
+            self._x_follow.fit()
         names = set(self.items) if names is None else set(names) & set(self.items)
         self._dirty -= names
         log_names = {n for n, _c in PLOTS["Loss"]} if self.log_loss.isChecked() else set()

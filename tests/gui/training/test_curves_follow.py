@@ -1,0 +1,66 @@
+"""The live curves' x range grows in steps ahead of the data (few repaints of the linked plots)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lrpstudio.gui.training.curves import CurvesWidget
+from lrpstudio.gui.training.x_follow import nice_ceiling
+
+
+def _batch(step: int, batches: int = 10) -> dict[str, float]:
+    epoch, batch = divmod(step - 1, batches)
+    return {"epoch": epoch + 1.0, "batch": batch + 1.0, "batches": float(batches),
+            "ce": 1.0 / step, "guidance": 0.5, "total": 0.5 + 1.0 / step}
+
+
+def _tick(widget: CurvesWidget) -> None:
+    """One redraw timer tick that is due (the time gate opened by hand)."""
+    widget._drawn_at = dict.fromkeys(widget._drawn_at, float("-inf"))
+    widget._redraw_if_dirty()
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0.0, 1.0), (0.03, 0.05), (1.0, 1.0), (1.2, 2.0),
+                                                 (3.0, 5.0), (7.5, 10.0), (120.0, 200.0)])
+def test_nice_ceiling(value: float, expected: float) -> None:
+    assert nice_ceiling(value) == pytest.approx(expected)
+
+
+def test_live_x_range_moves_in_steps_and_always_shows_the_newest_point(qtbot) -> None:
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    view = widget.plots["Loss"].getViewBox()
+    linked = widget.plots["Accuracy"].getViewBox()
+    ranges: list[tuple[float, float]] = []
+    for step in range(1, 151):
+        widget.add_batch(step, _batch(step))
+        _tick(widget)
+        lo, hi = view.viewRange()[0]
+        assert lo <= 1 and hi >= step  # the newest point is in view
+        assert tuple(linked.viewRange()[0]) == pytest.approx((lo, hi))  # the plots still line up
+        if not ranges or ranges[-1] != (lo, hi):
+            ranges.append((lo, hi))
+    # Auto-ranging moved the axis at every redraw (150 ranges): now a handful of steps.
+    assert len(ranges) <= 10, ranges
+
+
+def test_a_zoom_by_hand_is_kept_and_a_full_redraw_fits_the_data(qtbot) -> None:
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    view = widget.plots["Loss"].getViewBox()
+    for step in range(1, 21):
+        widget.add_batch(step, _batch(step))
+        _tick(widget)
+    view.setXRange(5, 10, padding=0)
+    view.sigRangeChangedManually.emit([True, False])  # as a drag or wheel zoom does
+    for step in range(21, 41):
+        widget.add_batch(step, _batch(step))
+        _tick(widget)
+    assert tuple(view.viewRange()[0]) == pytest.approx((5, 10))  # the user's zoom stays
+    view.enableAutoRange(x=True)  # the "A" button: follow the data again
+    for step in range(41, 61):
+        widget.add_batch(step, _batch(step))
+        _tick(widget)
+    assert view.viewRange()[0][1] >= 60 and not view.autoRangeEnabled()[0]  # followed, in steps
+    widget.redraw()  # the run ended: fit the data exactly
+    assert view.autoRangeEnabled()[0]
