@@ -56,9 +56,13 @@ class DiagnosticsPanel(QtWidgets.QWidget):
         self.matrix.setVerticalHeaderLabels([f"true {g}" for g in GRADE_NAMES])
         self.matrix.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.matrix.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.matrix.verticalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.matrix.setMinimumWidth(170)
-        self.matrix.setMaximumWidth(240)
+        # Two rows of counts, as tall as a few lines of text: a table, not a picture.
+        row_height = 3 * self.matrix.fontMetrics().height()
+        self.matrix.verticalHeader().setDefaultSectionSize(row_height)
+        self.matrix.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.matrix.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.matrix.setFixedHeight(2 * row_height + self.matrix.horizontalHeader().sizeHint().height() + 4)
+        self.matrix.setFixedWidth(230)
         self.roc = pg.PlotWidget(self, background="w")
         self._build_roc()
         self._layout()
@@ -68,20 +72,26 @@ class DiagnosticsPanel(QtWidgets.QWidget):
     def _build_roc(self) -> None:
         plot = self.roc.getPlotItem()
         plot.showGrid(x=True, y=True, alpha=0.3)
-        plot.setLabel("bottom", "false positive rate (LGG called HGG)")
-        plot.setLabel("left", "true positive rate (HGG)")
+        plot.setLabel("bottom", "false positive rate")
+        plot.setLabel("left", "true positive rate")
         plot.setXRange(0, 1, padding=0.02)
         plot.setYRange(0, 1, padding=0.02)
-        plot.setAspectLocked(True)
         plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        self.roc.setToolTip("HGG is the positive class: true positive rate = HGG slices called HGG, "
+                            "false positive rate = LGG slices called HGG, as the P(HGG) threshold falls")
+        self.roc.setMinimumSize(220, 180)
 
     def _layout(self) -> None:
         bar = QtWidgets.QHBoxLayout()
         for widget in (QtWidgets.QLabel("split:", self), self.split, self.measure_button, self.progress):
             bar.addWidget(widget)
         bar.addStretch(1)
+        left = QtWidgets.QVBoxLayout()
+        left.addWidget(self.matrix)
+        left.addStretch(1)
         body = QtWidgets.QHBoxLayout()
-        body.addWidget(self.matrix)
+        body.addLayout(left)
         body.addWidget(self.roc, 1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -130,7 +140,7 @@ class DiagnosticsPanel(QtWidgets.QWidget):
             plot.plot(roc["fpr"], roc["tpr"], pen=pg.mkPen(ROC_COLOUR, width=2))
             auc = roc.get("auc")
             auc_text = "n/a (one grade only)" if auc is None else f"{auc:.3f}"
-            plot.setTitle(f"ROC on {result.get('split', '')}: AUC {auc_text}", color=text_colour)
+            plot.setTitle(f"ROC on {result.get('split', '')}, AUC {auc_text}", color=text_colour)
             note = note or (f"{result.get('slices', '')} slices, best epoch {result.get('epoch', '')}; "
                             "rows: true grade, columns: predicted")
         self.note.setText(note)
