@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.app.run_admin import Trashed, delete_run, parse_tags, read_tags, rename_run, restore_run, write_tags
 from lrpstudio.core.errors import LrpStudioError
+from lrpstudio.gui.shell.shortcuts import shortcut
 
 if TYPE_CHECKING:
     from lrpstudio.gui.runs.view import RunsView
@@ -63,10 +64,10 @@ class RunAdmin(QtCore.QObject):
         self.filter.textChanged.connect(lambda _t: view.refill())
         table = view.table
         table.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.ActionsContextMenu)
-        for text, key, slot in (("Rename…", "F2", self.rename), ("Tags…", "Ctrl+T", self.edit_tags),
-                                ("Delete (to trash)", "Del", self.delete)):
+        for text, key, slot in (("Rename…", "runs.rename", self.rename), ("Tags…", "runs.tags", self.edit_tags),
+                                ("Delete (to trash)", "runs.delete", self.delete)):
             action = QtGui.QAction(text, table)
-            action.setShortcut(QtGui.QKeySequence(key))
+            action.setShortcut(QtGui.QKeySequence(shortcut(key).keys[0]))  # the cheat sheet's binding
             action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.triggered.connect(lambda _on=False, s=slot: s())
             table.addAction(action)
