@@ -102,3 +102,28 @@ def test_the_context_menu_holds_the_actions(view: RunsView) -> None:
     texts = {a.text(): a.shortcut().toString() for a in table.actions()}
     assert texts["Rename…"] == "F2" and texts["Delete (to trash)"] == "Del" and texts["Tags…"] == "Ctrl+T"
     assert isinstance(table, QtWidgets.QTableWidget)
+
+
+def test_run_pickers_follow_a_rename_and_the_training_run_is_guarded(qtbot, tiny_run: Path,
+                                                                      tmp_path: Path) -> None:
+    from lrpstudio.gui.shell.tabs import StudioTabs
+
+    data = tmp_path / "dataset"  # only its name: the runs folder is given
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_run, runs / "alpha")
+    tabs = StudioTabs(QtWidgets.QLabel("viewer"), lambda: None)
+    qtbot.addWidget(tabs)
+    tabs.open_dataset(data, runs)
+    box = tabs.similar.run_box
+    assert [box.itemText(i) for i in range(box.count())] == ["alpha"]
+    assert tabs.runs.admin.training_run is not None and tabs.runs.admin.training_run() is None
+    tabs.runs.select_runs([runs / "alpha"])
+    assert tabs.runs.admin.rename("renamed") == runs / "renamed"
+    assert [box.itemText(i) for i in range(box.count())] == ["renamed"]
+    tabs.training.run_dir, tabs.training.worker = runs / "renamed", object()  # as while it trains
+    try:
+        tabs.runs.select_runs([runs / "renamed"])
+        assert tabs.runs.admin.delete() == [] and (runs / "renamed").is_dir()
+        assert "training" in tabs.runs.status.text()
+    finally:
+        tabs.training.worker = None
