@@ -18,7 +18,11 @@ from PySide6 import QtCore, QtWidgets
 
 from lrpstudio.app.datasets import GRADES
 from lrpstudio.app.pictures import caption, heat_rgba, input_rgba, mask_rgba
-from lrpstudio.app.run_summaries import short_labels
+from lrpstudio.app.curves import epoch_times
+from lrpstudio.app.run_info import read_metrics
+from lrpstudio.app.run_summaries import short_labels, to_csv, to_markdown
+from lrpstudio.core.atomic import atomic_write_text
+from lrpstudio.core.errors import LrpStudioError
 from lrpstudio.gui.common.heat_tiles import Tile, drop_tiles
 from lrpstudio.gui.training.fig7_view import Fig7View, even_heights
 
@@ -165,3 +169,38 @@ def draw_band(plot: pg.PlotItem, epochs: np.ndarray, mean: np.ndarray, sd: np.nd
         plot.addItem(item)
     band.setZValue(line.zValue() - 1)  # under the mean line
     return line, band
+
+
+def draw_run(plot: pg.PlotItem, run: Path, label: str, metric: str, colour: str, timed: bool) -> str | None:
+    """One run's measured points of ``metric``, joined, by epoch or (``timed``) by seconds
+    from the run's start to each epoch's end; a one-line problem instead when its records
+    cannot be read."""
+    try:
+        rows = read_metrics(run)
+        times = epoch_times(run) if timed else None
+    except LrpStudioError as error:
+        return f"{run.name} not drawn: {error.detail()}"
+    shown = [r for r in rows if math.isfinite(r.get(metric, math.nan))
+             and (times is None or int(r["epoch"]) in times)]
+    xs = [r["epoch"] if times is None else times[int(r["epoch"])] for r in shown]
+    plot.plot(xs, [r[metric] for r in shown], pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
+              symbolBrush=colour, name=label)
+    return None
+
+
+def write_table(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    """The runs table as CSV or Markdown (by the file's suffix)."""
+    path = Path(path)
+    return atomic_write_text(path, to_markdown(rows) if path.suffix.lower() == ".md" else to_csv(rows))
+
+
+def write_pictures(stem: str | Path, widgets: dict[str, QtWidgets.QWidget]) -> list[Path]:
+    """Each widget grabbed to ``<stem><suffix>`` (PNG), by suffix."""
+    stem = Path(stem)
+    out = []
+    for suffix, widget in widgets.items():
+        path = stem.with_name(stem.stem + suffix)
+        if not widget.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+        out.append(path)
+    return out

@@ -19,21 +19,22 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from lrpstudio.app.curves import epoch_times, mean_epoch_times
+from lrpstudio.app.curves import mean_epoch_times
 from lrpstudio.app.compare import DatasetLoader, comparison_arrays, evaluate_runs, heatmap_inputs
 from lrpstudio.app.evaluations import evaluate_and_record, recorded_evaluation
 from lrpstudio.app.run_groups import mean_curve
-from lrpstudio.app.run_info import image_size, pinned_slices, read_metrics, saved_heatmap_files
+from lrpstudio.app.run_info import image_size, pinned_slices, saved_heatmap_files
 from lrpstudio.app.run_summaries import (
-    METRICS, counted, find_runs, short_labels, size_problem, summarize_all, to_csv, to_markdown,
+    METRICS, counted, find_runs, short_labels, size_problem, summarize_all,
 )
 from lrpstudio.app.slices import ViewerSlice
-from lrpstudio.core.atomic import atomic_write_text
 from lrpstudio.core.errors import LrpStudioError
 from lrpstudio.gui.common.workers import Worker
 from lrpstudio.gui.runs.admin import RunAdmin
 from lrpstudio.gui.runs.diagnostics import DiagnosticsPanel
-from lrpstudio.gui.runs.compare import EpochAxis, Fig5Grid, HeatmapsDialog, draw_band, heatmaps_dialog
+from lrpstudio.gui.runs.compare import (
+    EpochAxis, Fig5Grid, HeatmapsDialog, draw_band, draw_run, heatmaps_dialog, write_pictures, write_table,
+)
 from lrpstudio.gui.runs.table_view import RunsTable
 #: Overlay metric (the metrics.csv column) -> its axis label.
 OVERLAY_METRICS: dict[str, str] = {
@@ -262,7 +263,9 @@ class RunsView(QtWidgets.QWidget):
                 keep = np.isfinite(x)  # an epoch none of the seeds timed is left out
                 draw_band(self.overlay.getPlotItem(), x[keep], mean[keep], sd[keep], colour, text)
             else:
-                self._draw_run(runs[0], labels[runs[0]], metric, colour)
+                problem = draw_run(self.overlay.getPlotItem(), runs[0], labels[runs[0]], metric, colour, timed)
+                if problem:  # its row already says "unreadable" and why
+                    self.status.setText(problem)
         self.fig5.mark_stale([run.name for run in self.selected_runs()])
 
     def run_colour(self, run: Path) -> str:
@@ -271,21 +274,6 @@ class RunsView(QtWidgets.QWidget):
         paths = [r["path"] for r in self.rows]
         index = paths.index(str(run)) if str(run) in paths else len(paths)
         return PALETTE[index % len(PALETTE)]
-
-    def _draw_run(self, run: Path, label: str, metric: str, colour: str) -> None:
-        """One run's measured points of ``metric``, joined."""
-        try:
-            rows = read_metrics(run)
-            times = epoch_times(run) if self.x_box.currentText() == "time" else None
-        except LrpStudioError as error:  # its row already says "unreadable" and why
-            self.status.setText(f"{run.name} not drawn: {error.detail()}")
-            return
-        shown = [r for r in rows if math.isfinite(r.get(metric, math.nan))
-                 and (times is None or int(r["epoch"]) in times)]
-        xs = [r["epoch"] if times is None else times[int(r["epoch"])] for r in shown]
-        ys = [r[metric] for r in shown]
-        self.overlay.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
-                          symbolBrush=colour, name=label)
 
     def _start(self, runs: list[Path], job: Callable[[DatasetLoader], Any], done: Callable[[Any], object],
                text: str, failed: Callable[[str], None] | None = None) -> bool:
@@ -409,20 +397,11 @@ class RunsView(QtWidgets.QWidget):
     # -- export ---------------------------------------------------------------------------
     def export_table(self, path: str | Path) -> Path:
         """Write the table as CSV or Markdown (by the file's suffix)."""
-        path = Path(path)
-        text = to_markdown(self.rows) if path.suffix.lower() == ".md" else to_csv(self.rows)
-        return atomic_write_text(path, text)
+        return write_table(self.rows, path)
 
     def export_figures(self, stem: str | Path) -> list[Path]:
         """Write the overlay and the Fig. 5 grid as ``<stem>_curves.png`` and ``<stem>_fig5.png``."""
-        stem = Path(stem)
-        out = []
-        for widget, suffix in ((self.overlay, "_curves.png"), (self.fig5, "_fig5.png")):
-            path = stem.with_name(stem.stem + suffix)
-            if not widget.grab().save(str(path), "PNG"):
-                raise OSError(f"could not write {path}")
-            out.append(path)
-        return out
+        return write_pictures(stem, {"_curves.png": self.overlay, "_fig5.png": self.fig5})
 
     def _ask(self, kind: str) -> None:
         name, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export ({kind})", f"runs.{kind}")
