@@ -10,8 +10,10 @@ case, the worst run's max, and the training steps done per run (a starved worker
 up there).
 
 Side by side in one invocation, alternating run by run on the same window: the app as
-it is, and with the GIL handed back at Python's default switch interval (the setting
-before issue 16; :attr:`MainThreadCollector.switch_interval_s` = None). Worker teardown
+it is, and as it was before issue 16: the GIL handed back at Python's default switch
+interval (:attr:`MainThreadCollector.switch_interval_s` = None) and the live curves'
+x range auto-ranged at every redraw (the stepped follow of
+:mod:`lrpstudio.gui.training.x_follow` switched off on the window's curves). Worker teardown
 in the GUI thread: the collector's release as it is, against the recount of the oldest
 generation it used to do at that point (timed right after, over the same objects). The
 load average is reported too: on a shared machine the absolute numbers move with it.
@@ -39,17 +41,23 @@ def _percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def _lateness(app, seconds: float, until=None) -> list[float]:  # noqa: ANN001 - Qt objects
-    """Run the event loop for ``seconds`` (or until ``until()``); per-tick lateness in s."""
+def _lateness(app, seconds: float, until=None, cpu: list[float] | None = None) -> list[float]:  # noqa: ANN001
+    """Run the event loop for ``seconds`` (or until ``until()``); per-tick lateness in s.
+
+    ``cpu``, when given, receives the GUI thread's own CPU time per tick (s): the part of
+    a stall the app spent working, as opposed to waiting for a core or the GIL.
+    """
     from PySide6 import QtCore
 
     samples: list[float] = []
-    last = [time.perf_counter()]
+    last = [time.perf_counter(), time.thread_time()]
 
     def tick() -> None:
-        now = time.perf_counter()
+        now, used = time.perf_counter(), time.thread_time()
         samples.append(max(0.0, now - last[0] - TICK_MS / 1000))
-        last[0] = now
+        if cpu is not None:
+            cpu.append(used - last[1])
+        last[0], last[1] = now, used
 
     timer = QtCore.QTimer()
     timer.setInterval(TICK_MS)
@@ -68,29 +76,32 @@ def _row(case: str, metric: str, value: float, unit: str) -> dict:
     return {"benchmark": "gui_training", "case": case, "metric": metric, "value": value, "unit": unit}
 
 
-def _rows(case: str, runs: list[list[float]], steps: list[int]) -> list[dict]:
-    """Lateness over all runs of ``case`` (ms), the worst run's max, and steps per run."""
+def _rows(case: str, runs: list[list[float]], steps: list[int], cpu: list[float] | None = None) -> list[dict]:
+    """Lateness over all runs of ``case`` (ms), the worst run's max, GUI CPU, steps per run."""
     pooled = [s for run in runs for s in run]
     rows = [_row(case, f"event-loop lateness {name}", 1000 * value, "ms")
             for name, value in (("median", statistics.median(pooled)),
                                 ("p95", _percentile(pooled, 0.95)), ("max", max(pooled)))]
     if len(runs) > 1:
         rows.append(_row(case, f"max per run, best of {len(runs)}", 1000 * min(max(r) for r in runs), "ms"))
+    if cpu:
+        rows.append(_row(case, "GUI-thread CPU in one tick, max", 1000 * max(cpu), "ms"))
+        rows.append(_row(case, "GUI-thread CPU in the latest tick", 1000 * cpu[pooled.index(max(pooled))], "ms"))
     if steps:
         rows.append(_row(case, "training steps per run", statistics.mean(steps), "steps"))
     return rows
 
 
-def _one_run(app, panel, seconds: float) -> tuple[list[float], int]:  # noqa: ANN001 - Qt objects
+def _one_run(app, panel, seconds: float, cpu: list[float]) -> tuple[list[float], int]:  # noqa: ANN001
     """Train from ``panel`` for ``seconds``, stop; lateness samples (until the worker ended), steps."""
     panel.form.epochs.setValue(100)
     panel.form.batch_size.setValue(8)
     panel.form.pinned.setValue(6)
     panel.start()
-    busy = _lateness(app, seconds)
+    busy = _lateness(app, seconds, cpu=cpu)
     steps = panel.curves.store.last_step
     panel.stop()  # as the Stop button does: the worker ends on its own, the GUI keeps running
-    busy += _lateness(app, 30.0, until=lambda: panel.worker is None)
+    busy += _lateness(app, 30.0, until=lambda: panel.worker is None, cpu=cpu)
     return busy, steps
 
 
@@ -101,6 +112,7 @@ class _TeardownClock:
         self.collector = collector
         self.release_s: list[float] = []
         self.recount_s: list[float] = []
+        self.objects: list[int] = []
         self._release: Callable[[], None] = collector.release
         collector.release = self._timed  # guard_gc connects the attribute, bound per worker
 
@@ -110,7 +122,7 @@ class _TeardownClock:
         self.release_s.append(time.perf_counter() - start)
         if self.collector.holders == 0:  # the old path listed generation 2 here
             start = time.perf_counter()
-            len(gc.get_objects(2))
+            self.objects.append(len(gc.get_objects(2)))
             self.recount_s.append(time.perf_counter() - start)
 
     def rows(self, case: str) -> list[dict]:
@@ -120,7 +132,8 @@ class _TeardownClock:
                      1000 * statistics.median(self.release_s), "ms"),
                 _row(case, "worker teardown, old recount of generation 2 (median)",
                      1000 * statistics.median(self.recount_s), "ms"),
-                _row(case, "objects in generation 2 at teardown", float(len(gc.get_objects(2))), "objects")]
+                _row(case, "objects in generation 2 at teardown", float(statistics.median(self.objects)),
+                     "objects")]
 
 
 def _main_window(app, data: Path, tmp: Path, seconds: float, size: int,  # noqa: ANN001
@@ -138,23 +151,31 @@ def _main_window(app, data: Path, tmp: Path, seconds: float, size: int,  # noqa:
     window.show()
     window.tabs.open_dataset(data, runs_dir=tmp / "runs2")
     window.tabs.setCurrentWidget(window.tabs.training)
-    variants = {"now": collector.switch_interval_s, "GIL switch at Python's 5 ms (before)": None}
-    results: dict[str, tuple[list[list[float]], list[int]]] = {name: ([], []) for name in variants}
+    curves = window.tabs.training.curves
+    now = collector.switch_interval_s
+    variants = {"now": (now, True), "before (5 ms GIL switch, x auto-range each redraw)": (None, False)}
+    results: dict[str, tuple[list[list[float]], list[int], list[float]]] = {
+        name: ([], [], []) for name in variants}
     try:
         for _ in range(runs):
-            for name, interval in variants.items():
+            for name, (interval, stepped) in variants.items():
                 collector.switch_interval_s = interval
-                samples, steps = _one_run(app, window.tabs.training, seconds)
+                if stepped:
+                    vars(curves).pop("_follow_x", None)  # the class's method again
+                else:
+                    curves._follow_x = lambda: None  # pyqtgraph's auto-range follows every point
+                samples, steps = _one_run(app, window.tabs.training, seconds, results[name][2])
                 results[name][0].append(samples)
                 results[name][1].append(steps)
     finally:
-        collector.switch_interval_s = variants["now"]
+        collector.switch_interval_s = now
+        vars(curves).pop("_follow_x", None)
         collector.release = clock._release
         window.close()
     case = f"main window, LRPLoss p=1, {size}px, batch 8"
     rows = []
-    for name, (samples, steps) in results.items():
-        rows += _rows(f"{case}, {name}, {runs} runs", samples, steps)
+    for name, (samples, steps, cpu) in results.items():
+        rows += _rows(f"{case}, {name}, {runs} runs", samples, steps, cpu)
     return rows + clock.rows(case)
 
 
@@ -179,8 +200,9 @@ def run(quick: bool = False) -> list[dict]:
         panel.show()
         panel.set_source(data, runs_dir=Path(tmp) / "runs")
         rows += _rows(f"idle, {size}px", [_lateness(app, 2.0)], [])
-        busy, steps = _one_run(app, panel, seconds)
-        rows += _rows(f"panel, LRPLoss p=1, {size}px, batch 8", [busy], [steps])
+        cpu: list[float] = []
+        busy, steps = _one_run(app, panel, seconds, cpu)
+        rows += _rows(f"panel, LRPLoss p=1, {size}px, batch 8", [busy], [steps], cpu)
         panel.close()
         rows += _main_window(app, data, Path(tmp), seconds, size, RUNS)
     rows.append(_row("machine", "load average (1 min) at end", os.getloadavg()[0], ""))
