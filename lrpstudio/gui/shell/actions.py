@@ -25,7 +25,8 @@ ICONS: dict[str, str] = {
 CHECKABLE: frozenset[str] = frozenset({
     "tool.navigate", "tool.brush", "tool.eraser", "tool.fill", "tool.grow", "tool.polygon",
     "tool.toggle_3d",
-    "view.overlay", "view.outline", *(f"view.modality.{m}" for m in MODALITIES)})
+    "view.overlay", "view.outline", "view.compare", "view.link",
+    *(f"view.modality.{m}" for m in MODALITIES)})
 #: Mutually exclusive groups.
 EXCLUSIVE: tuple[tuple[str, ...], ...] = (
     ("tool.navigate", "tool.brush", "tool.eraser", "tool.fill", "tool.grow", "tool.polygon"),
@@ -70,6 +71,7 @@ def build_actions(owner: QtWidgets.QWidget, handlers: Mapping[str, Callable[[], 
             actions[action_id].setIcon(QtGui.QIcon(str(icon)))
     actions["tool.navigate"].setChecked(True)
     actions["view.overlay"].setChecked(True)
+    actions["view.link"].setChecked(True)  # linked zoom and pan by default
     return actions
 
 

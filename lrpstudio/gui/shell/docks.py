@@ -79,3 +79,12 @@ def build_docks(window: QtWidgets.QMainWindow, cases: QtWidgets.QWidget, tools: 
     window.tabifyDockWidget(right, behind)
     right.raise_()
     return {"cases": left, "tools": right, "explain": behind}
+
+
+def add_labels_dock(window: QtWidgets.QMainWindow, labels: QtWidgets.QWidget,
+                    tools: QtWidgets.QDockWidget) -> QtWidgets.QDockWidget:
+    """The Labels dock (label table, compare mode), a tab beside the Tools dock."""
+    dock = add_dock(window, "Labels", "labels_dock", labels, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+    window.tabifyDockWidget(tools, dock)
+    tools.raise_()
+    return dock

@@ -24,7 +24,7 @@ from lrpstudio.gui.explain.panel import ExplainPanel
 from lrpstudio.gui.review.wiring import attach_review
 from lrpstudio.gui.shell.actions import RecentMenu, build_actions, build_menus
 from lrpstudio.gui.shell.application import ErrorReporter
-from lrpstudio.gui.shell.docks import TabDocks, build_docks
+from lrpstudio.gui.shell.docks import TabDocks, add_labels_dock, build_docks
 from lrpstudio.gui.shell.prompts import Prompter
 from lrpstudio.gui.shell.demo_data import demo_root
 from lrpstudio.gui.shell.placement import place_on_screen
@@ -39,12 +39,14 @@ from lrpstudio.gui.viewer.commands import connect_controls, sync_controls, view_
 from lrpstudio.gui.viewer.edit_marks import EditMarks
 from lrpstudio.gui.viewer.editing_controller import EditingController
 from lrpstudio.gui.viewer.hold_to_hide import HoldToHide
+from lrpstudio.gui.viewer.label_panel import LabelPanel
 from lrpstudio.gui.viewer.mask_saver import MaskSaver
 from lrpstudio.gui.viewer.ortho_views import OrthoViews
 from lrpstudio.gui.viewer.pins_dialog import PinsDialog, add_pins_menu_item
 from lrpstudio.gui.viewer.tool_panel import ToolPanel
 from lrpstudio.gui.viewer.readout import VoxelReadout, convention_label
 from lrpstudio.gui.viewer.view_state import ViewState
+from lrpstudio.gui.viewer.window_level import link_window_level
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,9 @@ class MainWindow(QtWidgets.QMainWindow):
             "case.status_flagged": lambda: self.set_review("flagged"),
             **view_commands(self.state, self.views, self._preset),
             "view.pin_slice": self.pin_slice,
+            "view.compare": self._compare,
+            "view.link": lambda: self.views.set_linked(self.action_map["view.link"].isChecked()),
+            "view.next_large": lambda: self.show_status(f"Large view: {self.views.next_large()}", 3000),
             "window.viewer": lambda: self.tabs.setCurrentIndex(0),
             "window.training": lambda: self.tabs.setCurrentWidget(self.tabs.training),
             "window.runs": lambda: self.tabs.setCurrentWidget(self.tabs.runs),
@@ -125,6 +130,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setCentralWidget(self.tabs)
         self.explain = ExplainPanel(self.state, self)
         self.docks = build_docks(self, self.browser, self.panel, self.explain)
+        self.labels = LabelPanel(self.state, self.action_map["view.compare"], lambda: self.case, self)
+        self.docks["labels"] = add_labels_dock(self, self.labels, self.docks["tools"])
+        link_window_level(self.panel.window_width, self.panel.window_level, self.state)
         self.tab_docks = TabDocks(self.tabs, self.docks, hidden_on=("Training", "Runs", "Similar cases", "Review"))
         self.readout = VoxelReadout(self.state, self.views, self)
         self.statusBar().addPermanentWidget(self.readout)
@@ -305,6 +313,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.show_status(f"Opened {case.id}{restored}")
         if loaded.journal is not None:
             self.browser.update_row(case.id, edited=True)
+
+    def _compare(self) -> None:
+        """Compare mode follows its action; turning it on brings the label table forward."""
+        on = self.action_map["view.compare"].isChecked()
+        self.state.set_compare(on)
+        if on and self.tabs.currentIndex() == 0:
+            self.docks["labels"].show()
+            self.docks["labels"].raise_()
+        self.show_status("Compare mode: original vs corrected (blue added, vermillion removed, "
+                         "yellow relabelled)" if on else "Compare mode off", 4000)
 
     # -- tabs and docks -------------------------------------------------------------------
     def _show_tools(self) -> None:

@@ -104,6 +104,19 @@ class PlaneMapping:
         voxel[self.y_axis] = iy
         return voxel[0], voxel[1], voxel[2]
 
+    def screen_to_axes(self, screen_x: float, screen_y: float,
+                       shape: tuple[int, ...]) -> dict[int, float]:
+        """Continuous voxel coordinates (voxel ``i`` spans ``[i, i + 1]``) of a screen point,
+        by voxel axis, for the plane's two in-plane axes."""
+        u = shape[self.x_axis] - screen_x if self.x_flip else screen_x
+        v = shape[self.y_axis] - screen_y if self.y_flip else screen_y
+        return {self.x_axis: float(u), self.y_axis: float(v)}
+
+    def axis_to_screen(self, axis: int, coordinate: float, shape: tuple[int, ...]) -> float:
+        """The screen coordinate of a continuous voxel coordinate along in-plane ``axis``."""
+        flip = self.x_flip if axis == self.x_axis else self.y_flip
+        return float(shape[axis] - coordinate) if flip else float(coordinate)
+
     def pixel_size(self, zooms: tuple[float, float, float]) -> tuple[float, float]:
         """Physical size (mm) of one screen pixel along x and y, for the aspect ratio."""
         return float(zooms[self.x_axis]), float(zooms[self.y_axis])

@@ -21,10 +21,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.gui.viewer.geometry import DISPLAY_CONVENTION, PlaneMapping, plane_mapping
 from lrpstudio.app.pictures import outline, outline_segments
-from lrpstudio.gui.viewer.overlay import CROSSHAIR_COLOUR, label_lut
+from lrpstudio.app.label_stats import difference_map
+from lrpstudio.gui.viewer.overlay import CROSSHAIR_COLOUR, difference_lut, styled_lut
 from lrpstudio.gui.viewer.view_state import Region, ViewState, Voxel
 
-_LUT = label_lut()
 _PREVIEW_LUT = np.zeros((256, 4), dtype=np.uint8)
 _PREVIEW_LUT[1:] = (0xCC, 0x79, 0xA7, 255)  # Okabe-Ito reddish purple: "not yet applied"
 
@@ -54,6 +54,7 @@ class SliceView(pg.GraphicsView):
 
     activated = QtCore.Signal(str)       # this view took the focus (plane name)
     hovered = QtCore.Signal(object)      # Voxel under the mouse, or None
+    navigated = QtCore.Signal(str)       # the user zoomed or panned this view (plane name)
 
     def __init__(self, state: ViewState, plane: str,
                  parent: QtWidgets.QWidget | None = None) -> None:
@@ -70,6 +71,7 @@ class SliceView(pg.GraphicsView):
         state.volume_changed.connect(self._on_volume)
         state.cursor_changed.connect(self._on_cursor)
         state.modality_changed.connect(lambda _name: self.refresh_image())
+        state.modality_changed.connect(lambda _name: self._update_corner())
         state.levels_changed.connect(self._on_levels)
         state.overlay_changed.connect(self.refresh_overlay)
         state.seg_changed.connect(self._on_seg_changed)
@@ -116,6 +118,12 @@ class SliceView(pg.GraphicsView):
         self.info = QtWidgets.QLabel("", self)
         self.info.setStyleSheet("color: #dddddd; background: transparent; font-size: 11px;")
         self.info.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        # Top left: the modality shown, and the window/level numbers while they are dragged.
+        self.corner = QtWidgets.QLabel("", self)
+        self.corner.setObjectName("modality_label")
+        self.corner.setStyleSheet("color: #dddddd; background: transparent; font-size: 11px;"
+                                  " font-weight: bold;")
+        self.corner.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
@@ -132,6 +140,8 @@ class SliceView(pg.GraphicsView):
         lab["right"].move(w - lab["right"].width() - 4, h // 2 - lab["right"].height() // 2)
         lab["top"].move(w // 2 - lab["top"].width() // 2, 2)
         self.info.move(4, h - self.info.height() - 2)
+        self.corner.adjustSize()
+        self.corner.move(4, 2)
         bottom = lab["bottom"]
         x = w // 2 - bottom.width() // 2
         y = h - bottom.height() - 2
@@ -162,6 +172,7 @@ class SliceView(pg.GraphicsView):
         self.refresh_preview()
         self.refresh_crosshair()
         self.reset_view()
+        self._update_corner()
         self._place_labels()
         self._rehover()
 
@@ -181,6 +192,7 @@ class SliceView(pg.GraphicsView):
     def _on_levels(self, modality: str) -> None:
         if modality == self.state.modality:
             self.image.setLevels(self.state.current_levels())
+            self._update_corner()
 
     def _on_seg_changed(self, region: Region | None) -> None:
         lo_hi = None if region is None else region[self.mapping.slice_axis]
@@ -197,20 +209,25 @@ class SliceView(pg.GraphicsView):
         self._update_info()
 
     def refresh_overlay(self) -> None:
-        """Redraw the segmentation overlay of the current slice."""
+        """Redraw the segmentation overlay of the current slice (in compare mode: where the
+        corrected mask differs from the original)."""
         style = self.state.style
         seg = self.state.seg
         if seg is None or not style.visible or style.opacity <= 0:
             self.overlay.setVisible(False)
             return
         labels = self.mapping.extract(seg, self.slice_index)
+        original = self.state.original if self.state.compare else None
+        if original is not None:
+            labels = difference_map(self.mapping.extract(original, self.slice_index), labels)
         if not labels.any():
             self.overlay.setVisible(False)  # most slices hold no tumour: skip the blend
             return
         if style.outline:
             labels = outline(np.ascontiguousarray(labels))
-        self.overlay.setImage(labels, autoLevels=False, levels=(0, 255), lut=_LUT)
-        self.overlay.setOpacity(1.0 if style.outline else style.opacity)
+        lut = difference_lut(1.0 if style.outline else style.opacity) if original is not None \
+            else styled_lut(style)
+        self.overlay.setImage(labels, autoLevels=False, levels=(0, 255), lut=lut)
         self.overlay.setVisible(True)
 
     def refresh_preview(self) -> None:
@@ -246,6 +263,18 @@ class SliceView(pg.GraphicsView):
                              f"{letter}{self._index} is voxel index {self._index} (0-based) of {n}")
         self._place_labels()  # the label's width changed: keep the bottom letter clear of it
 
+    def _update_corner(self) -> None:
+        """Name the modality; while window/level is dragged, show its numbers too."""
+        if not self.state.has_volume:
+            self.corner.setText("")
+            return
+        text = self.state.modality.upper()
+        if self._drag is not None and self._drag.get("mode") == "levels":
+            low, high = self.state.current_levels()
+            text += f"  W {high - low:.0f}  L {(high + low) / 2:.0f}"
+        self.corner.setText(text)
+        self.corner.adjustSize()
+
     # -- view control -------------------------------------------------------------------
     def reset_view(self) -> None:
         """Fit the slice into the view."""
@@ -256,6 +285,7 @@ class SliceView(pg.GraphicsView):
         if centre is None:
             centre = QtCore.QPointF(self.vline.value(), self.hline.value())
         self.viewbox.scaleBy((1 / factor, 1 / factor), center=centre)
+        self.navigated.emit(self.plane)
 
     def _scene(self, pos: QtCore.QPointF | QtCore.QPoint) -> QtCore.QPointF:
         # pyqtgraph defers the view matrix to the next paint; input may come first.
@@ -307,6 +337,7 @@ class SliceView(pg.GraphicsView):
         shift = bool(mods & QtCore.Qt.KeyboardModifier.ShiftModifier)
         if button == QtCore.Qt.MouseButton.RightButton and self.state.has_volume:
             self._drag = {"mode": "levels", "start": pos, "levels": self.state.current_levels()}
+            self._update_corner()
         elif button == QtCore.Qt.MouseButton.MiddleButton or (
                 button == QtCore.Qt.MouseButton.LeftButton and shift):
             self._drag = {"mode": "pan", "last": pos}
@@ -337,6 +368,7 @@ class SliceView(pg.GraphicsView):
             now = self.viewbox.mapSceneToView(self._scene(pos))
             self.viewbox.translateBy(x=last.x() - now.x(), y=last.y() - now.y())
             drag["last"] = pos
+            self.navigated.emit(self.plane)
         elif drag["mode"] == "tool" and voxel is not None and self.tool is not None:
             self.tool.move(self, voxel)
         elif drag["mode"] == "cursor" and voxel is not None:
@@ -346,7 +378,10 @@ class SliceView(pg.GraphicsView):
     def mouseReleaseEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 - Qt API
         if self._drag is not None and self._drag["mode"] == "tool" and self.tool is not None:
             self.tool.release(self)
+        levels = self._drag is not None and self._drag["mode"] == "levels"
         self._drag = None
+        if levels:
+            self._update_corner()  # the numbers go with the drag; the panel keeps them
         event.accept()
 
     def mouseDoubleClickEvent(self, event: QtGui.QMouseEvent) -> None:  # noqa: N802 - Qt API

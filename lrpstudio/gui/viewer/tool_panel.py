@@ -100,8 +100,25 @@ class ToolPanel(QtWidgets.QScrollArea):
         self.preset.addItems([name for name, _, _ in LEVEL_PRESETS])
         self.preset.setToolTip(tooltip("view.wl_preset", "Window/level preset") +
                                "; right-drag in a view to adjust")
-        form.addWidget(self._row(QtWidgets.QLabel("W/L", self), self.preset,
-                                 self._button("view.wl_auto", "Auto")))
+        # The preset box and the window's numbers share a row (typed, or followed while
+        # right-dragging; see window_level.py): the panel must still fit a 768 px screen.
+        # "Auto" is the first preset (and the A key).
+        self.preset.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset.setMinimumContentsLength(9)
+        self.window_width = QtWidgets.QDoubleSpinBox(self)
+        self.window_level = QtWidgets.QDoubleSpinBox(self)
+        for box, tip in ((self.window_width, "Window width (high - low) of the shown modality"),
+                         (self.window_level, "Window level (centre) of the shown modality")):
+            box.setRange(-1e9, 1e9)
+            box.setDecimals(0)
+            box.setKeyboardTracking(False)  # apply on Enter / focus out, not per digit
+            box.setToolTip(tip + "; type a value and press Enter")
+            box.setButtonSymbols(QtWidgets.QAbstractSpinBox.ButtonSymbols.NoButtons)
+            box.setMinimumWidth(56)  # not the width of "-1000000000": the panel must stay narrow
+        self.window_width.setMinimum(1)
+        form.addWidget(self._row(self.preset, QtWidgets.QLabel("W", self), self.window_width,
+                                 QtWidgets.QLabel("L", self), self.window_level))
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, self)
         self.opacity.setRange(0, 100)
         self.opacity.setToolTip(f"Overlay opacity ({tooltip('view.opacity_down', 'less')}, "

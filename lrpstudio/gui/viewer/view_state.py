@@ -25,9 +25,9 @@ Region = tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
 
 #: Window/level presets: (name, low percentile, high percentile) of the brain voxels.
 LEVEL_PRESETS: tuple[tuple[str, float, float], ...] = (
-    ("auto (1-99 %)", 1.0, 99.0),
-    ("wide (0.1-99.9 %)", 0.1, 99.9),
-    ("narrow (5-95 %)", 5.0, 95.0),
+    ("auto 1-99%", 1.0, 99.0),
+    ("wide 0.1-99.9%", 0.1, 99.9),
+    ("narrow 5-95%", 5.0, 95.0),
     ("full range", 0.0, 100.0),
 )
 
@@ -63,6 +63,10 @@ class ViewState(QtCore.QObject):
         super().__init__(parent)
         self.images: dict[str, np.ndarray] = {}
         self.seg: np.ndarray | None = None
+        #: The mask as it is in the data folder (compare mode and the label table), or None.
+        self.original: np.ndarray | None = None
+        #: Compare mode: the overlay shows where ``seg`` differs from ``original``.
+        self.compare = False
         self.preview: np.ndarray | None = None
         self.affine = np.eye(4)
         self.zooms: tuple[float, float, float] = (1.0, 1.0, 1.0)
@@ -80,6 +84,7 @@ class ViewState(QtCore.QObject):
         self.images = dict(images)
         self.shape = tuple(next(iter(self.images.values())).shape)
         self.seg = seg
+        self.original = None
         self.preview = None
         self.affine = np.asarray(affine, dtype=float)
         self.zooms = voxel_zooms(self.affine)
@@ -184,6 +189,33 @@ class ViewState(QtCore.QObject):
             visible=self.style.visible if visible is None else bool(visible))
         if style != self.style:
             self.style = style
+            self.overlay_changed.emit()
+
+    def set_label_style(self, label: int, visible: bool | None = None,
+                        opacity: float | None = None) -> None:
+        """Show or hide one label, or set its own opacity (0..1, a factor on the overlay's)."""
+        hidden = set(self.style.hidden)
+        if visible is not None:
+            (hidden.discard if visible else hidden.add)(int(label))
+        factors = dict(self.style.label_opacity)
+        if opacity is not None:
+            factors[int(label)] = float(min(max(float(opacity), 0.0), 1.0))
+        style = replace(self.style, hidden=frozenset(hidden),
+                        label_opacity=tuple(sorted(factors.items())))
+        if style != self.style:
+            self.style = style
+            self.overlay_changed.emit()
+
+    def set_original(self, original: np.ndarray | None) -> None:
+        """The mask as stored in the data folder, for compare mode (None: there is none)."""
+        self.original = original
+        if self.compare:
+            self.overlay_changed.emit()
+
+    def set_compare(self, on: bool) -> None:
+        """Switch compare mode (original vs corrected difference overlay) on or off."""
+        if bool(on) != self.compare:
+            self.compare = bool(on)
             self.overlay_changed.emit()
 
     def notify_seg_changed(self, region: Region | None = None) -> None:

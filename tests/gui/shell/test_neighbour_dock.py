@@ -13,7 +13,7 @@ from lrpstudio.gui.shell.prompts import ScriptedPrompter
 def _front_dock(window) -> str:
     """The title of the dock in front among the tabbed Tools and Explain docks."""
     bar = next(b for b in window.findChildren(QtWidgets.QTabBar)
-               if {b.tabText(i) for i in range(b.count())} == {"Tools", "Explain"})
+               if {"Tools", "Explain"} <= {b.tabText(i) for i in range(b.count())})
     return bar.tabText(bar.currentIndex())
 
 
