@@ -84,3 +84,22 @@ def test_the_added_region_is_journaled_and_recovered(tmp_path: Path) -> None:
     assert restored.history.peek_undo().name == ADD_STEP_NAME
     restored.undo()
     np.testing.assert_array_equal(restored.seg, _base())
+
+
+def test_extended_suggestion_grows_over_the_missed_tissue_of_the_viewer_slice() -> None:
+    from lrpstudio.app.slices import capture
+    from lrpstudio.app.verdicts import extended_suggestion
+
+    shape = (30, 30, 4)
+    flair = np.zeros(shape, np.float32)
+    flair[3:27, 3:27] = 100.0                      # the brain
+    flair[8:20, 8:20] = 300.0                      # bright tissue the mask misses in part
+    seg = np.zeros(shape, np.uint8)
+    seg[8:20, 8:12] = 2                            # the mask holds its left third
+    blob = np.zeros(shape[:2], bool)
+    blob[12:15, 13:16] = True                      # the model's blob on the missed part
+    current = capture("c", "HGG", {"flair": flair}, seg, 2)
+    grown = extended_suggestion(blob, current, flair)
+    missed = np.zeros(shape[:2], bool)
+    missed[8:20, 12:20] = True
+    assert np.array_equal(grown, missed)           # all of it, nothing in the mask or outside

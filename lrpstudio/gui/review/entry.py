@@ -25,7 +25,7 @@ from PySide6 import QtCore, QtWidgets
 
 from lrpstudio.app.relevance_layer import component_planes
 from lrpstudio.app.review import ModelCache, OutsideComponent, QueueEntry, viewer_components
-from lrpstudio.app.verdicts import ArtefactStore, add_to_mask
+from lrpstudio.app.verdicts import ArtefactStore, add_to_mask, extended_suggestion
 from lrpstudio.gui.common.workers import Worker
 from lrpstudio.gui.review.host import ReviewHost
 
@@ -66,6 +66,11 @@ class EntryReview(QtCore.QObject):
         self.previous_button, self.next_button = QtWidgets.QPushButton("◀ Previous"), QtWidgets.QPushButton("Next ▶")
         self.buttons = {name: QtWidgets.QPushButton(text) for name, text in (
             ("add to mask", "Add to mask"), ("artefact", "Artefact / shortcut"), ("fine", "Fine"), ("skip", "Skip"))}
+        self.extend = QtWidgets.QCheckBox("extend over similar tissue")
+        self.extend.setChecked(True)
+        self.extend.setToolTip("Add the blob and the tissue connected to it whose intensity in the shown "
+                               "image lies in the blob's own 10-90 % range (outside the mask, inside the "
+                               "brain): relevance marks part of a missed region, rarely all of it")
         self.limit = QtWidgets.QCheckBox("only voxels with intensity in")
         self.low, self.high = QtWidgets.QDoubleSpinBox(), QtWidgets.QDoubleSpinBox()
         for box in (self.low, self.high):
@@ -92,6 +97,7 @@ class EntryReview(QtCore.QObject):
         limits.addWidget(self.low)
         limits.addWidget(QtWidgets.QLabel("…"))
         limits.addWidget(self.high)
+        layout.addWidget(self.extend)
         layout.addWidget(self.limit)
         layout.addLayout(limits)
         layout.addStretch(1)
@@ -219,13 +225,17 @@ class EntryReview(QtCore.QObject):
         return current
 
     def _add_to_mask(self, entry: QueueEntry) -> str:
-        self._viewer_at(entry)
+        current = self._viewer_at(entry)
         session = self.host.session()
         active = int(session.policy.active_label)
         label = active if active in (1, 2, 3) else DEFAULT_LABEL
         low, high = (self.low.value(), self.high.value()) if self.limit.isChecked() else (None, None)
-        intensity = self.host.intensity() if self.limit.isChecked() else None
-        step = add_to_mask(session, entry.z, self._plane(), label, intensity, low, high)
+        shown = self.host.intensity()
+        plane = self._plane()
+        if self.extend.isChecked() and shown is not None:
+            plane = extended_suggestion(plane, current, shown)
+        intensity = shown if self.limit.isChecked() else None
+        step = add_to_mask(session, entry.z, plane, label, intensity, low, high)
         added = 0 if step is None else int(np.size(step.change.indices))
         return (f"{entry.case_id} z{entry.z}: added {added} voxels to the mask as label {label} "
                 "(Ctrl+Z undoes it; Ctrl+S saves)" if step is not None else

@@ -11,7 +11,7 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 from pytestqt.qtbot import QtBot
 
-from lrpstudio.app.verdicts import ArtefactStore, QueueStateStore
+from lrpstudio.app.verdicts import ArtefactStore, QueueStateStore, extended_suggestion
 from lrpstudio.cli.main import main
 from lrpstudio.gui.review.host import WindowHost
 from lrpstudio.gui.review.panel import ReviewPanel
@@ -67,12 +67,17 @@ def test_queue_open_verdicts_and_states(make_window, demo_root: Path, tmp_path: 
     assert panel.entry.components and layer.outline_image("axial", 2) is not None
     assert "of the positive relevance" in panel.entry.where.text()
 
-    # Add to mask: one undoable step; the entry is done.
+    # Add to mask: one undoable step; the entry is done. By default the blob is extended
+    # over the similar tissue connected to it (in the shown image).
     plane = panel.entry.planes[panel.entry.component]
+    assert panel.entry.extend.isChecked()
+    current = window.viewer_slice()
+    shown = window.state.images[window.state.modality]
+    expected = extended_suggestion(plane, current, shown) & (current.seg[:, :, entry.z] == 0)
     before = int((window.state.seg > 0).sum())
     window.action_map["review.add_to_mask"].trigger()
     added = int((window.state.seg > 0).sum()) - before
-    assert 0 < added <= int(plane.sum())
+    assert 0 < added == int(expected.sum())
     store = QueueStateStore(window.data.workspace)
     state = store.get(tiny_run.name, entry.key)
     assert (state.state, state.verdict) == ("done", "add to mask")
