@@ -32,7 +32,7 @@ Checks what the review queue promises (docs/review-check.md holds the numbers):
 Usage::
 
     python docs/experiments/review_loop.py OUT [--seeds 0 1 2] [--epochs 10]
-        [--size 128] [--shrink 4] [--review 120] [--forbidden-weight 1.0]
+        [--size 128] [--shrink 4] [--review 120] [--forbidden-weight 1.0] [--extend]
 
 Everything is written under OUT; a summary is printed and saved as OUT/summary.json.
 """
@@ -54,7 +54,7 @@ from sklearn.metrics import roc_auc_score
 from lrpstudio.app.data_source import DataSource, open_source
 from lrpstudio.app.review import ReviewQueue, build_queue, queue_dataset, viewer_components, write_queue
 from lrpstudio.app.slices import capture
-from lrpstudio.app.verdicts import ArtefactStore, add_to_mask
+from lrpstudio.app.verdicts import ArtefactStore, add_to_mask, extended_suggestion
 from lrpstudio.core.review.mapping import prepared_mask_to_plane
 from lrpstudio.core.review.queue import explain_positive
 from lrpstudio.core.train.evaluate import load_run_model
@@ -131,8 +131,11 @@ def ranking(queue: ReviewQueue, cases: dict[str, Any], shrunken: set[str]) -> di
 
 
 def review(queue: ReviewQueue, source: DataSource, cases: dict[str, Any],
-           originals: dict[str, Path], count: int) -> dict[str, Any]:
-    """Work down the first ``count`` entries with the ground truth as the expert's eye."""
+           originals: dict[str, Path], count: int, extend: bool = False) -> dict[str, Any]:
+    """Work down the first ``count`` entries with the ground truth as the expert's eye.
+
+    ``extend``: "add to mask" extends the blob over similar FLAIR tissue (the Review tab's
+    default); without it only the blob's voxels are added."""
     model = load_run_model(queue.run_dir, "best")[0]
     artefacts = ArtefactStore(source.workspace)
     sessions: dict[str, Any] = {}
@@ -161,7 +164,10 @@ def review(queue: ReviewQueue, source: DataSource, cases: dict[str, Any],
                 continue
             missing = truth_whole & ~before if truth_whole is not None else None
             if missing is not None and (voxels & missing).sum() >= 0.5 * voxels.sum():
-                add_to_mask(session, z, voxels, label=2)
+                added = (extended_suggestion(voxels, capture(entry.case_id, case.grade, case.images,
+                                                             session.seg, z), case.images["flair"])
+                         if extend else voxels)
+                add_to_mask(session, z, added, label=2)
                 tally["added"] += 1
             elif (voxels & column).sum() >= 0.5 * voxels.sum():
                 artefacts.add(entry.case_id, z, voxels, session.seg.shape, f"review {queue.run_dir.name}")
@@ -230,7 +236,7 @@ def one_seed(out: Path, data: Path, cases: dict[str, Any], originals: dict[str, 
     result: dict[str, Any] = {"seed": seed, "before": ranking(queue, cases, set(originals))}
     done = work / "review.json"  # the review changes the data: do it once
     if not done.exists():
-        done.write_text(json.dumps(review(queue, source, cases, originals, args.review)))
+        done.write_text(json.dumps(review(queue, source, cases, originals, args.review, args.extend)))
     result["review"] = json.loads(done.read_text())
     artefact_cases = set(ArtefactStore(source.workspace).cases())
     reviewed = {e.key for e in queue.entries[:args.review] if e.case_id in artefact_cases}
@@ -266,6 +272,8 @@ def main() -> None:
     parser.add_argument("--shrink", type=int, default=4)
     parser.add_argument("--review", type=int, default=120)
     parser.add_argument("--forbidden-weight", type=float, default=1.0)
+    parser.add_argument("--extend", action="store_true",
+                        help="extend accepted blobs over similar tissue (the Review tab's default)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     data, cases, originals = make_data(args.out, args.data_seed, args.shrink)
