@@ -67,3 +67,21 @@ def test_table_without_original() -> None:
 def test_shape_mismatch_is_typed() -> None:
     with pytest.raises(GeometryMismatchError):
         dice_per_label(np.zeros((2, 2, 2)), np.zeros((2, 2, 3)))
+
+
+def test_confusion_and_table_agree_with_per_label_counting() -> None:
+    from lrpstudio.core.editing.label_stats import confusion
+
+    rng = np.random.default_rng(4)
+    original = rng.choice([0, 0, 0, 1, 2, 3], size=(9, 8, 7)).astype(np.uint8)
+    corrected = original.copy()
+    corrected[rng.random(original.shape) < 0.2] = rng.integers(0, 4)
+    table = confusion(original, corrected)
+    assert table.sum() == original.size
+    assert table[2, 3] == int(((original == 2) & (corrected == 3)).sum())
+    rows = {row.label: row for row in label_table(corrected, original, np.eye(4))}
+    for label in (1, 2, 3):
+        assert rows[label].voxels_original == int((original == label).sum())
+        assert rows[label].voxels_corrected == int((corrected == label).sum())
+        assert rows[label].dice == pytest.approx(dice(original == label, corrected == label))
+    assert rows[0].dice == pytest.approx(dice(original > 0, corrected > 0))
