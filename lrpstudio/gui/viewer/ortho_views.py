@@ -11,7 +11,8 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from lrpstudio.gui.viewer.geometry import PLANES
-from lrpstudio.gui.viewer.slice_view import SliceView, ToolHandler
+from lrpstudio.gui.viewer.slice_view import SliceView
+from lrpstudio.gui.viewer.tool_handler import ToolHandler
 from lrpstudio.gui.viewer.view_state import ViewState
 
 

@@ -13,8 +13,6 @@ orientation letters computed from the affine at its four edges.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -23,30 +21,13 @@ from lrpstudio.gui.viewer.geometry import DISPLAY_CONVENTION, PlaneMapping, plan
 from lrpstudio.app.pictures import outline, outline_segments
 from lrpstudio.app.label_stats import difference_map
 from lrpstudio.gui.viewer.overlay import CROSSHAIR_COLOUR, difference_lut, styled_lut
+from lrpstudio.gui.viewer.tool_handler import ToolHandler
 from lrpstudio.gui.viewer.view_state import Region, ViewState, Voxel
+
+__all__ = ["SliceView", "ToolHandler"]
 
 _PREVIEW_LUT = np.zeros((256, 4), dtype=np.uint8)
 _PREVIEW_LUT[1:] = (0xCC, 0x79, 0xA7, 255)  # Okabe-Ito reddish purple: "not yet applied"
-
-
-class ToolHandler(Protocol):
-    """What an editing controller offers a view (see editing_controller.py)."""
-
-    def press(self, view: "SliceView", voxel: Voxel) -> bool:
-        """Start a stroke at ``voxel``; False leaves the press to navigation."""
-
-    def move(self, view: "SliceView", voxel: Voxel) -> None:
-        """Continue the stroke."""
-
-    def release(self, view: "SliceView") -> None:
-        """Finish the stroke."""
-
-    def double_click(self, view: "SliceView", voxel: Voxel) -> None:
-        """A double click (the Polygon tool closes its outline)."""
-
-    def brush_mask(self, slice_axis: int) -> np.ndarray | None:
-        """The brush section in the plane normal to ``slice_axis`` (2D bool, in-plane
-        voxel axes in increasing order), or None when no brush is active."""
 
 
 class SliceView(pg.GraphicsView):

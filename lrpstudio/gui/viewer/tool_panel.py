@@ -105,7 +105,7 @@ class ToolPanel(QtWidgets.QScrollArea):
         # "Auto" is the first preset (and the A key).
         self.preset.setSizeAdjustPolicy(
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.preset.setMinimumContentsLength(9)
+        self.preset.setMinimumContentsLength(7)
         self.window_width = QtWidgets.QDoubleSpinBox(self)
         self.window_level = QtWidgets.QDoubleSpinBox(self)
         for box, tip in ((self.window_width, "Window width (high - low) of the shown modality"),
@@ -115,7 +115,7 @@ class ToolPanel(QtWidgets.QScrollArea):
             box.setKeyboardTracking(False)  # apply on Enter / focus out, not per digit
             box.setToolTip(tip + "; type a value and press Enter")
             box.setButtonSymbols(QtWidgets.QAbstractSpinBox.ButtonSymbols.NoButtons)
-            box.setMinimumWidth(56)  # not the width of "-1000000000": the panel must stay narrow
+            box.setMinimumWidth(48)  # not the width of "-1000000000": the panel must stay narrow
         self.window_width.setMinimum(1)
         form.addWidget(self._row(self.preset, QtWidgets.QLabel("W", self), self.window_width,
                                  QtWidgets.QLabel("L", self), self.window_level))
