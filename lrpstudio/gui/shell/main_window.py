@@ -321,6 +321,10 @@ class MainWindow(QtWidgets.QMainWindow):
         if on and self.tabs.currentIndex() == 0:
             self.docks["labels"].show()
             self.docks["labels"].raise_()
+        if on and self.state.original is None:
+            self.show_status("Compare mode: this case has no original mask in the data folder; "
+                             "the labels are shown", 6000)
+            return
         self.show_status("Compare mode: original vs corrected (blue added, vermillion removed, "
                          "yellow relabelled)" if on else "Compare mode off", 4000)
 

@@ -64,6 +64,7 @@ class LabelPanel(QtWidgets.QWidget):
         self.state, self._case = state, case
         self.rows: list[LabelRow] = []
         self._stale = True
+        self._original_pending = False
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
@@ -146,7 +147,10 @@ class LabelPanel(QtWidgets.QWidget):
 
     # -- display controls -----------------------------------------------------------------
     def _sync_style(self) -> None:
-        """Show the state's per-label style in the check boxes and sliders."""
+        """Show the state's per-label style in the check boxes and sliders (and read the
+        original mask when compare mode needs it)."""
+        if self.state.compare:
+            self.ensure_original()
         style = self.state.style
         for label, box in self.shown.items():
             blocker = QtCore.QSignalBlocker(box)
@@ -158,7 +162,20 @@ class LabelPanel(QtWidgets.QWidget):
 
     # -- statistics -----------------------------------------------------------------------
     def _on_volume(self) -> None:
-        """A new case: read its original mask and recount."""
+        """A new case: its original mask is read when first needed, then the table recounted."""
+        self._original_pending = True
+        self.note.setVisible(False)
+        self.schedule()
+
+    def ensure_original(self) -> None:
+        """Read the open case's original mask from the data folder, once per case.
+
+        Only when the table is in view or compare mode is on: most cases are opened,
+        edited and left without either, and reading the file costs a moment.
+        """
+        if not self._original_pending:
+            return
+        self._original_pending = False
         case = self._case()
         original: np.ndarray | None = None
         note = ""
@@ -173,7 +190,6 @@ class LabelPanel(QtWidgets.QWidget):
         self.note.setText(note)
         self.note.setVisible(bool(note))
         self.state.set_original(original)
-        self.schedule()
 
     def schedule(self) -> None:
         """Recount a moment after the last change (edits come stroke by stroke)."""
@@ -194,6 +210,7 @@ class LabelPanel(QtWidgets.QWidget):
         case, seg = self._case(), self.state.seg
         if case is None or seg is None or not self.state.has_volume:
             return
+        self.ensure_original()
         self.rows = case_table(case, seg, self.state.original)
         by_label = {row.label: row for row in self.rows}
         for index, label in enumerate(SHORT_NAMES):

@@ -125,3 +125,27 @@ def test_label_table_and_compare_mode(make_window, demo_root: Path, tmp_path: Pa
     window.action_map["view.compare"].trigger()
     assert not window.state.compare
     assert int(np.asarray(view.overlay.image).max()) == 3, "labels again after compare mode"
+
+
+def test_a_case_without_original_mask_says_so(make_window, demo_root: Path, tmp_path: Path, qtbot) -> None:
+    window = _open(make_window, demo_root, tmp_path)
+    window.case.files.pop("seg")  # the original is read when first needed, not at opening
+    window.action_map["view.compare"].trigger()
+    assert window.state.compare and window.state.original is None
+    assert "no original mask" in window.statusBar().currentMessage()
+    view = next(v for v in window.views.views.values() if v.overlay.isVisible())
+    assert int(np.asarray(view.overlay.image).max()) > 0, "the labels stay in view"
+    qtbot.waitUntil(lambda: bool(window.labels.rows))
+    assert window.labels.note.isVisible() and "No original mask" in window.labels.note.text()
+    assert window.labels.rows[-1].voxels_original is None
+    assert window.labels.table.item(3, 1).text() == "–"
+
+
+def test_the_new_keys_are_in_the_f1_sheet() -> None:
+    from lrpstudio.gui.shell.shortcuts import SHORTCUTS, cheat_sheet_html
+
+    sheet = cheat_sheet_html()
+    for text in ("Compare original / corrected mask", "Link zoom and pan", "Next view as the large one"):
+        assert text in sheet
+    keys = [key for s in SHORTCUTS if s.kind == "action" for key in s.keys]
+    assert len(keys) == len(set(keys)), "no key does two things"
