@@ -29,7 +29,8 @@ class RelevanceColourBar(QtWidgets.QWidget):
         self.vmax: float | None = None
         self._ramp = QtGui.QImage()
         self._set_ramp("positive")
-        self.move(6, 6)
+        # Below the view's modality name (top-left, about 16 px high), not over it.
+        self.move(6, 22)
 
     def _set_ramp(self, sign: str) -> None:
         rgba = np.ascontiguousarray(layer_ramp(sign, self.RAMP_WIDTH, self.RAMP_HEIGHT))

@@ -97,3 +97,18 @@ def test_stale_on_slice_change_and_edit_recomputed_and_toggled_off(make_window, 
     window.action_map["view.relevance"].trigger()
     assert not layer.enabled and not window.review.controls.show_layer.isChecked()
     assert layer.plane_rgba("axial") is None and not layer.bar.isVisible()
+
+
+def test_the_colour_bar_leaves_the_modality_name_readable(qtbot) -> None:
+    from PySide6 import QtWidgets
+
+    from lrpstudio.gui.viewer.relevance_bar import RelevanceColourBar
+
+    view = QtWidgets.QWidget()
+    qtbot.addWidget(view)
+    name = QtWidgets.QLabel("FLAIR", view)
+    name.setStyleSheet("font-size: 11px;")
+    name.adjustSize()
+    name.move(4, 2)
+    bar = RelevanceColourBar(view)
+    assert not bar.geometry().intersects(name.geometry())
