@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import statistics
-import time
 from pathlib import Path
-from typing import Callable
 
 from benchmarks.scratch import scratch_home
+from benchmarks.timing import timed
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
@@ -37,17 +36,6 @@ def _stats(name: str, case: str, samples: tuple[list[float], list[float]]) -> li
             rows.append({"benchmark": "gui", "case": case, "metric": f"{name} {stat} ({clock})",
                          "value": 1000 * value, "unit": "ms"})
     return rows
-
-
-def _timed(repeats: int, action: Callable[[int], None]) -> tuple[list[float], list[float]]:
-    wall: list[float] = []
-    cpu: list[float] = []
-    for i in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        action(i)
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return wall, cpu
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -85,9 +73,9 @@ def run(quick: bool = False) -> list[dict]:
             repaint_all()  # worst case: every view repainted in full
 
         repaint_all()
-        rows = _stats("slice change + overlay", "240x240x155", _timed(repeats, slice_change))
+        rows = _stats("slice change + overlay", "240x240x155", timed(repeats, slice_change))
         rows += _stats("slice change + full repaint of 3 views", "240x240x155",
-                       _timed(repeats, slice_change_full))
+                       timed(repeats, slice_change_full))
 
         window.action_map["tool.brush"].trigger()
         window.panel.radius.setValue(3)
@@ -109,7 +97,7 @@ def run(quick: bool = False) -> list[dict]:
             mouse(T.MouseMove, path[i])
             app.processEvents()
 
-        rows += _stats("brush dab (drag) + paint", "radius 3, 2D", _timed(repeats, dab))
+        rows += _stats("brush dab (drag) + paint", "radius 3, 2D", timed(repeats, dab))
         mouse(T.MouseButtonRelease, path[-1])
 
         def click(i: int) -> None:
@@ -119,7 +107,7 @@ def run(quick: bool = False) -> list[dict]:
             app.processEvents()
 
         rows += _stats("brush click (journaled, fsync) + paint", "radius 3, 2D",
-                       _timed(max(10, repeats // 4), click))
+                       timed(max(10, repeats // 4), click))
         window.controller.discard()
         window.case = None
         browser_rows = [r for r in window.browser.rows if r.openable]
@@ -129,7 +117,7 @@ def run(quick: bool = False) -> list[dict]:
             app.processEvents()
 
         rows += _stats("case open (4 modalities + seg, .nii.gz)", "240x240x155",
-                       _timed(6 if quick else 12, open_case))
+                       timed(6 if quick else 12, open_case))
         window.controller.discard()
         window.close()
     return rows

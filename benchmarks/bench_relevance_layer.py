@@ -25,17 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from benchmarks.scratch import scratch_home
-
-
-def _timed(repeats: int, action: Callable[[int], None]) -> tuple[list[float], list[float]]:
-    wall: list[float] = []
-    cpu: list[float] = []
-    for i in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        action(i)
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return wall, cpu
+from benchmarks.timing import timed
 
 
 def _rows(name: str, samples: tuple[list[float], list[float]]) -> list[dict]:
@@ -77,11 +67,11 @@ def run(quick: bool = False) -> list[dict]:
         def after_edit(i: int) -> None:
             engine.compute(run_dir, capture(case.id, case.grade, case.images, case.seg, zs[i]), version=i + 1)
 
-        rows = _rows("slice change", _timed(repeats, slice_change))
-        rows += _rows("slice after a mask edit", _timed(max(3, repeats // 4), after_edit))
+        rows = _rows("slice change", timed(repeats, slice_change))
+        rows += _rows("slice after a mask edit", timed(max(3, repeats // 4), after_edit))
         current = capture(case.id, case.grade, case.images, case.seg, first)
         rows += _rows(f"all {end - first} tumour slices",
-                      _timed(2, lambda i: engine.compute(run_dir, current, range(first, end), version=100 + i)))
+                      timed(2, lambda i: engine.compute(run_dir, current, range(first, end), version=100 + i)))
         rows += _rows("slice change to layer drawn (window)", _window_latency(data, run_dir, Path(tmp), repeats))
         return rows
 
@@ -118,7 +108,7 @@ def _window_latency(data: Path, run_dir: Path, tmp: Path, repeats: int) -> tuple
         window.state.step(2, 1 if (i // 10) % 2 == 0 else -1)
         settle(lambda: not layer.busy and not layer.stale)
 
-    samples = _timed(repeats, step)
+    samples = timed(repeats, step)
     layer.wait()
     window.close()
     return samples
