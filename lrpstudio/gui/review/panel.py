@@ -22,7 +22,7 @@ from lrpstudio.gui.common.run_box import fill_run_box
 from lrpstudio.gui.common.workers import Worker
 from lrpstudio.gui.review.entry import EntryReview
 from lrpstudio.gui.review.host import ReviewHost
-from lrpstudio.gui.review.case_table import CaseTable
+from lrpstudio.gui.common.case_table import CaseTable
 from lrpstudio.gui.review.queue_table import SORT_ROLE, QueueTableModel
 
 

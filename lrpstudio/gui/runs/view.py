@@ -31,6 +31,7 @@ from lrpstudio.app.slices import ViewerSlice
 from lrpstudio.core.errors import LrpStudioError
 from lrpstudio.gui.common.workers import Worker
 from lrpstudio.gui.runs.admin import RunAdmin
+from lrpstudio.gui.runs.case_compare import CaseComparePanel
 from lrpstudio.gui.runs.diagnostics import DiagnosticsPanel
 from lrpstudio.gui.runs.compare import (
     EpochAxis, Fig5Grid, HeatmapsDialog, draw_band, draw_run, heatmaps_dialog, write_pictures, write_table,
@@ -93,6 +94,8 @@ class RunsView(QtWidgets.QWidget):
         self.plots = QtWidgets.QTabWidget(self)
         self.plots.addTab(self._build_overlay(), "Curves")
         self.plots.addTab(self.diagnostics, "Confusion / ROC")
+        self.cases = CaseComparePanel(self)  # per case, before -> after a retrain
+        self.plots.addTab(self.cases, "Cases")
         bottom.addWidget(self.plots)
         bottom.addWidget(scroll)
         bottom.setSizes([450, 800])
@@ -209,6 +212,7 @@ class RunsView(QtWidgets.QWidget):
             if recorded is not None:
                 _apply_evaluation(row, recorded)
         self.admin.add_tags(self.rows)
+        self.cases.set_runs([Path(row["path"]) for row in self.rows])
         self._fill()
 
     def refill(self) -> None:

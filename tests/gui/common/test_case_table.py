@@ -11,7 +11,7 @@ from PySide6 import QtCore
 from lrpstudio.app.review import ReviewQueue, case_summaries
 from lrpstudio.core.review.outside import OutsideComponent, RegionFractions
 from lrpstudio.core.review.queue import SliceReview, rank_entries
-from lrpstudio.gui.review.case_table import CaseTable
+from lrpstudio.gui.common.case_table import CaseTable
 
 
 def _review(case: str, z: int, outside: float, score: float) -> SliceReview:
