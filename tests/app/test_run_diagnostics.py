@@ -54,3 +54,17 @@ def test_diagnostics_are_measured_once_then_read_back(data_and_run) -> None:
     again = run_diagnostics(run, load, data, best_epoch=1, split="val")
     assert loads == [32] and again["confusion_matrix"] == result["confusion_matrix"]  # read, not measured
     assert math.isclose(again["accuracy"], result["accuracy"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_roc_summary_matches_scikit_learn_with_ties(seed: int) -> None:
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, 60)
+    p_hgg = np.round(np.clip(0.3 * labels + rng.random(60) * 0.7, 0, 1), 1)  # many ties
+    roc = roc_summary(labels, p_hgg)
+    fpr, tpr, _ = roc_curve(labels, p_hgg, drop_intermediate=False)
+    assert roc["auc"] == pytest.approx(roc_auc_score(labels, p_hgg))
+    assert np.allclose(roc["fpr"], fpr) and np.allclose(roc["tpr"], tpr)
+    assert roc_summary(np.ones(5, int), np.linspace(0, 1, 5))["auc"] is None

@@ -121,16 +121,24 @@ def roc_summary(labels: np.ndarray, p_hgg: np.ndarray) -> dict[str, Any]:
         fpr, tpr, thresholds (lists; the thresholds' first, infinite, one written as 2.0
         so the record stays JSON) and auc (None when the slices hold one grade only).
     """
-    # Imported here: scikit-learn takes a second to import, which the app's start need not wait for.
-    from sklearn.metrics import roc_auc_score, roc_curve  # type: ignore[import-untyped]
-
+    # In numpy, not scikit-learn: the desktop bundle leaves scikit-learn out (it is a
+    # test-time dependency), and these are a sort and two cumulative sums.
     labels = np.asarray(labels).astype(int)
-    if np.unique(labels).size < 2:
+    scores = np.asarray(p_hgg, dtype=np.float64)
+    positives, negatives = int(labels.sum()), int((labels == 0).sum())
+    if positives == 0 or negatives == 0:
         return {"fpr": [], "tpr": [], "thresholds": [], "auc": None}
-    fpr, tpr, thresholds = roc_curve(labels, p_hgg)
-    thresholds = np.where(np.isfinite(thresholds), thresholds, 2.0)
-    return {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": thresholds.tolist(),
-            "auc": float(roc_auc_score(labels, p_hgg))}
+    order = np.argsort(-scores, kind="mergesort")
+    ranked, hits = scores[order], labels[order]
+    # One point per distinct threshold: the last slice of each run of tied scores.
+    last = np.r_[np.flatnonzero(np.diff(ranked)), ranked.size - 1]
+    tps = np.cumsum(hits)[last]
+    fps = last + 1 - tps
+    tpr = np.r_[0.0, tps / positives]
+    fpr = np.r_[0.0, fps / negatives]
+    thresholds = np.r_[2.0, ranked[last]]  # 2.0 stands for "above every probability"
+    auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))  # trapezoids: ties count half
+    return {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": thresholds.tolist(), "auc": auc}
 
 
 def evaluate_run(run_dir: str | Path, dataset: SliceDataset, split: str = "test",
