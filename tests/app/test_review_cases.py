@@ -8,17 +8,13 @@ from pathlib import Path
 import pytest
 
 from lrpstudio.app.review import ReviewQueue, case_summaries
-from lrpstudio.core.review.outside import OutsideComponent, RegionFractions
 from lrpstudio.core.review.queue import SliceReview, rank_entries
+from tests.core.review.factory import slice_review
 
 
 def _review(case: str, z: int, outside: float, score: float) -> SliceReview:
-    # The outside share lies in one blob, so it is all focused (it sets the priority).
-    blob = OutsideComponent(index=0, where="brain edge", mass_fraction=outside, pixels=4, voxels=16,
-                            centroid_ij=(0.0, 0.0))
-    return SliceReview(case_id=case, split="test", z=z, label=0, prediction=0, probability_hgg=0.1,
-                       score=score, fractions=RegionFractions(1 - outside, outside, 0.0, 0.0, 1.0),
-                       components=(blob,))
+    # An LGG slice whose outside share lies in one blob, so all of it sets the priority.
+    return slice_review(case, z, outside, score=score, label=0, split="test")
 
 
 def test_case_means_now_and_before() -> None:

@@ -10,9 +10,9 @@ import torch
 
 from lrpstudio.core.errors import CancelledError
 from lrpstudio.core.models import build_model
-from lrpstudio.core.review.outside import OutsideComponent, RegionFractions
 from lrpstudio.core.review.priority import FOCUS_SHARE, WRONG_WEIGHT, focused_share, priority
 from lrpstudio.core.review.queue import SliceReview, rank_entries, review_slices, tumour_rows
+from tests.core.review.factory import slice_review
 from tests.core.train.factory import tiny_dataset
 
 
@@ -26,19 +26,9 @@ def test_priority_puts_confident_correct_outside_first_then_wrong_then_clean() -
     assert priority(math.nan, 0.9, True) == 0.0
 
 
-def _blob(mass: float) -> OutsideComponent:
-    return OutsideComponent(index=0, where="inside brain", mass_fraction=mass, pixels=10, voxels=40,
-                            centroid_ij=(1.0, 1.0))
-
-
 def _review(case: str, z: int, outside: float, correct: bool = True, score: float = 0.5,
             blobs: tuple[float, ...] | None = None) -> SliceReview:
-    """A slice whose outside share lies in ``blobs`` (default: one blob holding all of it)."""
-    tumour = 1.0 - outside
-    return SliceReview(case_id=case, split="val", z=z, label=1, prediction=1 if correct else 0,
-                       probability_hgg=0.9 if correct else 0.1, score=score,
-                       fractions=RegionFractions(tumour, outside / 2, outside / 4, outside / 4, 1.0),
-                       components=tuple(_blob(m) for m in (blobs if blobs is not None else (outside,))))
+    return slice_review(case, z, outside, score=score, correct=correct, blobs=blobs)
 
 
 def test_the_focused_share_counts_only_blobs_of_at_least_five_percent() -> None:

@@ -9,17 +9,13 @@ from pathlib import Path
 from PySide6 import QtCore
 
 from lrpstudio.app.review import ReviewQueue, case_summaries
-from lrpstudio.core.review.outside import OutsideComponent, RegionFractions
 from lrpstudio.core.review.queue import SliceReview, rank_entries
 from lrpstudio.gui.common.case_table import CaseTable
+from tests.core.review.factory import slice_review
 
 
 def _review(case: str, z: int, outside: float, score: float) -> SliceReview:
-    blob = OutsideComponent(index=0, where="brain edge", mass_fraction=outside, pixels=4, voxels=16,
-                            centroid_ij=(0.0, 0.0))
-    return SliceReview(case_id=case, split="test", z=z, label=1, prediction=1, probability_hgg=0.9,
-                       score=score, fractions=RegionFractions(1 - outside, outside, 0.0, 0.0, 1.0),
-                       components=(blob,))
+    return slice_review(case, z, outside, score=score)
 
 
 def _queue(baseline: bool) -> ReviewQueue:
