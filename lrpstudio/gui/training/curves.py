@@ -20,7 +20,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.app.curves import BATCH_SERIES, CurveStore, debiased_ema, is_batch_series
 from lrpstudio.core.atomic import atomic_write_text
+from lrpstudio.gui.training.cheap_paint import cache_rarely_changing
 from lrpstudio.gui.training.x_follow import SteppedXFollow
+from lrpstudio.gui.training.y_follow import SteppedYFollow
 
 #: plot title -> series shown in it (name, colour); batch series have no "val_"/"train_" prefix.
 PLOTS: dict[str, list[tuple[str, str]]] = {
@@ -99,8 +101,10 @@ class CurvesWidget(QtWidgets.QWidget):
         super().__init__(parent)
         self.store = CurveStore()
         self._dirty: set[str] = set()  # series with points not drawn yet
+        self._unlinked: list[str] = []  # plots waiting to take the loss plot's new x range
         self._drawn_at = {title: -math.inf for title in PLOTS}  # time.monotonic() of last redraw
         self._build()
+        self._x_follow.restart()  # live points arrive into [0, 1], growing in steps
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(REDRAW_MS // len(PLOTS))
         self._timer.timeout.connect(self._redraw_if_dirty)
@@ -142,7 +146,12 @@ class CurvesWidget(QtWidgets.QWidget):
             self.plots[title].setXLink(self.plots["Loss"])
         # While points arrive the x range grows in steps: moving it at every redraw
         # repainted all three linked plots (the window's main stall while training).
-        self._x_follow = SteppedXFollow(self.plots["Loss"].getViewBox())
+        # At a step the linked plots are let go and take the new range one per timer
+        # tick: re-ranging and repainting all three at once held the GUI thread for
+        # 40-55 ms on 2 cores, one plot at a time takes a third of that.
+        self._x_follow = SteppedXFollow(self.plots["Loss"].getViewBox(),
+                                        before_step=self._unlink_followers)
+        self._y_follow = SteppedYFollow(self.plots["Loss"].getViewBox())
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -187,6 +196,7 @@ class CurvesWidget(QtWidgets.QWidget):
                                horSpacing=2, verSpacing=-6, labelTextColor=text)
         self.graphics.addItem(legend, row=1, col=col)
         self.plots[title], self.legends[title] = plot, legend
+        cache_rarely_changing(plot, legend)
         for name, colour in PLOTS[title]:
             raw = plot.plot([], [], pen=pg.mkPen(pg.mkColor(colour).lighter(160), width=1))
             epoch = not is_batch_series(name)
@@ -197,6 +207,21 @@ class CurvesWidget(QtWidgets.QWidget):
                              symbolPen=colour)
             legend.addItem(bold, LEGEND_NAMES.get(name, name))
             self.items[name] = (raw, bold)
+            for item in (raw, bold):
+                # pyqtgraph re-plots an item whenever its y range moves, to keep points
+                # within 1e6 view heights (a Qt clipping issue at extreme zoom): losses
+                # and scores never get there, and the re-plot rebuilt the epoch markers
+                # at every auto-range of the loss axis.
+                item.setDynamicRangeLimit(None)
+            if epoch:  # a few points: nothing to thin out or clip, nor to re-plot on a range change
+                bold.setDownsampling(auto=False)
+                bold.setClipToView(False)
+                # The legend draws the marker from the scatter's own style, which pyqtgraph
+                # sets only with the first points: a run without epochs yet showed grey-blue
+                # markers for every series.
+                bold.scatter.setBrush(pg.mkBrush(colour))
+                bold.scatter.setPen(pg.mkPen(colour))
+                bold.scatter.setSize(6)
 
     def _x_changed(self) -> None:
         for plot in self.plots.values():
@@ -211,8 +236,25 @@ class CurvesWidget(QtWidgets.QWidget):
 
     # -- data ---------------------------------------------------------------------------
     def clear(self) -> None:
-        """Forget all points (a new run)."""
-        self.set_store(CurveStore())
+        """Forget all points (a new run), emptying one plot per timer tick.
+
+        A new run starts while its worker loads data and builds the model: emptying and
+        re-ranging all three plots at once was one repaint of 40 ms in the GUI thread.
+        The x range starts again at [0, 1] and grows in steps from there.
+        """
+        self.store = CurveStore()
+        self.hover.clear()  # it described the previous run
+        self._dirty = set(self.items)  # drawn empty at the next ticks, one plot each
+        self._unlink_followers()
+        self._x_follow.restart()
+        self._y_follow.restart()
+
+    def finish(self) -> None:
+        """The run ended: fit the axes to the data; the linked plots take the final range,
+        and any points not drawn yet are drawn, one plot per timer tick (as while it ran)."""
+        self._unlink_followers()
+        self._x_follow.fit()
+        self._y_follow.fit()
 
     def set_store(self, store: CurveStore) -> None:
         """Show a finished run's curves."""
@@ -258,8 +300,13 @@ class CurvesWidget(QtWidgets.QWidget):
 
         One plot per timer tick: at the end of an epoch all three plots change, and
         painting them in one go took ~40 ms on 2 cores while the training ran; spread
-        over three ticks, no single paint holds the event loop that long.
+        over three ticks, no single paint holds the event loop that long. A plot let go
+        at an x step (:meth:`_unlink_followers`) takes the new range first, also one
+        per tick.
         """
+        if self._unlinked:
+            self.plots[self._unlinked.pop(0)].setXLink(self.plots["Loss"])  # takes its range now
+            return
         now = time.monotonic()
         for title in sorted(self._drawn_at, key=self._drawn_at.__getitem__):
             names = self._dirty & {name for name, _colour in PLOTS[title]}
@@ -268,7 +315,20 @@ class CurvesWidget(QtWidgets.QWidget):
                 self.redraw(names)
                 if title == "Loss":
                     self._follow_x()
+                    self._follow_y()
                 return
+
+    def _unlink_followers(self) -> None:
+        """Let the linked plots go before the loss plot's x range steps (relinked by ticks)."""
+        for title in BOUNDED:
+            if title not in self._unlinked:
+                self.plots[title].setXLink(None)
+                self._unlinked.append(title)
+
+    def _link_followers(self) -> None:
+        """Link every plot let go at a step again now (a full redraw fits all three)."""
+        while self._unlinked:
+            self.plots[self._unlinked.pop(0)].setXLink(self.plots["Loss"])
 
     def _follow_x(self) -> None:
         """Move the live x range, in steps, to take in the loss plot's newest point."""
@@ -277,10 +337,27 @@ class CurvesWidget(QtWidgets.QWidget):
         if ends:
             self._x_follow.follow(max(ends))
 
+    def _follow_y(self) -> None:
+        """Step the loss plot's y range, if needed, to take in every point drawn (raw and smoothed)."""
+        log = self.log_loss.isChecked()
+        lows, highs = [], []
+        for name, _colour in PLOTS["Loss"]:
+            for item in self.items[name]:
+                y = item.yData
+                if y is None or not len(y):
+                    continue
+                y = np.log10(y) if log else y  # the log curves hold only positive values
+                lows.append(float(np.min(y)))
+                highs.append(float(np.max(y)))
+        if lows:
+            self._y_follow.follow(min(lows), max(highs), log)
+
     def redraw(self, names: Iterable[str] | None = None) -> None:
         """Draw the series ``names`` (all when None: the x range fits the data again) now."""
         if names is None:
+            self._link_followers()
             self._x_follow.fit()
+            self._y_follow.fit()
         names = set(self.items) if names is None else set(names) & set(self.items)
         self._dirty -= names
         log_names = {n for n, _c in PLOTS["Loss"]} if self.log_loss.isChecked() else set()

@@ -371,7 +371,7 @@ class TrainingPanel(QtWidgets.QWidget):
             worker.wait()
             worker.deleteLater()
         self._set_state("idle")
-        self.curves.redraw()
+        self.curves.finish()
         run = str(self.run_dir)
         self.ended.append((run, how))
         self.run_ended.emit(run, how)

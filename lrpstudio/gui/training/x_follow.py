@@ -12,7 +12,7 @@ dozen times in a long run instead of several times a second.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import pyqtgraph as pg
 
@@ -44,11 +44,20 @@ class SteppedXFollow:
     pyqtgraph has it before the user zooms, or after the "A" button): a zoom or pan by
     the user stops it and the range stays theirs. :meth:`fit` hands back to pyqtgraph's
     auto-range, which fits the data exactly (a run's end, a full redraw).
+
+    Parameters
+    ----------
+    view
+        The live plot's view box.
+    before_step
+        Called just before the range steps (the owner may let linked views go first, so
+        they do not all repaint in the same moment).
     """
 
-    def __init__(self, view: pg.ViewBox) -> None:
+    def __init__(self, view: pg.ViewBox, before_step: Callable[[], None] | None = None) -> None:
         self.view = view
         self.stepping = False
+        self.before_step = before_step
         view.sigRangeChangedManually.connect(self._by_hand)
 
     def _by_hand(self, _mask: Any) -> None:
@@ -69,7 +78,15 @@ class SteppedXFollow:
             self.stepping = True
         elif x_end <= self.view.viewRange()[0][1]:
             return  # still inside: nothing to repaint beyond the curves
+        if self.before_step is not None:
+            self.before_step()
         self.view.setXRange(0.0, nice_ceiling(x_end * HEADROOM), padding=0)
+
+    def restart(self) -> None:
+        """Follow a new run's data from the range [0, 1], whatever the range was before."""
+        self.view.enableAutoRange(x=False)
+        self.stepping = True
+        self.view.setXRange(0.0, 1.0, padding=0)
 
     def fit(self) -> None:
         """Stop stepping and let pyqtgraph fit the x range to the data again."""

@@ -80,15 +80,25 @@ def test_an_epoch_end_is_drawn_one_plot_per_tick(qtbot) -> None:
         widget.add_batch(step, _batch(step))
     widget.add_epoch(1, {"val_total": 0.9, "train_accuracy": 0.5, "val_accuracy": 0.6,
                          "val_balanced_accuracy": 0.55, "val_score_lgg": 0.2, "val_score_hgg": 0.4})
-    drawn: list[set[str]] = []
-    for _ in range(4):
+    ranges = {title: plot.vb.viewRange()[0] for title, plot in widget.plots.items()}
+    touched: list[set[str]] = []  # plots whose points or x range changed, per tick
+    for _ in range(8):
         before = {name: widget.point_count(name) for name in widget.items}
         widget._redraw_if_dirty()
-        drawn.append({name for name in widget.items if widget.point_count(name) != before[name]})
-    assert drawn[0] and drawn[1] and drawn[2] and not drawn[3]  # the fourth tick: nothing is due
-    plots = [{name for name, _c in series} for series in PLOTS.values()]
-    assert all(any(d <= p for p in plots) for d in drawn[:3]), "a tick drew more than one plot"
-    assert set().union(*drawn) == {n for p in plots for n in p}
+        drawn = {name for name in widget.items if widget.point_count(name) != before[name]}
+        plots = {title for title, series in PLOTS.items() if drawn & {n for n, _c in series}}
+        for title, plot in widget.plots.items():
+            if list(plot.vb.viewRange()[0]) != list(ranges[title]):
+                plots.add(title)
+                ranges[title] = plot.vb.viewRange()[0]
+        touched.append(plots)
+    busy = [t for t in touched if t]
+    assert all(len(t) == 1 for t in busy), f"a tick changed more than one plot: {touched}"
+    assert 3 <= len(busy) <= 5 and not any(touched[len(busy):]), touched  # then nothing is due
+    drawn_all = {name for name in widget.items if widget.point_count(name)}
+    assert drawn_all == {n for series in PLOTS.values() for n, _c in series}
+    first = widget.plots["Loss"].vb.viewRange()[0]
+    assert all(np.allclose(plot.vb.viewRange()[0], first) for plot in widget.plots.values())
 
 
 def _epochs(widget: CurvesWidget, values: list[float]) -> None:

@@ -32,12 +32,15 @@ def test_live_x_range_moves_in_steps_and_always_shows_the_newest_point(qtbot) ->
     view = widget.plots["Loss"].getViewBox()
     linked = widget.plots["Accuracy"].getViewBox()
     ranges: list[tuple[float, float]] = []
+    behind = 0  # ticks the linked plots have lagged behind the loss plot's range
     for step in range(1, 151):
         widget.add_batch(step, _batch(step))
         _tick(widget)
         lo, hi = view.viewRange()[0]
         assert lo <= 1 and hi >= step  # the newest point is in view
-        assert tuple(linked.viewRange()[0]) == pytest.approx((lo, hi))  # the plots still line up
+        # After a step the other plots take the range at the next ticks, one each.
+        behind = 0 if tuple(linked.viewRange()[0]) == pytest.approx((lo, hi)) else behind + 1
+        assert behind <= 2
         if not ranges or ranges[-1] != (lo, hi):
             ranges.append((lo, hi))
     # Auto-ranging moved the axis at every redraw (150 ranges): now a handful of steps.
