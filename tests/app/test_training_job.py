@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lrpstudio.app.datasets import open_slices
+from lrpstudio.app.pictures import input_rgba
 from lrpstudio.app.training import JobEvents, TrainControl, TrainJob, outcome, resume_job, run_job
 from lrpstudio.core.data.slice_dataset import save_dataset
 from lrpstudio.core.train.config import TrainConfig
@@ -44,6 +47,10 @@ def test_a_job_reports_its_data_then_trains_and_sends_the_pinned_inputs_once(tmp
     assert kinds.count("pinned") == 1 and kinds.index("pinned") < kinds.index("heatmaps")
     inputs = dict(seen)["pinned"]
     assert inputs["images"].shape == (2, 32, 32) and len(inputs["titles"]) == 2
+    # The pictures are drawn in the job's thread, the same as the GUI would draw them.
+    assert len(inputs["pictures"]) == 2
+    for picture, image, mask in zip(inputs["pictures"], inputs["images"], inputs["masks"]):
+        np.testing.assert_array_equal(picture, input_rgba(image, mask))
     summary = outcome(result)
     assert summary["best_epoch"] == 1 and summary["best_metrics"]["epoch"] == 1
 

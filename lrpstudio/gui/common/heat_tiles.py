@@ -74,6 +74,12 @@ class Tile(QtWidgets.QWidget):
         layout.addWidget(self.picture)
         layout.addWidget(self.caption)
 
+    def clear(self) -> None:
+        """No picture and no texts (a tile kept for reuse)."""
+        self.picture.clear()
+        self.title.setText("")
+        self.caption.setText("")
+
     def show_rgba(self, rgba: np.ndarray, title: str = "", text: str = "") -> None:
         """Set the picture and its texts."""
         self.picture.setPixmap(to_pixmap(rgba, self.size_px))

@@ -49,9 +49,15 @@ class StudioTabs(QtWidgets.QTabWidget):
         self.addTab(self.training, "Training")
         self.addTab(self.runs, "Runs")
         self.addTab(self.similar, "Similar cases")
-        self.training.run_started.connect(lambda _run: self.runs.refresh())
-        self.training.run_ended.connect(lambda _run, _how: self.runs.refresh())
-        self.training.run_ended.connect(lambda _run, _how: self.similar.refresh())
+        # A run's start and end re-list the runs, but a tab out of view is re-listed when
+        # it is next shown: reading every run folder in the GUI thread as a run ended was
+        # part of the window's longest stall while training.
+        self._stale: dict[QtWidgets.QWidget, Callable[[], None]] = {}
+        self.currentChanged.connect(lambda _index: self._refresh_if_stale())
+        self.training.run_started.connect(lambda _run: self.refresh_when_shown(self.runs, self.runs.refresh))
+        self.training.run_ended.connect(lambda _run, _how: self.refresh_when_shown(self.runs, self.runs.refresh))
+        self.training.run_ended.connect(
+            lambda _run, _how: self.refresh_when_shown(self.similar, self.similar.refresh))
         self.runs_dir_changed.connect(self.similar.set_runs_dir)
         # The run training now cannot be renamed or deleted; after a rename or delete every
         # run picker (Explain, Similar, Review) lists the runs again.
@@ -65,6 +71,27 @@ class StudioTabs(QtWidgets.QTabWidget):
         self.use_corrections = self.training.form.use_corrections.isChecked()
         self.training.form.use_corrections.toggled.connect(
             lambda on: setattr(self, "use_corrections", bool(on)))
+
+    def refresh_when_shown(self, page: QtWidgets.QWidget, refresh: Callable[[], None]) -> None:
+        """Call ``refresh`` now if ``page`` is the tab in front, else when it comes to the front.
+
+        Parameters
+        ----------
+        page
+            One of the tabs.
+        refresh
+            What brings it up to date.
+        """
+        if self.currentWidget() is page:
+            self._stale.pop(page, None)
+            refresh()
+        else:
+            self._stale[page] = refresh
+
+    def _refresh_if_stale(self) -> None:
+        refresh = self._stale.pop(self.currentWidget(), None)
+        if refresh is not None:
+            refresh()
 
     def set_source(self, root: Path, workspace: Workspace) -> None:
         """Train on a data folder with its workspace (runs in ``<workspace>/runs``)."""

@@ -17,9 +17,10 @@ from PySide6 import QtCore, QtWidgets
 from lrpstudio.app.datasets import GRADES
 from lrpstudio.app.run_info import saved_heatmaps
 from lrpstudio.app.pictures import caption, heat_rgba, input_rgba
-from lrpstudio.gui.common.heat_tiles import Tile, colour_bar, drop_tiles
+from lrpstudio.gui.common.heat_tiles import Tile, colour_bar
 
 FIG7_TILE_PX = 128
+PREMADE_COLUMNS = 6  # tiles made with the view: the Training form's default number of pinned slices
 #: Choices of the colour scale: multiples of the run's fixed scale (set from epoch 1).
 SCALE_FACTORS = (1, 2, 4, 8)
 SCORE_HELP = ("S = TumorLRPScore: the share of the slice's positive relevance that lies inside "
@@ -46,8 +47,12 @@ class Fig7View(QtWidgets.QWidget):
         self.epochs: dict[int, dict[str, np.ndarray]] = {}
         self.vmax: float | None = None
         self.current: int | None = None
-        self.columns: list[tuple[Tile, Tile]] = []
+        self.columns: list[tuple[Tile, Tile]] = []  # the pinned slices' tiles, in view
+        # Tiles are made once and reused, run after run: making a run's twelve tiles (and
+        # laying them out) held the GUI thread ~20 ms as the first heatmaps arrived.
+        self._pool: list[tuple[Tile, Tile]] = []
         self._build()
+        self._reserve(PREMADE_COLUMNS)
 
     def _build(self) -> None:
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, self)
@@ -94,30 +99,48 @@ class Fig7View(QtWidgets.QWidget):
     def clear(self) -> None:
         """Forget the run shown."""
         self.inputs, self.epochs, self.vmax, self.current = None, {}, None, None
-        drop_tiles([t for column in self.columns for t in column])
-        self.columns = []
+        self._show_columns(0)
         self.slider.setEnabled(False)
         self.epoch_label.setText("no heatmaps yet")
         self.scale_label.setText("")
         self.scale_bar.clear()
 
     def set_inputs(self, inputs: dict[str, Any]) -> None:
-        """The pinned slices: images (N,H,W), masks, labels, titles (see training_worker)."""
+        """The pinned slices: images (N,H,W), masks, labels, titles and, when the job drew
+        them, their pictures (see :func:`lrpstudio.app.training.pinned_inputs`)."""
         self.inputs = inputs
-        drop_tiles([t for column in self.columns for t in column])
-        self.columns = []
-        for i, title in enumerate(inputs["titles"]):
-            inp, heat = Tile(self.grid_host, FIG7_TILE_PX), Tile(self.grid_host, FIG7_TILE_PX)
-            inp.show_rgba(input_rgba(inputs["images"][i], inputs["masks"][i]), title,
-                          f"true {GRADES[int(inputs['labels'][i])]}")
-            heat.caption.setToolTip(SCORE_HELP)
-            top = QtCore.Qt.AlignmentFlag.AlignTop  # tiles keep their height: pictures line up
-            self.grid.addWidget(inp, 0, i, top)
-            self.grid.addWidget(heat, 1, i, top)
-            self.columns.append((inp, heat))
+        pictures = inputs.get("pictures")
+        self._show_columns(len(inputs["titles"]))
+        for (inp, _heat), i, title in zip(self.columns, range(len(self.columns)), inputs["titles"]):
+            picture = pictures[i] if pictures is not None else input_rgba(inputs["images"][i], inputs["masks"][i])
+            inp.show_rgba(picture, title, f"true {GRADES[int(inputs['labels'][i])]}")
         self._even_rows()
         if self.current is not None:
             self.show_epoch(self.current)
+
+    def _reserve(self, count: int) -> None:
+        """Make tiles (hidden, in the grid) until there are ``count`` columns of them."""
+        top = QtCore.Qt.AlignmentFlag.AlignTop  # tiles keep their height: pictures line up
+        while len(self._pool) < count:
+            i = len(self._pool)
+            inp, heat = Tile(self.grid_host, FIG7_TILE_PX), Tile(self.grid_host, FIG7_TILE_PX)
+            heat.caption.setToolTip(SCORE_HELP)
+            for row, tile in enumerate((inp, heat)):
+                tile.hide()  # hidden tiles take no room in the grid
+                self.grid.addWidget(tile, row, i, top)
+            self._pool.append((inp, heat))
+
+    def _show_columns(self, count: int) -> None:
+        """Show the first ``count`` columns of tiles, emptied, and hide the rest."""
+        self._reserve(count)
+        self.columns = self._pool[:count]
+        for column in self.columns:
+            for tile in column:
+                tile.clear()
+                tile.show()
+        for column in self._pool[count:]:
+            for tile in column:
+                tile.hide()
 
     def add_epoch(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
         """One epoch's heatmaps (relevance, scores, predictions, labels, vmax)."""

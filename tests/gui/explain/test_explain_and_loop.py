@@ -40,6 +40,7 @@ def test_correct_train_explain(make_window, demo_root: Path, tmp_path: Path, qtb
     assert panel.thread_violations == 0
     record = RunFolder(run_dir).read_config()
     assert record.dataset.manifest["cases"][case_id]["correction"] is not None
+    window.tabs.setCurrentWidget(window.tabs.runs)  # re-listed when shown
     rows = window.tabs.runs.rows
     assert [r["path"] for r in rows] == [str(run_dir)] and rows[0]["corrections"] == 1
 
@@ -64,9 +65,9 @@ def test_correct_train_explain(make_window, demo_root: Path, tmp_path: Path, qtb
 
     # Similar cases of the same slice: per layer k thumbnails, Deep k-NN, BiLRP, open a neighbour.
     similar = window.tabs.similar
+    window.tabs.setCurrentWidget(similar)  # its run list is brought up to date when shown
     assert similar.run_box.count() == 1
     similar.k.setValue(3)
-    window.tabs.setCurrentWidget(similar)
     assert similar.query_current()
     qtbot.waitUntil(lambda: similar.worker is None and similar.result is not None, timeout=TIMEOUT_MS)
     layers = list(similar.result["neighbours"])

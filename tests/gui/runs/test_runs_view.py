@@ -110,8 +110,14 @@ def test_run_started_in_training_tab_appears_in_runs(qtbot, trained: tuple[Path,
     run_dir = panel.start()
     qtbot.waitUntil(lambda: panel.worker is None, timeout=TIMEOUT_MS)
     assert panel.ended == [(str(run_dir), "finished")]
+    # The Runs tab is out of view: it is re-listed when it is shown, not while the run ends.
+    assert tabs.currentWidget() is not tabs.runs and tabs.runs.rows == []
+    tabs.setCurrentWidget(tabs.runs)
     assert [r["path"] for r in tabs.runs.rows] == [str(run_dir)]
     assert tabs.runs.rows[0]["guidance"] == "none"
+    tabs.setCurrentWidget(tabs.training)
+    tabs.setCurrentWidget(tabs.runs)  # back and forth: the rows stay
+    assert [r["path"] for r in tabs.runs.rows] == [str(run_dir)]
     assert panel.thread_violations == 0
 
 

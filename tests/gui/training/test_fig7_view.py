@@ -56,10 +56,19 @@ def test_new_pinned_slices_hide_the_old_tiles_at_once(qtbot) -> None:
     qtbot.addWidget(view)
     view.show()
     view.set_inputs(_inputs(3))
+    view.add_epoch(1, _arrays(0.1, n=3))
     old = [tile for column in view.columns for tile in column]
-    view.set_inputs(_inputs(2))
+    view.clear()  # a new run: nothing of the old one stays drawn
     assert not any(tile.isVisible() for tile in old)
+    inputs = _inputs(2)
+    inputs["titles"] = ["new a", "new b"]
+    view.set_inputs(inputs)
     assert len(view.columns) == 2
+    shown = [tile for tile in old if tile.isVisible()]
+    assert shown == [tile for column in view.columns for tile in column]  # the tiles are reused
+    assert [inp.title.text() for inp, _heat in view.columns] == ["new a", "new b"]
+    # No heatmap of the previous run under the new slices until their first epoch arrives.
+    assert all(heat.picture.pixmap().isNull() and not heat.caption.text() for _inp, heat in view.columns)
 
 
 def test_pictures_of_a_row_line_up_when_a_title_or_caption_wraps(qtbot) -> None:
