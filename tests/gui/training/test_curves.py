@@ -11,7 +11,8 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.app.curves import CurveStore, Series
-from lrpstudio.gui.training.curves import BOUNDED, BOUNDED_MARGIN, PLOTS, CurvesWidget, ThinLogAxis
+from lrpstudio.gui.training.curves import BOUNDED, BOUNDED_MARGIN, PLOTS, CurvesWidget
+from lrpstudio.gui.training.log_axis import ThinLogAxis
 
 
 def _batch(step: int, batches: int = 10) -> dict[str, float]:
