@@ -86,6 +86,32 @@ def drag(view, points: Sequence[QtCore.QPoint],
     send_mouse(viewport, T.MouseButtonRelease, points[-1], button, modifiers)
 
 
+def background_voxels(window, count: int) -> list[tuple[int, int, int]]:
+    """Voxels of the current axial slice that are background, spaced along a row."""
+    view = window.views.views["axial"]
+    seg = window.state.seg
+    mapping = view.mapping
+    found = []
+    for sx in range(4, window.state.shape[mapping.x_axis] - 4, 3):
+        voxel = mapping.to_voxel(sx + 0.5, 6.5, view.slice_index, window.state.shape)
+        if voxel is not None and seg[voxel] == 0:
+            found.append(voxel)
+        if len(found) == count:
+            return found
+    raise AssertionError(f"no {count} background voxels near the edge of slice {window.state.cursor}")
+
+
+def brush_background(window, count: int) -> list[tuple[int, int, int]]:
+    """Paint label 3 with a 1-voxel brush over ``count`` background voxels of the axial view."""
+    window.action_map["tool.brush"].trigger()
+    window.action_map["label.3"].trigger()
+    window.panel.radius.setValue(1)
+    view = window.views.views["axial"]
+    voxels = background_voxels(window, count)
+    drag(view, [view.widget_pos_of(v) for v in voxels])
+    return voxels
+
+
 def train_one_tiny_epoch(window, qtbot, pinned: int, timeout_ms: int = 180_000) -> Path:
     """Start a 1-epoch, 32 px, plain-CE run from the Training tab and wait for it to end.
 

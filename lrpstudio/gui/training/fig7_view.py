@@ -111,7 +111,7 @@ class Fig7View(QtWidgets.QWidget):
         self.inputs = inputs
         pictures = inputs.get("pictures")
         self._show_columns(len(inputs["titles"]))
-        for (inp, _heat), i, title in zip(self.columns, range(len(self.columns)), inputs["titles"]):
+        for i, ((inp, _heat), title) in enumerate(zip(self.columns, inputs["titles"])):
             picture = pictures[i] if pictures is not None else input_rgba(inputs["images"][i], inputs["masks"][i])
             inp.show_rgba(picture, title, f"true {GRADES[int(inputs['labels'][i])]}")
         self._even_rows()

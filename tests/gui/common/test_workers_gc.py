@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 from PySide6 import QtWidgets
 
@@ -99,11 +101,12 @@ def test_pool_threads_never_collect_in_the_app(qtbot) -> None:
         gc.callbacks.remove(note)
 
 
-def test_full_collections_wait_for_enough_new_long_lived_objects() -> None:
-    # A full pass over a loaded app took about half a second: as in CPython, it runs only
-    # when the objects promoted since the last one exceed a quarter of the long-lived ones.
+@contextmanager
+def _long_lived_app(after_a_worker: bool = False) -> Iterator[tuple[MainThreadCollector, list[int]]]:
+    """A kept collector over 200,000 long-lived objects, and a list that gets one entry per
+    full pass it starts; ``after_a_worker``: a worker held and released it first."""
     app = QtWidgets.QApplication.instance()
-    collector = MainThreadCollector(app, interval_ms=3_600_000)  # ticked by hand below
+    collector = MainThreadCollector(app, interval_ms=3_600_000)  # ticked by hand
     collector.keep()
     full: list[int] = []
 
@@ -114,18 +117,28 @@ def test_full_collections_wait_for_enough_new_long_lived_objects() -> None:
     long_lived = [[] for _ in range(200_000)]
     gc.collect()
     collector._recount()
+    if after_a_worker:
+        collector.hold()
+        collector.release()
     gc.callbacks.append(note)
     try:
-        _churn(collector, 300)  # >10 gen-1 passes of short-lived garbage: no full pass
-        assert not full
-        survivors: list = []
-        _churn(collector, 300, keep=survivors)  # 200k+ new long-lived objects: now a full pass is due
-        assert full
+        yield collector, full
     finally:
         gc.callbacks.remove(note)
         collector.unkeep()
         collector.deleteLater()
     assert len(long_lived) == 200_000
+
+
+def test_full_collections_wait_for_enough_new_long_lived_objects() -> None:
+    # A full pass over a loaded app took about half a second: as in CPython, it runs only
+    # when the objects promoted since the last one exceed a quarter of the long-lived ones.
+    with _long_lived_app() as (collector, full):
+        _churn(collector, 300)  # >10 gen-1 passes of short-lived garbage: no full pass
+        assert not full
+        survivors: list = []
+        _churn(collector, 300, keep=survivors)  # 200k+ new long-lived objects: now a full pass is due
+        assert full
 
 
 def test_a_worker_ending_never_lists_the_long_lived_objects(monkeypatch) -> None:
@@ -156,29 +169,9 @@ def test_a_worker_ending_never_lists_the_long_lived_objects(monkeypatch) -> None
 def test_long_lived_objects_still_count_after_a_worker_ended() -> None:
     # The frozen objects are carried over in the count, not forgotten: otherwise every
     # few hundred collections after a run would be a full pass over the whole app.
-    app = QtWidgets.QApplication.instance()
-    collector = MainThreadCollector(app, interval_ms=3_600_000)
-    collector.keep()
-    full: list[int] = []
-
-    def note(phase: str, info: dict) -> None:
-        if phase == "start" and info["generation"] == 2:
-            full.append(1)
-
-    long_lived = [[] for _ in range(200_000)]
-    gc.collect()
-    collector._recount()
-    collector.hold()
-    collector.release()
-    gc.callbacks.append(note)
-    try:
+    with _long_lived_app(after_a_worker=True) as (collector, full):
         _churn(collector, 300)  # short-lived garbage only: no full pass is due
         assert not full
-    finally:
-        gc.callbacks.remove(note)
-        collector.unkeep()
-        collector.deleteLater()
-    assert len(long_lived) == 200_000
 
 
 def test_the_gil_comes_back_to_the_gui_thread_quickly_while_a_worker_runs(qtbot) -> None:

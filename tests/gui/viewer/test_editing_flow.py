@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.core.data.layouts import LABEL_CONVENTIONS, Release
 from lrpstudio.gui.shell.prompts import ScriptedPrompter
-from tests.gui.conftest import drag
+from tests.gui.conftest import brush_background, drag
 
 
 def _to_canonical(raw: np.ndarray, release: Release) -> np.ndarray:
@@ -21,22 +21,6 @@ def _to_canonical(raw: np.ndarray, release: Release) -> np.ndarray:
     return out
 
 
-def _empty_voxels(window, count: int) -> list[tuple[int, int, int]]:
-    """Voxels of the current axial slice that are background, spaced along a row."""
-    view = window.views.views["axial"]
-    seg = window.state.seg
-    cursor = window.state.cursor
-    mapping = view.mapping
-    found = []
-    for sx in range(4, window.state.shape[mapping.x_axis] - 4, 3):
-        voxel = mapping.to_voxel(sx + 0.5, 6.5, view.slice_index, window.state.shape)
-        if voxel is not None and seg[voxel] == 0:
-            found.append(voxel)
-        if len(found) == count:
-            return found
-    raise AssertionError(f"no {count} background voxels near the edge of slice {cursor}")
-
-
 def test_paint_undo_redo_save_reopen(make_window, demo_root: Path, tmp_path: Path, qtbot) -> None:
     window = make_window()
     workspace = tmp_path / "ws"
@@ -45,12 +29,8 @@ def test_paint_undo_redo_save_reopen(make_window, demo_root: Path, tmp_path: Pat
     case_id = window.case.id
     original = window.state.seg.copy()
 
-    window.action_map["tool.brush"].trigger()
-    window.action_map["label.3"].trigger()
-    window.panel.radius.setValue(1)
+    voxels = brush_background(window, 4)
     view = window.views.views["axial"]
-    voxels = _empty_voxels(window, 4)
-    drag(view, [view.widget_pos_of(v) for v in voxels])
 
     painted = window.state.seg.copy()
     for v in voxels:

@@ -10,8 +10,7 @@ from PySide6 import QtCore
 
 from lrpstudio.app.label_stats import ADDED
 from lrpstudio.gui.viewer.overlay import OverlayStyle, styled_lut
-from tests.gui.conftest import drag, send_mouse
-from tests.gui.viewer.test_editing_flow import _empty_voxels
+from tests.gui.conftest import brush_background, drag, send_mouse
 
 
 def _open(make_window, demo_root: Path, tmp_path: Path):  # noqa: ANN202 - a MainWindow
@@ -101,12 +100,8 @@ def test_label_table_and_compare_mode(make_window, demo_root: Path, tmp_path: Pa
     before = {row.label: row for row in window.labels.rows}
     assert before[0].voxels_original == before[0].voxels_corrected == int((original > 0).sum())
     assert before[0].dice == 1.0
-    window.action_map["tool.brush"].trigger()
-    window.action_map["label.3"].trigger()
-    window.panel.radius.setValue(1)
+    brush_background(window, 4)
     view = window.views.views["axial"]
-    voxels = _empty_voxels(window, 4)
-    drag(view, [view.widget_pos_of(v) for v in voxels])
     added = int(((window.state.seg > 0) & (original == 0)).sum())
     assert added > 0
     qtbot.waitUntil(lambda: window.labels.rows[-1].voxels_corrected == before[0].voxels_corrected + added)
