@@ -63,6 +63,7 @@ class CurvesWidget(QtWidgets.QWidget):
         self.store = CurveStore()
         self._dirty: set[str] = set()  # series with points not drawn yet
         self._unlinked: list[str] = []  # plots waiting to take the loss plot's new x range
+        self._live = True  # points are arriving: the loss plot's ranges grow in steps
         self._drawn_at = {title: -math.inf for title in PLOTS}  # time.monotonic() of last redraw
         self._build()
         self._x_follow.restart()  # live points arrive into [0, 1], growing in steps
@@ -206,6 +207,7 @@ class CurvesWidget(QtWidgets.QWidget):
         self.store = CurveStore()
         self.hover.clear()  # it described the previous run
         self._dirty = set(self.items)  # drawn empty at the next ticks, one plot each
+        self._live = True
         self._unlink_followers()
         self._x_follow.restart()
         self._y_follow.restart()
@@ -213,6 +215,7 @@ class CurvesWidget(QtWidgets.QWidget):
     def finish(self) -> None:
         """The run ended: fit the axes to the data; the linked plots take the final range,
         and any points not drawn yet are drawn, one plot per timer tick (as while it ran)."""
+        self._live = False
         self._unlink_followers()
         self._x_follow.fit()
         self._y_follow.fit()
@@ -274,7 +277,7 @@ class CurvesWidget(QtWidgets.QWidget):
             if names and now - self._drawn_at[title] >= REDRAW_MS / 1000:
                 self._drawn_at[title] = now
                 self.redraw(names)
-                if title == "Loss":
+                if title == "Loss" and self._live:  # after the end: the fitted ranges stay
                     self._follow_x()
                     self._follow_y()
                 return

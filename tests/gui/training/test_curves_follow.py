@@ -67,3 +67,23 @@ def test_a_zoom_by_hand_is_kept_and_a_full_redraw_fits_the_data(qtbot) -> None:
     assert view.viewRange()[0][1] >= 60 and not view.autoRangeEnabled()[0]  # followed, in steps
     widget.redraw()  # the run ended: fit the data exactly
     assert view.autoRangeEnabled()[0]
+
+
+def test_the_end_of_a_run_fits_the_data_even_with_points_left_to_draw(qtbot) -> None:
+    widget = CurvesWidget()
+    qtbot.addWidget(widget)
+    widget._timer.stop()
+    widget.show()
+    qtbot.waitExposed(widget)  # pyqtgraph applies an auto-range when it paints
+    view = widget.plots["Loss"].getViewBox()
+    for step in range(1, 26):
+        widget.add_batch(step, _batch(step))
+        _tick(widget)
+    widget.add_batch(26, _batch(26))  # the last batch arrives with the end of the run
+    widget.finish()
+    for _ in range(6):
+        _tick(widget)
+    qtbot.wait(50)
+    assert view.autoRangeEnabled()[0] and view.autoRangeEnabled()[1]  # fitted, not stepping again
+    assert widget.point_count("ce") == 26
+    assert view.viewRange()[0][1] < 30  # the data's end, not the stepped range's (50)
