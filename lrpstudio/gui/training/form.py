@@ -96,14 +96,14 @@ class TrainingForm(QtWidgets.QWidget):
         self.gradient = self._combo([("full", "through S"), ("detached", "detached S (ablation)")])
         self.composite = self._combo([(name, name) for name in COMPOSITES])
         self.composite.setCurrentText(DEFAULT_COMPOSITE)
-        self.epochs = self._int(1, 1000, 5)
+        self.epochs = self._int(1, 1000, d.epochs)  # as `lrpstudio train`: one rule, in core
         self.lr = self._double(1e-6, 1.0, 1e-4, d.lr, 6)
         self.batch_size = self._int(1, 1024, d.batch_size)
         self.rotation = self._double(0.0, 180.0, 5.0, d.augmentation.rotation, 1)
         self.flips = QtWidgets.QCheckBox("horizontal + vertical", self)
         self.flips.setChecked(d.augmentation.hflip)
         self.seed = self._int(0, 2**31 - 1, d.seed)
-        self.pinned = self._int(0, 32, 6)
+        self.pinned = self._int(0, 32, 6)  # not core's 8: six Fig. 7 columns fit a 1366 px window
         self.image_size = self._int(32, 512, DataOptions().image_size)
         self.image_size.setSingleStep(16)
         self.use_corrections = QtWidgets.QCheckBox("corrected in viewer", self)

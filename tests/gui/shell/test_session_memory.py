@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
+from lrpstudio.core.train.config import TrainConfig
 from lrpstudio.gui.shell import launch
 from lrpstudio.gui.shell.main_window import MainWindow
 from lrpstudio.gui.shell.prompts import ScriptedPrompter
@@ -51,7 +52,7 @@ def test_the_training_form_is_remembered_and_reset(qtbot, tmp_path: Path) -> Non
     while not hasattr(panel, "reset_button"):
         panel = panel.parent()
     panel.reset_button.click()
-    assert form.epochs.value() == 5 and form.image_size.value() == 128
+    assert form.epochs.value() == TrainConfig().epochs and form.image_size.value() == 128
     assert form.use_corrections.isChecked() and form.guidance.currentData() == "lrp"
     assert form.penalty.value() > 0 and form.recipe.forbidden_weight.value() == 0
 

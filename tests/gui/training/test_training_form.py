@@ -74,6 +74,9 @@ def test_the_form_starts_at_the_cores_defaults(qtbot) -> None:
               "ramp_epochs", "max_grad_norm", "lr_schedule", "forbidden_weight")
     assert {k: getattr(read, k) for k in recipe} == {k: getattr(default, k) for k in recipe}
     assert (read.guidance.form, read.guidance.seed) == (default.guidance.form, default.guidance.seed)
+    # What `lrpstudio train` uses when nothing is given (the GUI once started at 5 epochs, the CLI at 10).
+    plain = ("epochs", "batch_size", "lr", "seed", "model")
+    assert {k: getattr(read, k) for k in plain} == {k: getattr(default, k) for k in plain}
 
 
 def _other(values: tuple[str, ...] | list[str], default: str) -> str:
