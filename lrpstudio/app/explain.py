@@ -67,16 +67,23 @@ class SliceExplanation:
 
 
 class ModelCache:
-    """Best models of runs, loaded once each (explaining again is then quick)."""
+    """Best models of runs, loaded once each (explaining again is then quick).
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    device
+        Where the models are put: ``cpu``, ``cuda`` or ``cuda:N``.
+    """
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
         self.models: dict[str, torch.nn.Module] = {}
 
     def get(self, run_dir: str | Path) -> torch.nn.Module:
-        """The best checkpoint's model of ``run_dir``."""
+        """The best checkpoint's model of ``run_dir``, on :attr:`device`."""
         key = str(run_dir)
         if key not in self.models:
-            self.models[key] = load_run_model(run_dir, "best")[0]
+            self.models[key] = load_run_model(run_dir, "best", self.device)[0]
         return self.models[key]
 
 

@@ -120,9 +120,10 @@ def _phase(progress: ProgressCallback | None, offset: int, total: int) -> Progre
 
 
 def _baseline_reviews(baseline: Path, source: Source, keys: set[str], total: int,
-                      progress: ProgressCallback | None, cancel: Any) -> dict[str, SliceReview]:
-    """The baseline run's reviews of the queue's slices, by key."""
-    model, config, _ = load_run_model(baseline, "best")
+                      progress: ProgressCallback | None, cancel: Any,
+                      device: str = "cpu") -> dict[str, SliceReview]:
+    """The baseline run's reviews of the queue's slices, by key (its model on ``device``)."""
+    model, config, _ = load_run_model(baseline, "best", device)
     dataset = queue_dataset(baseline, source, cancel=cancel)
     check_compatible(config, dataset, baseline)
     rows = np.asarray([i for i in range(len(dataset))
@@ -173,7 +174,9 @@ def build_queue(run_dir: str | Path, source: Source, *, baseline: str | Path | N
                             cancel=cancel)
     before = None
     if baseline is not None:
-        before = _baseline_reviews(Path(baseline), source, {r.key for r in reviews}, total, progress, cancel)
+        device = str(next(model.parameters()).device)  # the baseline runs where the run does
+        before = _baseline_reviews(Path(baseline), source, {r.key for r in reviews}, total, progress,
+                                   cancel, device)
     return ReviewQueue(run_dir=run_dir, baseline=Path(baseline) if baseline is not None else None,
                        entries=rank_entries(reviews, before))
 

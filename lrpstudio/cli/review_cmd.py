@@ -61,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="keep only the N highest-priority slices")
     parser.add_argument("--epochs", action="store_true",
                         help="the per-case shortcut report over the run's epochs instead")
+    parser.add_argument("--device", default="cpu", help="where the models run: cpu, cuda or cuda:N")
     parser.set_defaults(handler=run)
 
 
@@ -116,9 +117,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() not in (".csv", ".json"):
         raise InputError("--out must be a .csv or .json file", args.out, expected=".csv or .json",
                          actual=args.out.suffix or "no suffix")
-    model = ModelCache().get(args.run_dir)  # a missing or damaged run fails before any data work
+    models = ModelCache(args.device)
+    model = models.get(args.run_dir)  # a missing or damaged run (or device) fails before any data work
     if args.baseline is not None:
-        ModelCache().get(args.baseline)
+        models.get(args.baseline)
     with progress_bar("preparing data") as bar:
         dataset = queue_dataset(args.run_dir, args.data, progress=progress_callback(bar))
     with progress_bar("scoring slices") as bar:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from lrpstudio.cli.main import main
 from lrpstudio.core.data.slice_dataset import save_dataset
@@ -101,4 +102,31 @@ def test_errors_are_one_line(run: Path, data: Path, tmp_path: Path, capsys) -> N
     _one_line_error(main(["review", str(run), "--data", str(data), "--out", str(tmp_path / "q.txt")]), capsys,
                     ".csv or .json")
     _one_line_error(main(["review", str(run), "--data", str(data)]), capsys, "--out")
+    _one_line_error(main(["review", str(run), "--data", str(data), "--out", out, "--device", "gpu"]), capsys,
+                    "unknown device")
+    if not torch.cuda.is_available():
+        _one_line_error(main(["review", str(run), "--data", str(data), "--out", out, "--device", "cuda"]),
+                        capsys, "no GPU is available")
     assert not Path(out).exists()
+
+
+def test_the_queue_runs_on_the_device_asked_for(run: Path, data: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """--device reaches the loading of both the run's and the baseline's model."""
+    from lrpstudio.core.train import evaluate
+
+    asked: list[str] = []
+    real = evaluate.load_run_model
+
+    def recording(run_dir, which="best", device="cpu"):  # noqa: ANN001, ANN202 - a spy
+        asked.append(device)
+        return real(run_dir, which, device)
+
+    monkeypatch.setattr("lrpstudio.app.explain.load_run_model", recording)
+    monkeypatch.setattr("lrpstudio.app.review.load_run_model", recording)
+    baseline = Path(shutil.copytree(run, tmp_path / "baseline"))
+    assert main(["review", str(run), "--data", str(data), "--baseline", str(baseline), "--device", "cpu:0",
+                 "--out", str(tmp_path / "q.csv")]) == 0
+    # The run and the baseline checked up front on the device asked for; the baseline's
+    # scoring follows the run's model (torch names a CPU tensor's device plain "cpu").
+    assert asked == ["cpu:0", "cpu:0", "cpu"], asked

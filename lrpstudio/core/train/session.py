@@ -64,8 +64,11 @@ class Session:
 
 
 def resolve_device(name: str) -> torch.device:
-    """The torch device for ``name``; CUDA without a GPU is an :class:`InputError`."""
-    device = torch.device(name)
+    """The torch device for ``name``; an unknown name or CUDA without a GPU is an :class:`InputError`."""
+    try:
+        device = torch.device(name)
+    except RuntimeError:  # torch's own message is a long list of every device type it knows
+        raise InputError("unknown device", expected="cpu, cuda or cuda:N", actual=name) from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise InputError("CUDA was requested but no GPU is available", expected="cpu", actual=name)
     return device
