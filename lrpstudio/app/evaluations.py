@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from lrpstudio.app.compare import DatasetLoader, evaluate_runs
 from lrpstudio.core.data.workspace import is_workspace, open_workspace
-from lrpstudio.core.errors import LrpStudioError
+from lrpstudio.core.errors import CancelledError, LrpStudioError
+from lrpstudio.core.jobs import is_cancelled
 from lrpstudio.app.run_info import image_size
 from lrpstudio.core.train.evaluate import evaluate_run, read_evaluation, write_evaluation
 
@@ -62,17 +63,21 @@ def recorded_evaluation(run: str | Path, data: str | Path, best_epoch: int,
 
 def run_diagnostics(run: str | Path, load: DatasetLoader, data: str | Path, best_epoch: int,
                     split: str = "val", progress: Callable[[int, int, str], None] | None = None,
-                    ) -> dict[str, Any]:
+                    cancel: Any = None) -> dict[str, Any]:
     """A run's best model on ``split``: its evaluation with ``confusion_matrix`` and ``roc``
     (fpr, tpr, auc of P(HGG)), recorded with the run.
 
     The recorded result is used when it holds (same data, same best epoch, with a ROC);
     otherwise the model is evaluated (``progress`` per batch) and the result recorded.
+    ``cancel`` (a token, see :func:`~lrpstudio.core.jobs.is_cancelled`) is polled before
+    the data is loaded and at every batch; a cancelled measurement records nothing.
 
     Raises
     ------
     LrpStudioError
         The run has no image size or no best model, or the data does not fit it.
+    CancelledError
+        ``cancel`` asked to stop.
     """
     recorded = recorded_evaluation(run, data, best_epoch, split)
     if recorded is not None and isinstance(recorded.get("roc"), dict):
@@ -80,7 +85,20 @@ def run_diagnostics(run: str | Path, load: DatasetLoader, data: str | Path, best
     size = image_size(run)
     if size is None:
         raise LrpStudioError("the run's config.json has no image size", run)
-    result = evaluate_run(run, load(size), split, progress=progress)
+
+    def stop_if_cancelled() -> None:
+        if is_cancelled(cancel):
+            raise CancelledError("the measurement was cancelled", run)
+
+    def checked(done: int, total: int, message: str) -> None:  # called per batch: where to stop
+        stop_if_cancelled()
+        if progress is not None:
+            progress(done, total, message)
+
+    stop_if_cancelled()
+    dataset = load(size)
+    stop_if_cancelled()
+    result = evaluate_run(run, dataset, split, progress=checked)
     try:
         write_evaluation(run, result, Path(data).resolve())
     except OSError as error:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lrpstudio.app.evaluations import run_diagnostics
+from lrpstudio.core.errors import CancelledError
 from lrpstudio.core.data.slice_dataset import load_dataset, save_dataset
 from lrpstudio.core.train.evaluate import evaluation_file, read_evaluation, roc_summary
 from tests.core.train.broken_runs import make_tiny_run
@@ -54,6 +56,30 @@ def test_diagnostics_are_measured_once_then_read_back(data_and_run) -> None:
     again = run_diagnostics(run, load, data, best_epoch=1, split="val")
     assert loads == [32] and again["confusion_matrix"] == result["confusion_matrix"]  # read, not measured
     assert math.isclose(again["accuracy"], result["accuracy"])
+
+
+def test_a_cancelled_measurement_stops_and_records_nothing(data_and_run) -> None:
+    """Cancelled before the data is loaded, or while it loads: no batch runs, nothing is written."""
+    data, run = data_and_run
+    evaluation_file(run, "test").unlink(missing_ok=True)
+    loads: list[int] = []
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(CancelledError):
+        run_diagnostics(run, lambda size: loads.append(size) or load_dataset(data), data, 1, "test",
+                        cancel=stop)
+    assert loads == []  # stopped before loading
+
+    def cancel_once_loaded(size: int):  # noqa: ANN202 - the token is set while the data loads
+        stop.set()
+        return load_dataset(data)
+
+    stop.clear()
+    batches: list[int] = []
+    with pytest.raises(CancelledError):
+        run_diagnostics(run, cancel_once_loaded, data, 1, "test",
+                        progress=lambda done, _t, _m: batches.append(done), cancel=stop)
+    assert batches == [] and not evaluation_file(run, "test").exists()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 from PySide6 import QtCore
 
+from lrpstudio.core.errors import CancelledError
+
 log = logging.getLogger(__name__)
 
 
@@ -242,7 +244,10 @@ class Worker(QtCore.QThread):
         try:
             self.result = self._job(self._report, self.token)
         except BaseException as error:  # noqa: BLE001 - every failure must reach the GUI
-            log.exception("background job failed")
+            if isinstance(error, CancelledError):  # asked for: not a fault, no traceback in the log
+                log.info("background job cancelled: %s", error)
+            else:
+                log.exception("background job failed")
             self.error = error
             self.failed.emit(error)
             return

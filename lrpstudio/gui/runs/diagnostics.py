@@ -2,7 +2,7 @@
 
 For the selected run, the recorded result on the chosen split (validation or test) is
 shown at once; "Measure" evaluates the run's best model in a worker thread, with
-progress, and records the result in the run folder
+progress (the button turns into "Cancel" meanwhile), and records the result in the run folder
 (:func:`lrpstudio.app.evaluations.run_diagnostics`), so it is there after a relaunch.
 """
 
@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from lrpstudio.app.evaluations import recorded_evaluation, run_diagnostics
+from lrpstudio.core.errors import CancelledError
 from lrpstudio.gui.common.workers import Worker
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class DiagnosticsPanel(QtWidgets.QWidget):
         The Runs tab: its selection, loader and open data are used.
     """
 
+    MEASURE_TIP = "Evaluate the selected run's best model on the split (kept in the run folder)"
+
     def __init__(self, view: RunsView) -> None:
         super().__init__(view)
         self.view = view
@@ -44,8 +47,7 @@ class DiagnosticsPanel(QtWidgets.QWidget):
         self.split.addItems(["val", "test"])
         self.split.setToolTip("The split the run's best model is measured on")
         self.measure_button = QtWidgets.QPushButton("Measure", self)
-        self.measure_button.setToolTip("Evaluate the selected run's best model on the split "
-                                       "(kept in the run folder)")
+        self.measure_button.setToolTip(self.MEASURE_TIP)
         self.progress = QtWidgets.QProgressBar(self)
         self.progress.setMaximumWidth(120)
         self.progress.hide()
@@ -67,7 +69,7 @@ class DiagnosticsPanel(QtWidgets.QWidget):
         self._build_roc()
         self._layout()
         self.split.currentIndexChanged.connect(lambda _i: self.show_run(self.run))
-        self.measure_button.clicked.connect(self.measure)
+        self.measure_button.clicked.connect(self._measure_or_cancel)
 
     def _build_roc(self) -> None:
         plot = self.roc.getPlotItem()
@@ -146,6 +148,19 @@ class DiagnosticsPanel(QtWidgets.QWidget):
         self.note.setText(note)
 
     # -- measuring --------------------------------------------------------------------------
+    def _measure_or_cancel(self) -> None:
+        if self.worker is not None:
+            self.cancel()
+        else:
+            self.measure()
+
+    def cancel(self) -> None:
+        """Stop the measurement at its next batch; nothing is recorded."""
+        if self.worker is not None:
+            self.worker.token.cancel()
+            self.measure_button.setEnabled(False)  # until the worker has stopped
+            self.note.setText("Cancelling…")
+
     def measure(self) -> bool:
         """Evaluate the shown run on the chosen split in a worker thread; False when it cannot."""
         run, loader, data = self.run, self.view.loader, self.view.data_root
@@ -156,18 +171,23 @@ class DiagnosticsPanel(QtWidgets.QWidget):
             self.note.setText(problem or "")
             return False
         split, best = self.split.currentText(), self._best_epoch(run)
-        self.worker = Worker(lambda progress, _cancel: run_diagnostics(run, loader, data, best, split, progress),
-                             self)
+        self.worker = Worker(lambda progress, cancel: run_diagnostics(run, loader, data, best, split,
+                                                                      progress, cancel), self)
         self.worker.progress.connect(self._on_progress)
         self.worker.succeeded.connect(lambda result: self._done(run, result))
-        self.worker.failed.connect(lambda error: self.note.setText(f"Error: {error}"))
+        self.worker.failed.connect(self._failed)
         self.worker.finished.connect(self._worker_done)
         self.note.setText(f"Measuring {run.name} on {split}…")
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.measure_button.setEnabled(False)
+        self.measure_button.setText("Cancel")
+        self.measure_button.setToolTip("Stop the measurement (nothing is recorded)")
         self.worker.start()
         return True
+
+    def _failed(self, error: BaseException) -> None:
+        self.note.setText("Measurement cancelled; nothing recorded" if isinstance(error, CancelledError)
+                          else f"Error: {error}")
 
     def _on_progress(self, done: int, total: int, _message: str) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -180,6 +200,8 @@ class DiagnosticsPanel(QtWidgets.QWidget):
     def _worker_done(self) -> None:
         worker, self.worker = self.worker, None
         self.progress.hide()
+        self.measure_button.setText("Measure")
+        self.measure_button.setToolTip(self.MEASURE_TIP)
         self.measure_button.setEnabled(True)
         if worker is not None:
             worker.deleteLater()

@@ -3,6 +3,7 @@ progress, recorded in the run folder, shown again from the record (a real tiny r
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +72,31 @@ def test_measure_without_data_says_so(qtbot, data_and_run) -> None:
     view.set_runs_dir(run.parent)
     view.select_runs([run])
     assert not view.diagnostics.measure() and "Open the data" in view.diagnostics.note.text()
+
+
+def test_cancel_stops_a_measurement_and_records_nothing(qtbot, data_and_run) -> None:
+    data, run = data_and_run
+    evaluation_file(run, "test").unlink(missing_ok=True)
+    started, release = threading.Event(), threading.Event()
+
+    def slow_loader(_size: int):  # noqa: ANN202 - holds the worker until the test has cancelled
+        started.set()
+        release.wait(30)
+        return load_dataset(data)
+
+    view = RunsView()
+    qtbot.addWidget(view)
+    view.set_runs_dir(run.parent, slow_loader, data)
+    view.select_runs([run])
+    panel = view.diagnostics
+    panel.split.setCurrentText("test")
+    assert panel.measure() and panel.measure_button.text() == "Cancel"
+    assert started.wait(30)
+    panel.measure_button.click()  # the same button, now Cancel
+    assert "Cancelling" in panel.note.text() and not panel.measure_button.isEnabled()
+    release.set()
+    qtbot.waitUntil(lambda: panel.worker is None, timeout=TIMEOUT_MS)
+    assert "cancelled" in panel.note.text() and panel.measure_button.text() == "Measure"
+    assert panel.measure_button.isEnabled() and not evaluation_file(run, "test").exists()
+    assert _cells(view).sum() == 0
+
