@@ -5,19 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lrpstudio.gui.training.curves import CurvesWidget
+from tests.gui.training.curve_feed import batch_parts, due_tick
 from lrpstudio.gui.training.x_follow import nice_ceiling
-
-
-def _batch(step: int, batches: int = 10) -> dict[str, float]:
-    epoch, batch = divmod(step - 1, batches)
-    return {"epoch": epoch + 1.0, "batch": batch + 1.0, "batches": float(batches),
-            "ce": 1.0 / step, "guidance": 0.5, "total": 0.5 + 1.0 / step}
-
-
-def _tick(widget: CurvesWidget) -> None:
-    """One redraw timer tick that is due (the time gate opened by hand)."""
-    widget._drawn_at = dict.fromkeys(widget._drawn_at, float("-inf"))
-    widget._redraw_if_dirty()
 
 
 @pytest.mark.parametrize(("value", "expected"), [(0.0, 1.0), (0.03, 0.05), (1.0, 1.0), (1.2, 2.0),
@@ -34,8 +23,8 @@ def test_live_x_range_moves_in_steps_and_always_shows_the_newest_point(qtbot) ->
     ranges: list[tuple[float, float]] = []
     behind = 0  # ticks the linked plots have lagged behind the loss plot's range
     for step in range(1, 151):
-        widget.add_batch(step, _batch(step))
-        _tick(widget)
+        widget.add_batch(step, batch_parts(step))
+        due_tick(widget)
         lo, hi = view.viewRange()[0]
         assert lo <= 1 and hi >= step  # the newest point is in view
         # After a step the other plots take the range at the next ticks, one each.
@@ -52,18 +41,18 @@ def test_a_zoom_by_hand_is_kept_and_a_full_redraw_fits_the_data(qtbot) -> None:
     qtbot.addWidget(widget)
     view = widget.plots["Loss"].getViewBox()
     for step in range(1, 21):
-        widget.add_batch(step, _batch(step))
-        _tick(widget)
+        widget.add_batch(step, batch_parts(step))
+        due_tick(widget)
     view.setXRange(5, 10, padding=0)
     view.sigRangeChangedManually.emit([True, False])  # as a drag or wheel zoom does
     for step in range(21, 41):
-        widget.add_batch(step, _batch(step))
-        _tick(widget)
+        widget.add_batch(step, batch_parts(step))
+        due_tick(widget)
     assert tuple(view.viewRange()[0]) == pytest.approx((5, 10))  # the user's zoom stays
     view.enableAutoRange(x=True)  # the "A" button: follow the data again
     for step in range(41, 61):
-        widget.add_batch(step, _batch(step))
-        _tick(widget)
+        widget.add_batch(step, batch_parts(step))
+        due_tick(widget)
     assert view.viewRange()[0][1] >= 60 and not view.autoRangeEnabled()[0]  # followed, in steps
     widget.redraw()  # the run ended: fit the data exactly
     assert view.autoRangeEnabled()[0]
@@ -77,12 +66,12 @@ def test_the_end_of_a_run_fits_the_data_even_with_points_left_to_draw(qtbot) -> 
     qtbot.waitExposed(widget)  # pyqtgraph applies an auto-range when it paints
     view = widget.plots["Loss"].getViewBox()
     for step in range(1, 26):
-        widget.add_batch(step, _batch(step))
-        _tick(widget)
-    widget.add_batch(26, _batch(26))  # the last batch arrives with the end of the run
+        widget.add_batch(step, batch_parts(step))
+        due_tick(widget)
+    widget.add_batch(26, batch_parts(26))  # the last batch arrives with the end of the run
     widget.finish()
     for _ in range(6):
-        _tick(widget)
+        due_tick(widget)
     qtbot.wait(50)
     assert view.autoRangeEnabled()[0] and view.autoRangeEnabled()[1]  # fitted, not stepping again
     assert widget.point_count("ce") == 26

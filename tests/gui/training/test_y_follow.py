@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from lrpstudio.gui.training.curves import CurvesWidget
+from tests.gui.training.curve_feed import batch_parts, due_tick
 from lrpstudio.gui.training.y_follow import stepped_bounds
 
 
@@ -19,17 +20,6 @@ def test_stepped_bounds(low: float, high: float, log: bool, expected: tuple[floa
     assert stepped_bounds(low, high, log) == pytest.approx(expected)
 
 
-def _batch(step: int) -> dict[str, float]:
-    epoch, batch = divmod(step - 1, 10)
-    return {"epoch": epoch + 1.0, "batch": batch + 1.0, "batches": 10.0,
-            "ce": 2.0 / step, "guidance": 0.5, "total": 0.5 + 2.0 / step}
-
-
-def _tick(widget: CurvesWidget) -> None:
-    widget._drawn_at = dict.fromkeys(widget._drawn_at, float("-inf"))
-    widget._redraw_if_dirty()
-
-
 @pytest.mark.parametrize("log", [True, False])
 def test_every_point_stays_in_view_and_the_range_moves_a_few_times(qtbot, log: bool) -> None:
     widget = CurvesWidget()
@@ -39,8 +29,8 @@ def test_every_point_stays_in_view_and_the_range_moves_a_few_times(qtbot, log: b
     view = widget.plots["Loss"].getViewBox()
     ranges = []
     for step in range(1, 301):
-        widget.add_batch(step, _batch(step))
-        _tick(widget)
+        widget.add_batch(step, batch_parts(step, scale=2.0))
+        due_tick(widget)
         bottom, top = view.viewRange()[1]
         drawn = np.concatenate([item.yData for name in ("ce", "guidance", "total")
                                 for item in widget.items[name] if item.yData is not None])
@@ -58,17 +48,17 @@ def test_a_vertical_zoom_by_hand_is_kept_and_a_full_redraw_fits(qtbot) -> None:
     widget._timer.stop()
     view = widget.plots["Loss"].getViewBox()
     for step in range(1, 21):
-        widget.add_batch(step, _batch(step))
-        _tick(widget)
+        widget.add_batch(step, batch_parts(step, scale=2.0))
+        due_tick(widget)
     view.setYRange(-0.2, 0.1, padding=0)
     view.sigRangeChangedManually.emit([False, True])  # as a vertical drag or wheel zoom does
     for step in range(21, 61):
-        widget.add_batch(step, _batch(step))
-        _tick(widget)
+        widget.add_batch(step, batch_parts(step, scale=2.0))
+        due_tick(widget)
     assert tuple(view.viewRange()[1]) == pytest.approx((-0.2, 0.1))  # the user's zoom stays
     view.enableAutoRange(y=True)  # the "A" button: follow the data again, in steps
-    widget.add_batch(61, _batch(61))
-    _tick(widget)
+    widget.add_batch(61, batch_parts(61, scale=2.0))
+    due_tick(widget)
     assert not view.autoRangeEnabled()[1] and view.viewRange()[1][0] <= math.log10(2.0 / 61)
     widget.redraw()  # a full redraw (the run ended): fit the data exactly
     assert view.autoRangeEnabled()[1]
